@@ -1,0 +1,43 @@
+import Foundation
+public import Testing
+
+/// How tests find their databases.
+///
+/// PostgreSQL tests read `TEST_DATABASE_URL`, which `scripts/test.sh` sets after starting a
+/// throwaway server. Without it they are skipped with ``skipReason``, except when `CI=true`:
+/// there the tests run and fail, because a CI run that skipped them would prove nothing.
+public enum TestDatabaseEnvironment {
+    /// The message a skipped PostgreSQL test shows.
+    public static let skipReason: Comment =
+        "TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL and sets it"
+
+    /// `TEST_DATABASE_URL`, when set and not empty.
+    public static var postgresURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Whether this is a CI run (`CI=true`).
+    public static var isCI: Bool {
+        ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
+    }
+
+    /// Whether PostgreSQL tests run: a URL is set, or this is CI (where a missing URL then fails).
+    public static var runsPostgresTests: Bool { postgresURL != nil || isCI }
+
+    /// The URL, or a test failure saying how to get one.
+    public static func requirePostgresURL(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(
+            postgresURL,
+            "CI=true but TEST_DATABASE_URL is not set: run the tests through scripts/test.sh",
+            sourceLocation: sourceLocation)
+    }
+
+    /// A fresh path for a SQLite database file in a new temporary folder.
+    public static func temporarySQLitePath(name: String = "test.sqlite") throws -> String {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keel-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent(name).path
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Keel's test command. From a fresh clone on a fresh Debian machine it:
+#   1. installs what is missing (libpq-dev, libsqlite3-dev, postgresql) with apt-get,
+#   2. starts a throwaway PostgreSQL in a temporary folder (127.0.0.1 on a free port plus a
+#      unix socket in that folder, password authentication, a role and database for tests),
+#   3. exports TEST_DATABASE_URL and runs `swift test "$@"`,
+#   4. stops the server and deletes the folder on exit, failure or Ctrl-C.
+# Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+source scripts/postgres.sh
+
+keel_install_missing_packages
+keel_start_postgres
+echo "test.sh: PostgreSQL ready at ${TEST_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
+
+swift test "$@"
