@@ -19,32 +19,42 @@
 /// The ``description`` shows the SQL with `$n` placeholders and the number of binds,
 /// never their values.
 public struct SQLStatement: Sendable, Hashable {
+    /// A bind parameter and the UTF-8 offset in `text` where its placeholder goes. One array
+    /// of these (rather than two parallel arrays) keeps a small fragment to one allocation.
+    private struct Bind: Sendable, Hashable {
+        var offset: Int
+        let value: SQLValue
+    }
+
     /// The SQL text, with quoted identifiers and without placeholders.
     private var text: String
-    /// For each bind, the UTF-8 offset in `text` where its placeholder goes.
-    private var bindOffsets: [Int]
-    /// The bind parameters, in order.
-    public private(set) var binds: [SQLValue]
+    /// The bind parameters in order, with their positions in `text`.
+    private var bindList: [Bind]
     /// The first identifier problem found while building, reported by `render`.
     private var identifierProblem: String?
     /// The longest identifier's name, checked against the dialect's limit when rendering.
     private var longestIdentifier: String?
 
+    /// The bind parameters, in order.
+    public var binds: [SQLValue] { bindList.map(\.value) }
+
+    /// The number of bind parameters.
+    public var bindCount: Int { bindList.count }
+
     /// An empty statement, to append to.
     public init() {
         text = ""
-        bindOffsets = []
-        binds = []
+        bindList = []
     }
 
     /// A statement of raw SQL text with no binds. Never pass it user input.
     public init(unsafeRaw sql: String) {
-        self.init()
         text = sql
+        bindList = []
     }
 
     /// Whether the statement has no text and no binds.
-    public var isEmpty: Bool { text.isEmpty && binds.isEmpty }
+    public var isEmpty: Bool { text.isEmpty && bindList.isEmpty }
 
     /// Appends raw SQL text. Never pass it user input.
     public mutating func append(unsafeRaw sql: String) {
@@ -53,8 +63,7 @@ public struct SQLStatement: Sendable, Hashable {
 
     /// Appends a value as a bind parameter.
     public mutating func append(bind value: some SQLValueEncodable) {
-        bindOffsets.append(text.utf8.count)
-        binds.append(value.sqlValue)
+        bindList.append(Bind(offset: text.utf8.count, value: value.sqlValue))
     }
 
     /// Appends a quoted identifier (see ``SQLDialect/quoteIdentifier(_:)``).
@@ -72,20 +81,28 @@ public struct SQLStatement: Sendable, Hashable {
     public mutating func append(_ other: SQLStatement) {
         let shift = text.utf8.count
         text.append(other.text)
-        bindOffsets.reserveCapacity(bindOffsets.count + other.bindOffsets.count)
-        for offset in other.bindOffsets { bindOffsets.append(offset + shift) }
-        binds.append(contentsOf: other.binds)
+        if shift == 0 {
+            bindList.append(contentsOf: other.bindList)
+        } else {
+            // No reserveCapacity here: reserving the exact size on every append would defeat
+            // the array's geometric growth and make building a long statement quadratic.
+            for var bind in other.bindList {
+                bind.offset += shift
+                bindList.append(bind)
+            }
+        }
         if identifierProblem == nil { identifierProblem = other.identifierProblem }
         if let name = other.longestIdentifier, name.utf8.count > (longestIdentifier?.utf8.count ?? 0) {
             longestIdentifier = name
         }
     }
 
-    /// Reserves room for this many more UTF-8 bytes of text and binds.
+    /// Reserves room for this many more UTF-8 bytes of text and binds. Call it once before
+    /// building a long statement, not before each append.
     public mutating func reserveCapacity(textBytes: Int, binds count: Int) {
-        text.reserveCapacity(text.utf8.count + textBytes)
-        bindOffsets.reserveCapacity(bindOffsets.count + count)
-        binds.reserveCapacity(binds.count + count)
+        // A short text stays inline in the String (no allocation): reserve only beyond that.
+        if text.utf8.count + textBytes > 15 { text.reserveCapacity(text.utf8.count + textBytes) }
+        bindList.reserveCapacity(bindList.count + count)
     }
 
     /// The two statements one after the other.
@@ -107,40 +124,69 @@ public struct SQLStatement: Sendable, Hashable {
             throw SQLStatementError(code: .invalidIdentifier, message: identifierProblem)
         }
         if let longestIdentifier { try dialect.validateIdentifier(longestIdentifier) }
-        if binds.count > dialect.maxBindParameters {
+        if bindList.count > dialect.maxBindParameters {
             throw SQLStatementError(
                 code: .tooManyBinds,
-                message: "the statement has \(binds.count) binds; \(dialect.name) allows at most \(dialect.maxBindParameters) in one statement: split it into chunks")
+                message: "the statement has \(bindList.count) binds; \(dialect.name) allows at most \(dialect.maxBindParameters) in one statement: split it into chunks")
         }
         return SQLRenderedStatement(sql: sql(placeholders: dialect.placeholderStyle), binds: binds)
     }
 
     private func sql(placeholders style: SQLDialect.PlaceholderStyle) -> String {
-        if bindOffsets.isEmpty { return text }
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count + bindOffsets.count * 6)
-        var text = self.text
-        text.withUTF8 { bytes in
-            var start = 0
-            for (index, offset) in bindOffsets.enumerated() {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<offset]))
-                switch style {
-                case .questionMark:
-                    output.append(UInt8(ascii: "?"))
-                case .dollarNumbered:
-                    output.append(UInt8(ascii: "$"))
-                    SQLStatement.appendDecimal(index + 1, to: &output)
+        if bindList.isEmpty { return text }
+        var length = text.utf8.count
+        switch style {
+        case .questionMark:
+            length += bindList.count
+        case .dollarNumbered:
+            var width = 1
+            var nextWidthAt = 10
+            for position in 1...bindList.count {
+                if position == nextWidthAt {
+                    width += 1
+                    nextWidthAt *= 10
                 }
-                start = offset
+                length += 1 + width
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, to: &output) }
-        output.append(UInt8(ascii: "0") + UInt8(value % 10))
+        var text = self.text
+        return text.withUTF8 { source in
+            String(unsafeUninitializedCapacity: length) { output in
+                var written = 0
+                var start = 0
+                func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                    UnsafeMutableRawPointer(output.baseAddress! + written).copyMemory(from: base, byteCount: bytes.count)
+                    written += bytes.count
+                }
+                for (index, bind) in bindList.enumerated() {
+                    copy(UnsafeBufferPointer(rebasing: source[start..<bind.offset]))
+                    start = bind.offset
+                    switch style {
+                    case .questionMark:
+                        output[written] = UInt8(ascii: "?")
+                        written += 1
+                    case .dollarNumbered:
+                        output[written] = UInt8(ascii: "$")
+                        written += 1
+                        var position = index + 1
+                        var digits = 1
+                        while position >= 10 {
+                            position /= 10
+                            digits += 1
+                        }
+                        position = index + 1
+                        for digit in stride(from: digits - 1, through: 0, by: -1) {
+                            output[written + digit] = UInt8(ascii: "0") + UInt8(position % 10)
+                            position /= 10
+                        }
+                        written += digits
+                    }
+                }
+                copy(UnsafeBufferPointer(rebasing: source[start...]))
+                return written
+            }
+        }
     }
 }
 
@@ -149,7 +195,7 @@ extension SQLStatement: CustomStringConvertible {
     /// `SELECT * FROM "t" WHERE id = $1 [1 bind]`.
     public var description: String {
         let sql = sql(placeholders: .dollarNumbered)
-        return binds.count == 1 ? "\(sql) [1 bind]" : "\(sql) [\(binds.count) binds]"
+        return bindList.count == 1 ? "\(sql) [1 bind]" : "\(sql) [\(bindList.count) binds]"
     }
 }
 
@@ -170,7 +216,7 @@ extension SQLStatement: ExpressibleByStringInterpolation {
 
         /// Reserves room for the literal text and the interpolations.
         public init(literalCapacity: Int, interpolationCount: Int) {
-            statement.reserveCapacity(textBytes: literalCapacity + interpolationCount * 2, binds: interpolationCount)
+            statement.reserveCapacity(textBytes: literalCapacity, binds: interpolationCount)
         }
 
         /// Appends literal SQL text.

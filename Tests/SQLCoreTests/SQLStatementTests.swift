@@ -58,6 +58,16 @@ import Testing
         #expect(try (filter + " LIMIT \(2)").render(for: .postgres).binds.count == 3)
     }
 
+    @Test func placeholdersAreNumberedPastOneAndTwoDigits() throws {
+        let values = Array(0..<120)
+        let statement: SQLStatement = "VALUES (\(list: values))"
+        let rendered = try statement.render(for: .postgres)
+        let expected = "VALUES (" + (1...120).map { "$\($0)" }.joined(separator: ", ") + ")"
+        #expect(rendered.sql == expected)
+        #expect(rendered.binds == values.map { .int64(Int64($0)) })
+        #expect(statement.bindCount == 120)
+    }
+
     @Test func listsAndIdentifierListsAreCommaSeparated() throws {
         let ids = [3, 1, 2]
         let statement: SQLStatement = "INSERT INTO \(identifier: "t") (\(identifiers: ["a", "b c"])) SELECT * FROM u WHERE id IN (\(list: ids))"

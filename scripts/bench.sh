@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Keel's benchmarks in release mode and prints one line per comparison (DESIGN.md,
+# "Benchmark reporting"):
+#   compare: <suite>/<workload> keel=<v> <peer>=<v> ratio=<keel/peer> unit=<unit>
+#   figure: <suite>/<name> value=<v> unit=<unit>
+# Usage: scripts/bench.sh [SUITE...]    (all suites that exist when none is named)
+# Suites: sqlcore pool postgres sqlite batching ratelimit cache breaker
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A targets=(
+  [sqlcore]=SQLCoreBenchmarks [pool]=PoolBenchmarks [postgres]=PostgresBenchmarks
+  [sqlite]=SQLiteBenchmarks [batching]=BatchingBenchmarks [ratelimit]=RateLimitBenchmarks
+  [cache]=CacheBenchmarks [breaker]=CircuitBreakerBenchmarks
+)
+needs_postgres=" postgres batching "
+order=(sqlcore pool postgres sqlite batching ratelimit cache breaker)
+
+suites=("$@")
+if [ ${#suites[@]} -eq 0 ]; then
+  for suite in "${order[@]}"; do
+    [ -d "Benchmarks/Benchmarks/${targets[$suite]}" ] && suites+=("$suite")
+  done
+fi
+
+args=()
+postgres=false
+for suite in "${suites[@]}"; do
+  target=${targets[$suite]:-}
+  if [ -z "$target" ]; then echo "bench.sh: unknown suite '$suite' (known: ${order[*]})" >&2; exit 2; fi
+  if [ ! -d "Benchmarks/Benchmarks/$target" ]; then echo "bench.sh: suite '$suite' has no benchmarks yet" >&2; exit 2; fi
+  args+=(--target "$target")
+  case "$needs_postgres" in *" $suite "*) postgres=true ;; esac
+done
+
+source scripts/postgres.sh
+keel_install_missing_packages
+if $postgres; then keel_start_postgres; fi
+
+out=$(mktemp -d /tmp/keel-bench.XXXXXX)
+swift package --package-path Benchmarks --allow-writing-to-directory "$out" \
+  benchmark "${args[@]}" --format jmh --path "$out" --no-progress >"$out/benchmark.log" 2>&1 \
+  || { cat "$out/benchmark.log" >&2; exit 1; }
+python3 scripts/bench_report.py "$out"/*.jmh.json
+rm -rf "$out"
