@@ -17,6 +17,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SQLCore", targets: ["SQLCore"]),
+        .library(name: "Pooling", targets: ["Pooling"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // MARK: C system libraries
@@ -38,6 +45,16 @@ let package = Package(
             name: "SQLCore",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Pooling",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: Test support
 
@@ -49,11 +66,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // A Clock whose time moves only when a test says so: every timeout, TTL and back-off
+        // is tested without sleeping.
+        .target(
+            name: "ManualClock",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
 
         .testTarget(
             name: "SQLCoreTests",
             dependencies: ["SQLCore", "SQLTestSupport", "CSQLite3", "CLibPQ"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PoolingTests",
+            dependencies: [
+                "Pooling", "ManualClock",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,0 +1,13 @@
+/// Why the pool closed a connection; ``PoolStatistics`` counts each.
+public enum CloseReason: String, Sendable, Hashable, CaseIterable {
+    /// Idle longer than ``PoolConfiguration/idleTimeout`` while more than ``PoolConfiguration/minConnections`` were open.
+    case idle
+    /// Older than ``PoolConfiguration/maxLifetime`` (recycled).
+    case lifetime
+    /// Reported broken, failed validation or failed its reset.
+    case broken
+    /// An overflow connection returned with no one waiting.
+    case overflow
+    /// Closed by shutdown.
+    case shutdown
+}

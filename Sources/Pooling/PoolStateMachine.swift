@@ -1,0 +1,521 @@
+import DequeModule
+
+/// The pool's logic as a value: events (named in the past tense, or as requests) go in, actions
+/// (commands for the shell) come out. No I/O, no clock reads, no locks: ``ConnectionPool`` owns
+/// one under a `Mutex`, passes the time in, and runs the actions after unlocking.
+///
+/// Invariants:
+/// - Waiters are served strictly first in, first out.
+/// - Idle connections are reused last in, first out (the warmest first; the coldest time out).
+/// - A leased connection is never closed for idleness or age; at most marked to close on return.
+/// - `open + connecting` never exceeds `maxConnections + maxOverflow`.
+struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
+    /// The settings the machine needs, taken from ``PoolConfiguration``.
+    struct Settings {
+        var minConnections: Int
+        var maxConnections: Int
+        var maxOverflow: Int
+        var acquireTimeout: Duration
+        var idleTimeout: Duration?
+        var maxLifetime: Duration?
+        var maxLifetimeJitter: Double
+        var validation: ValidationPolicy
+        var leakDetectionThreshold: Duration?
+        var maxConcurrentConnectionAttempts: Int
+        var connectRetryDelay: Duration
+        var maxConnectRetryDelay: Duration
+        var shutdownGracePeriod: Duration
+
+        init(_ configuration: PoolConfiguration) {
+            minConnections = configuration.minConnections
+            maxConnections = configuration.maxConnections
+            maxOverflow = configuration.maxOverflow
+            acquireTimeout = configuration.acquireTimeout
+            idleTimeout = configuration.idleTimeout
+            maxLifetime = configuration.maxLifetime
+            maxLifetimeJitter = configuration.maxLifetimeJitter
+            validation = configuration.validation
+            leakDetectionThreshold = configuration.leakDetectionThreshold
+            maxConcurrentConnectionAttempts = configuration.maxConcurrentConnectionAttempts
+            connectRetryDelay = configuration.connectRetryDelay
+            maxConnectRetryDelay = configuration.maxConnectRetryDelay
+            shutdownGracePeriod = configuration.shutdownGracePeriod
+        }
+    }
+
+    /// A connection handed to a lease: where it lives in the machine, and the connection.
+    struct Lease: Sendable {
+        let slot: Int
+        let connectionID: Int
+        let connection: Connection
+    }
+
+    /// What a lease request gets.
+    enum LeaseDecision {
+        /// Use this connection now.
+        case leased(Lease)
+        /// Validate this idle connection, then report ``validationFinished(_:succeeded:now:)``.
+        case validate(Lease)
+        /// Nothing is free: call again with a waiter (only returned when no waiter was given).
+        case mustWait
+        /// Queued; start `createConnections` connection attempts.
+        case enqueued(createConnections: Int)
+        /// The lease fails at once.
+        case failed(Failure)
+    }
+
+    /// Why a lease failed.
+    enum Failure: Sendable {
+        case acquireTimeout(waited: Duration)
+        case shutdown
+        case connectionUnavailable
+    }
+
+    /// A connection the pool must close, and why.
+    struct Close: Sendable {
+        let connection: Connection
+        let reason: CloseReason
+    }
+
+    /// A lease held past the leak detection threshold.
+    struct LeakReport: Sendable {
+        let connectionID: Int
+        let heldFor: Duration
+        let location: LeaseLocation
+    }
+
+    /// The commands an event leaves for the shell. Empty arrays do not allocate, so an event with
+    /// nothing to do costs nothing.
+    struct Actions {
+        /// A waiter to resume with a connection (a release, creation or validation handed it over).
+        var handOver: (waiter: Waiter, lease: Lease)?
+        /// Waiters to fail.
+        var failures: [(waiter: Waiter, failure: Failure)] = []
+        /// Connections to close.
+        var closes: [Close] = []
+        /// Connection attempts to start.
+        var createConnections = 0
+        /// Leases to log as probable leaks.
+        var leaks: [LeakReport] = []
+        /// The shutdown has finished: no connection open or opening.
+        var shutdownCompleted = false
+        /// A deadline earlier than the maintenance task's may have been added: wake it.
+        var wakeMaintenance = false
+    }
+
+    private enum SlotState {
+        case idle
+        case leased
+        case validating
+    }
+
+    private struct Slot {
+        var connection: Connection
+        let id: Int
+        let createdAt: Instant
+        let expiresAt: Instant?
+        let isOverflow: Bool
+        var state: SlotState
+        var returnedAt: Instant
+        var leasedAt: Instant
+        var location: LeaseLocation
+        var leakReported = false
+        /// The lifetime ran out while it was leased: close it when it comes back.
+        var closeOnReturn = false
+        /// A newer connection found the server gone: validate before the next lease.
+        var mustValidate = false
+    }
+
+    private struct WaitingRequest {
+        let id: Int
+        let waiter: Waiter
+        let enqueuedAt: Instant
+        let deadline: Instant
+        let location: LeaseLocation
+    }
+
+    private enum Phase {
+        case running
+        case draining(deadline: Instant)
+        case shutDown
+    }
+
+    let settings: Settings
+    private var phase = Phase.running
+    private var slots: [Slot?] = []
+    private var freeSlots: [Int] = []
+    /// Idle slot numbers; the last is the most recently returned.
+    private var idle: [Int] = []
+    private var waiters = Deque<WaitingRequest>()
+    private var nextConnectionID = 0
+    private var openCount = 0
+    private var overflowOpen = 0
+    private(set) var connecting = 0
+    private var consecutiveFailures = 0
+    private var retryAt: Instant?
+    private var random: SplitMix64
+    private(set) var lastConnectionError: (any Error)?
+    private var counters = PoolStatistics()
+
+    init(settings: Settings, seed: UInt64) {
+        self.settings = settings
+        random = SplitMix64(seed: seed)
+    }
+
+    // MARK: Leasing
+
+    /// A task asks for a connection. Without a waiter, the answer is never `enqueued`: the caller
+    /// creates its waiter and asks again only if told `mustWait`.
+    mutating func leaseRequested(
+        waiter: Waiter?, requestID: Int, deadline: Instant?, location: LeaseLocation, now: Instant
+    ) -> LeaseDecision {
+        guard case .running = phase else { return .failed(.shutdown) }
+        if waiters.isEmpty, let slotNumber = idle.popLast() {
+            return lease(slotNumber, location: location, now: now)
+        }
+        if openCount == 0, connecting == 0, let retryAt, now < retryAt, lastConnectionError != nil {
+            // Nothing open and connecting is failing: fail fast instead of waiting for a timeout.
+            return .failed(.connectionUnavailable)
+        }
+        guard let waiter else { return .mustWait }
+        let deadline = deadline ?? now.advanced(by: settings.acquireTimeout)
+        if deadline <= now {
+            counters.timeouts += 1
+            return .failed(.acquireTimeout(waited: .zero))
+        }
+        waiters.append(WaitingRequest(id: requestID, waiter: waiter, enqueuedAt: now, deadline: deadline, location: location))
+        return .enqueued(createConnections: connectionsToStart(now: now))
+    }
+
+    private mutating func lease(_ slotNumber: Int, location: LeaseLocation, now: Instant) -> LeaseDecision {
+        var slot = slots[slotNumber]!
+        slot.leasedAt = now
+        slot.location = location
+        slot.leakReported = false
+        let lease = Lease(slot: slotNumber, connectionID: slot.id, connection: slot.connection)
+        let validate: Bool =
+            switch settings.validation {
+            case .never: slot.mustValidate
+            case .always: true
+            case .whenIdleFor(let threshold): slot.mustValidate || slot.returnedAt.duration(to: now) > threshold
+            }
+        slot.state = validate ? .validating : .leased
+        slots[slotNumber] = slot
+        return validate ? .validate(lease) : .leased(lease)
+    }
+
+    /// A validation asked for by `.validate` finished. On success the caller keeps the lease; on
+    /// failure the connection is closed and the caller asks again.
+    mutating func validationFinished(_ lease: Lease, succeeded: Bool, now: Instant) -> Actions {
+        guard var slot = slots[lease.slot], slot.id == lease.connectionID, slot.state == .validating else {
+            return Actions()
+        }
+        if succeeded {
+            slot.state = .leased
+            slot.mustValidate = false
+            slots[lease.slot] = slot
+            return Actions()
+        }
+        var actions = Actions()
+        remove(lease.slot, reason: .broken, into: &actions)
+        actions.createConnections = connectionsToStart(now: now)
+        finishShutdownIfDone(&actions)
+        return actions
+    }
+
+    /// A waiting task was cancelled. Returns its waiter to fail, or `nil` when it was already
+    /// served (it then holds a lease it must release).
+    mutating func waiterCancelled(requestID: Int) -> Waiter? {
+        guard let index = waiters.firstIndex(where: { $0.id == requestID }) else { return nil }
+        return waiters.remove(at: index).waiter
+    }
+
+    /// A lease came back. `health` is what the source says of the connection.
+    mutating func connectionReleased(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions {
+        guard var slot = slots[lease.slot], slot.id == lease.connectionID, slot.state != .idle else {
+            return Actions()  // closed by a forced shutdown meanwhile
+        }
+        var actions = Actions()
+        if case .draining = phase {
+            remove(lease.slot, reason: .shutdown, into: &actions)
+            finishShutdownIfDone(&actions)
+            return actions
+        }
+        switch health {
+        case .healthy:
+            break
+        case .broken:
+            remove(lease.slot, reason: .broken, into: &actions)
+            actions.createConnections = connectionsToStart(now: now)
+            return actions
+        case .serverGone:
+            // Idle connections opened before this one probably lost the same server.
+            for slotNumber in idle where slots[slotNumber]!.createdAt <= slot.createdAt {
+                slots[slotNumber]!.mustValidate = true
+            }
+            remove(lease.slot, reason: .broken, into: &actions)
+            actions.createConnections = connectionsToStart(now: now)
+            return actions
+        }
+        if slot.closeOnReturn || (slot.expiresAt.map { $0 <= now } ?? false) {
+            remove(lease.slot, reason: .lifetime, into: &actions)
+            actions.createConnections = connectionsToStart(now: now)
+            return actions
+        }
+        if let waiting = waiters.popFirst() {
+            slot.leasedAt = now
+            slot.location = waiting.location
+            slot.leakReported = false
+            slots[lease.slot] = slot
+            counters.waitCount += 1
+            counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
+            actions.handOver = (waiting.waiter, Lease(slot: lease.slot, connectionID: slot.id, connection: slot.connection))
+            return actions
+        }
+        if slot.isOverflow {
+            remove(lease.slot, reason: .overflow, into: &actions)
+            return actions
+        }
+        slot.state = .idle
+        slot.returnedAt = now
+        slots[lease.slot] = slot
+        idle.append(lease.slot)
+        return actions
+    }
+
+    // MARK: Connection attempts
+
+    /// A connection attempt started by `createConnections` succeeded.
+    mutating func connectionCreated(_ connection: Connection, now: Instant) -> Actions {
+        connecting -= 1
+        consecutiveFailures = 0
+        retryAt = nil
+        lastConnectionError = nil
+        counters.created += 1
+        var actions = Actions()
+        guard case .running = phase else {
+            actions.closes.append(Close(connection: connection, reason: .shutdown))
+            counters.closed[.shutdown, default: 0] += 1
+            finishShutdownIfDone(&actions)
+            return actions
+        }
+        let isOverflow = openCount - overflowOpen >= settings.maxConnections
+        let expiresAt = settings.maxLifetime.map { lifetime in
+            now.advanced(by: lifetime - lifetime * (settings.maxLifetimeJitter * random.nextUnit()))
+        }
+        nextConnectionID += 1
+        let slot = Slot(
+            connection: connection, id: nextConnectionID, createdAt: now, expiresAt: expiresAt, isOverflow: isOverflow,
+            state: .idle, returnedAt: now, leasedAt: now, location: LeaseLocation(file: "", line: 0))
+        let slotNumber: Int
+        if let free = freeSlots.popLast() {
+            slotNumber = free
+            slots[free] = slot
+        } else {
+            slotNumber = slots.count
+            slots.append(slot)
+        }
+        openCount += 1
+        if isOverflow { overflowOpen += 1 }
+
+        if let waiting = waiters.popFirst() {
+            slots[slotNumber]!.state = .leased
+            slots[slotNumber]!.location = waiting.location
+            counters.waitCount += 1
+            counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
+            actions.handOver = (waiting.waiter, Lease(slot: slotNumber, connectionID: slot.id, connection: connection))
+        } else if isOverflow {
+            remove(slotNumber, reason: .overflow, into: &actions)
+        } else {
+            idle.append(slotNumber)
+        }
+        actions.createConnections = connectionsToStart(now: now)
+        return actions
+    }
+
+    /// A connection attempt failed. Retries back off exponentially with jitter; when no connection
+    /// is open, the waiters fail now with the error instead of waiting for their timeout.
+    mutating func connectionFailed(_ error: any Error, now: Instant) -> Actions {
+        connecting -= 1
+        counters.creationFailures += 1
+        consecutiveFailures += 1
+        lastConnectionError = error
+        var actions = Actions()
+        if case .running = phase {
+            let exponent = min(consecutiveFailures - 1, 30)
+            let delay = min(settings.connectRetryDelay * (1 << exponent), settings.maxConnectRetryDelay)
+            // Equal jitter: half the delay fixed, half random, so retries spread but still back off.
+            retryAt = now.advanced(by: delay / 2 + (delay / 2) * random.nextUnit())
+            actions.wakeMaintenance = true
+            if openCount == 0 && connecting == 0 {
+                while let waiting = waiters.popFirst() {
+                    actions.failures.append((waiting.waiter, .connectionUnavailable))
+                }
+            }
+        }
+        finishShutdownIfDone(&actions)
+        return actions
+    }
+
+    /// How many connection attempts to start now: enough for the waiters and `minConnections`,
+    /// within the connection limit and the limit on attempts in flight, and none while backing off.
+    private mutating func connectionsToStart(now: Instant) -> Int {
+        guard case .running = phase else { return 0 }
+        if let retryAt, now < retryAt { return 0 }
+        let wanted = max(waiters.count - connecting, settings.minConnections - openCount - connecting, 0)
+        let room = settings.maxConnections + settings.maxOverflow - openCount - connecting
+        let attempts = settings.maxConcurrentConnectionAttempts - connecting
+        let start = max(0, min(wanted, room, attempts))
+        connecting += start
+        return start
+    }
+
+    // MARK: Maintenance
+
+    /// The maintenance task woke up: fail timed-out waiters, close idle and expired connections,
+    /// report leaks, refill, retry. Returns the actions and the next deadline to wake up for.
+    mutating func timerFired(now: Instant) -> (actions: Actions, nextDeadline: Instant?) {
+        var actions = Actions()
+        var next: Instant?
+        func consider(_ deadline: Instant) {
+            if next.map({ deadline < $0 }) ?? true { next = deadline }
+        }
+
+        if !waiters.isEmpty {
+            var kept = Deque<WaitingRequest>()
+            for waiting in waiters {
+                if waiting.deadline <= now {
+                    counters.timeouts += 1
+                    actions.failures.append((waiting.waiter, .acquireTimeout(waited: waiting.enqueuedAt.duration(to: now))))
+                } else {
+                    kept.append(waiting)
+                    consider(waiting.deadline)
+                }
+            }
+            waiters = kept
+        }
+
+        if case .draining(let deadline) = phase {
+            if now >= deadline {
+                // Grace period over: close the connections still leased; their releases are ignored.
+                for slotNumber in slots.indices where slots[slotNumber] != nil {
+                    remove(slotNumber, reason: .shutdown, into: &actions)
+                }
+            } else {
+                consider(deadline)
+            }
+            finishShutdownIfDone(&actions)
+            return (actions, next)
+        }
+        guard case .running = phase else { return (actions, nil) }
+
+        // Lifetime: idle connections close now, leased ones when they come back.
+        for slotNumber in slots.indices {
+            guard let slot = slots[slotNumber] else { continue }
+            if let expiresAt = slot.expiresAt {
+                if expiresAt <= now {
+                    if slot.state == .idle {
+                        remove(slotNumber, reason: .lifetime, into: &actions)
+                        continue
+                    }
+                    slots[slotNumber]!.closeOnReturn = true
+                } else {
+                    consider(expiresAt)
+                }
+            }
+            if slot.state == .leased, let threshold = settings.leakDetectionThreshold, !slot.leakReported {
+                let reportAt = slot.leasedAt.advanced(by: threshold)
+                if reportAt <= now {
+                    slots[slotNumber]!.leakReported = true
+                    actions.leaks.append(LeakReport(connectionID: slot.id, heldFor: slot.leasedAt.duration(to: now), location: slot.location))
+                } else {
+                    consider(reportAt)
+                }
+            }
+        }
+
+        // Idle timeout: the least recently used first, keeping minConnections open.
+        if let idleTimeout = settings.idleTimeout {
+            while openCount > settings.minConnections, let coldest = idle.first {
+                let closeAt = slots[coldest]!.returnedAt.advanced(by: idleTimeout)
+                if closeAt > now {
+                    consider(closeAt)
+                    break
+                }
+                remove(coldest, reason: .idle, into: &actions)
+            }
+        }
+
+        actions.createConnections = connectionsToStart(now: now)
+        if let retryAt, retryAt > now, waiters.count > connecting || openCount + connecting < settings.minConnections {
+            consider(retryAt)
+        }
+        return (actions, next)
+    }
+
+    // MARK: Shutdown
+
+    /// Stop handing out connections: fail the waiters, close the idle connections, and give the
+    /// leased ones the grace period to come back.
+    mutating func shutdownRequested(now: Instant) -> Actions {
+        var actions = Actions()
+        guard case .running = phase else { return actions }
+        phase = .draining(deadline: now.advanced(by: settings.shutdownGracePeriod))
+        while let waiting = waiters.popFirst() {
+            actions.failures.append((waiting.waiter, .shutdown))
+        }
+        while let slotNumber = idle.last {
+            remove(slotNumber, reason: .shutdown, into: &actions)
+        }
+        actions.wakeMaintenance = true
+        finishShutdownIfDone(&actions)
+        return actions
+    }
+
+    var isShutDown: Bool {
+        if case .shutDown = phase { return true }
+        return false
+    }
+
+    var isRunning: Bool {
+        if case .running = phase { return true }
+        return false
+    }
+
+    private mutating func finishShutdownIfDone(_ actions: inout Actions) {
+        guard case .draining = phase, openCount == 0, connecting == 0 else { return }
+        phase = .shutDown
+        actions.shutdownCompleted = true
+    }
+
+    // MARK: Bookkeeping
+
+    private mutating func remove(_ slotNumber: Int, reason: CloseReason, into actions: inout Actions) {
+        guard let slot = slots[slotNumber] else { return }
+        if slot.state == .idle, let index = idle.lastIndex(of: slotNumber) {
+            idle.remove(at: index)
+        }
+        slots[slotNumber] = nil
+        freeSlots.append(slotNumber)
+        openCount -= 1
+        if slot.isOverflow { overflowOpen -= 1 }
+        counters.closed[reason, default: 0] += 1
+        actions.closes.append(Close(connection: slot.connection, reason: reason))
+    }
+
+    /// The current figures.
+    var statistics: PoolStatistics {
+        var statistics = counters
+        statistics.open = openCount
+        statistics.idle = idle.count
+        statistics.inUse = openCount - idle.count
+        statistics.overflowInUse = slots.reduce(0) { count, slot in
+            count + ((slot?.isOverflow ?? false) && slot?.state != .idle ? 1 : 0)
+        }
+        statistics.connecting = connecting
+        statistics.waiting = waiters.count
+        return statistics
+    }
+}
+
+extension PoolStateMachine.Actions: Sendable where Waiter: Sendable {}
