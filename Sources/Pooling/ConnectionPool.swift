@@ -95,6 +95,11 @@ where PoolClock.Duration == Duration {
         state = Mutex(State(machine: Machine(settings: .init(configuration), seed: seed)))
     }
 
+    /// Whether shutdown has begun: leases are refused from then on.
+    public var isShuttingDown: Bool {
+        state.withLock { !$0.machine.isRunning }
+    }
+
     /// The pool's figures now.
     public var statistics: PoolStatistics {
         state.withLock { $0.machine.statistics }
@@ -277,7 +282,12 @@ where PoolClock.Duration == Duration {
                 metadata: ["connection": "\(leak.connectionID)", "leased_at": "\(leak.location)"])
         }
         let (runner, wake, shutdownWaiters) = state.withLock { state in
-            let runner = Self.schedule(creates: actions.createConnections, closes: actions.closes, in: &state)
+            var runner = Self.schedule(creates: actions.createConnections, closes: actions.closes, in: &state)
+            if actions.shutdownCompleted, runner == nil {
+                // Nothing left to close: `run()` must still hear that the pool is done.
+                runner = state.commandWaiter
+                state.commandWaiter = nil
+            }
             let wake = actions.wakeMaintenance || actions.shutdownCompleted ? Self.takeWake(&state) : nil
             var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
             if actions.shutdownCompleted {
