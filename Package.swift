@@ -45,9 +45,15 @@ let package = Package(
             name: "SQLCore",
             swiftSettings: strictSettings
         ),
+        // The lock shared state is guarded by (internal: no product).
+        .target(
+            name: "KeelLocking",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Pooling",
             dependencies: [
+                "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,6 +76,7 @@ let package = Package(
         // is tested without sleeping.
         .target(
             name: "ManualClock",
+            dependencies: ["KeelLocking"],
             swiftSettings: strictSettings
         ),
 
@@ -83,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "PoolingTests",
             dependencies: [
-                "Pooling", "ManualClock",
+                "Pooling", "ManualClock", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

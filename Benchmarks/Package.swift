@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(name: "keel", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        // The peer of the `pool` suite: PostgresNIO's generic connection pool.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // Suite `sqlcore`: building and rendering statements.
@@ -21,6 +24,18 @@ let package = Package(
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/SQLCoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // Suite `pool`: lease + release against PostgresNIO's pool, in-memory connections.
+        .executableTarget(
+            name: "PoolBenchmarks",
+            dependencies: [
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/PoolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
     ],

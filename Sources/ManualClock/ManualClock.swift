@@ -1,4 +1,4 @@
-import Synchronization
+import KeelLocking
 
 /// A `Clock` whose time moves only when ``advance(by:)`` is called, so that timeouts, TTLs and
 /// back-offs are tested without sleeping.
@@ -45,7 +45,7 @@ public final class ManualClock: Clock, Sendable {
         var sleepCalls = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// A clock at offset zero.
     public init() {}

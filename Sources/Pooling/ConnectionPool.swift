@@ -1,7 +1,7 @@
 import DequeModule
 import Logging
 public import ServiceLifecycle
-import Synchronization
+public import KeelLocking
 
 /// An async pool of connections from any ``ConnectionSource``.
 ///
@@ -32,12 +32,20 @@ where PoolClock.Duration == Duration {
     /// The connection type.
     public typealias Connection = Source.Connection
 
+    @usableFromInline
     typealias Machine = PoolStateMachine<Connection, UnsafeContinuation<Granted, any Error>, PoolClock.Instant>
 
     /// What a waiting lease is resumed with.
+    @usableFromInline
     struct Granted: Sendable {
-        let lease: Machine.Lease
-        let mustValidate: Bool
+        @usableFromInline let lease: Machine.Lease
+        @usableFromInline let mustValidate: Bool
+
+        @usableFromInline
+        init(lease: Machine.Lease, mustValidate: Bool) {
+            self.lease = lease
+            self.mustValidate = mustValidate
+        }
     }
 
     /// What ``enqueue(_:requestID:deadline:location:)`` does once the lock is released.
@@ -48,13 +56,15 @@ where PoolClock.Duration == Duration {
         case waiting(wake: UnsafeContinuation<Void, Never>?, runner: UnsafeContinuation<Void, Never>?)
     }
 
-    private enum Command {
+    @usableFromInline
+    enum Command {
         case create
         case close(Connection, CloseReason)
     }
 
-    private struct State: ~Copyable {
-        var machine: Machine
+    @usableFromInline
+    struct State {
+        @usableFromInline var machine: Machine
         var nextRequestID = 0
         /// Work for `run()`.
         var commands = Deque<Command>()
@@ -73,10 +83,10 @@ where PoolClock.Duration == Duration {
     public let configuration: PoolConfiguration
     /// Where connections come from.
     public let source: Source
-    private let clock: PoolClock
-    private let logger: Logger
-    private let metrics: PoolMetrics?
-    private let state: Mutex<State>
+    @usableFromInline let clock: PoolClock
+    let logger: Logger
+    let metrics: PoolMetrics?
+    @usableFromInline let state: Locked<State>
 
     /// Creates a pool; it opens connections once ``run()`` runs.
     ///
@@ -92,7 +102,7 @@ where PoolClock.Duration == Duration {
         self.logger = logger
         metrics = configuration.metricsFactory.map { PoolMetrics(factory: $0, poolName: configuration.name) }
         let seed = configuration.randomSeed ?? UInt64.random(in: .min ... .max)
-        state = Mutex(State(machine: Machine(settings: .init(configuration), seed: seed)))
+        state = Locked(State(machine: Machine(settings: .init(configuration), seed: seed)))
     }
 
     /// Whether shutdown has begun: leases are refused from then on.
@@ -118,6 +128,7 @@ where PoolClock.Duration == Duration {
     /// ``PoolError/Code/connectionUnavailable`` when no connection is open and opening one fails,
     /// ``PoolError/Code/shutdown`` after shutdown began; `CancellationError` when the task is cancelled
     /// while waiting; and whatever `body` throws.
+    @inlinable
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         file: StaticString = #fileID,
@@ -149,6 +160,7 @@ where PoolClock.Duration == Duration {
         return ConnectionLease(lease: lease, pool: self)
     }
 
+    @inlinable
     func acquire(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Machine.Lease {
         while true {
             let now = clock.now
@@ -174,7 +186,8 @@ where PoolClock.Duration == Duration {
 
     /// The slow path: queue up and suspend until a connection is handed over, the deadline passes,
     /// or the task is cancelled.
-    private func wait(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Granted {
+    @usableFromInline
+    func wait(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Granted {
         let requestID = state.withLock { state in
             state.nextRequestID += 1
             return state.nextRequestID
@@ -241,7 +254,8 @@ where PoolClock.Duration == Duration {
         }
     }
 
-    private func validate(_ lease: Machine.Lease) async throws -> Bool {
+    @usableFromInline
+    func validate(_ lease: Machine.Lease) async throws -> Bool {
         let valid = await source.validate(lease.connection)
         run(state.withLock { $0.machine.validationFinished(lease, succeeded: valid, now: clock.now) })
         if !valid {
@@ -253,6 +267,7 @@ where PoolClock.Duration == Duration {
         return valid
     }
 
+    @inlinable
     func release(_ lease: Machine.Lease) async {
         let reset = await source.reset(lease.connection)
         let health = reset ? source.health(of: lease.connection) : .broken
@@ -264,7 +279,8 @@ where PoolClock.Duration == Duration {
     // MARK: Running actions
 
     /// Carries out what the state machine asked for. Called after the lock is released.
-    private func run(_ actions: Machine.Actions) {
+    @inlinable
+    func run(_ actions: Machine.Actions) {
         if let (waiter, lease) = actions.handOver {
             waiter.resume(returning: Granted(lease: lease, mustValidate: false))
         }
@@ -273,6 +289,12 @@ where PoolClock.Duration == Duration {
         {
             return
         }
+        runRest(actions)
+    }
+
+    /// The uncommon part of ``run(_:)``: failures, leaks, commands for `run()`, shutdown.
+    @usableFromInline
+    func runRest(_ actions: Machine.Actions) {
         for (waiter, failure) in actions.failures {
             waiter.resume(throwing: error(for: failure))
         }
@@ -320,7 +342,8 @@ where PoolClock.Duration == Duration {
         return waiter
     }
 
-    private func error(for failure: Machine.Failure) -> PoolError {
+    @usableFromInline
+    func error(for failure: Machine.Failure) -> PoolError {
         let (statistics, lastError) = state.withLock { ($0.machine.statistics, $0.machine.lastConnectionError) }
         let configuration = self.configuration
         switch failure {

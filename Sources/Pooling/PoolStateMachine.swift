@@ -1,30 +1,32 @@
-import DequeModule
+public import DequeModule
 
 /// The pool's logic as a value: events (named in the past tense, or as requests) go in, actions
 /// (commands for the shell) come out. No I/O, no clock reads, no locks: ``ConnectionPool`` owns
-/// one under a `Mutex`, passes the time in, and runs the actions after unlocking.
+/// one under a lock (`Locked`), passes the time in, and runs the actions after unlocking.
 ///
 /// Invariants:
 /// - Waiters are served strictly first in, first out.
 /// - Idle connections are reused last in, first out (the warmest first; the coldest time out).
 /// - A leased connection is never closed for idleness or age; at most marked to close on return.
 /// - `open + connecting` never exceeds `maxConnections + maxOverflow`.
+@usableFromInline
 struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
     /// The settings the machine needs, taken from ``PoolConfiguration``.
+    @usableFromInline
     struct Settings {
-        var minConnections: Int
-        var maxConnections: Int
-        var maxOverflow: Int
-        var acquireTimeout: Duration
-        var idleTimeout: Duration?
-        var maxLifetime: Duration?
-        var maxLifetimeJitter: Double
-        var validation: ValidationPolicy
-        var leakDetectionThreshold: Duration?
-        var maxConcurrentConnectionAttempts: Int
-        var connectRetryDelay: Duration
-        var maxConnectRetryDelay: Duration
-        var shutdownGracePeriod: Duration
+        @usableFromInline var minConnections: Int
+        @usableFromInline var maxConnections: Int
+        @usableFromInline var maxOverflow: Int
+        @usableFromInline var acquireTimeout: Duration
+        @usableFromInline var idleTimeout: Duration?
+        @usableFromInline var maxLifetime: Duration?
+        @usableFromInline var maxLifetimeJitter: Double
+        @usableFromInline var validation: ValidationPolicy
+        @usableFromInline var leakDetectionThreshold: Duration?
+        @usableFromInline var maxConcurrentConnectionAttempts: Int
+        @usableFromInline var connectRetryDelay: Duration
+        @usableFromInline var maxConnectRetryDelay: Duration
+        @usableFromInline var shutdownGracePeriod: Duration
 
         init(_ configuration: PoolConfiguration) {
             minConnections = configuration.minConnections
@@ -44,13 +46,22 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     /// A connection handed to a lease: where it lives in the machine, and the connection.
+    @usableFromInline
     struct Lease: Sendable {
-        let slot: Int
-        let connectionID: Int
-        let connection: Connection
+        @usableFromInline let slot: Int
+        @usableFromInline let connectionID: Int
+        @usableFromInline let connection: Connection
+
+        @inlinable
+        init(slot: Int, connectionID: Int, connection: Connection) {
+            self.slot = slot
+            self.connectionID = connectionID
+            self.connection = connection
+        }
     }
 
     /// What a lease request gets.
+    @usableFromInline
     enum LeaseDecision {
         /// Use this connection now.
         case leased(Lease)
@@ -65,6 +76,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     /// Why a lease failed.
+    @usableFromInline
     enum Failure: Sendable {
         case acquireTimeout(waited: Duration)
         case shutdown
@@ -72,12 +84,14 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     /// A connection the pool must close, and why.
+    @usableFromInline
     struct Close: Sendable {
         let connection: Connection
         let reason: CloseReason
     }
 
     /// A lease held past the leak detection threshold.
+    @usableFromInline
     struct LeakReport: Sendable {
         let connectionID: Int
         let heldFor: Duration
@@ -86,76 +100,93 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// The commands an event leaves for the shell. Empty arrays do not allocate, so an event with
     /// nothing to do costs nothing.
+    @usableFromInline
     struct Actions {
         /// A waiter to resume with a connection (a release, creation or validation handed it over).
-        var handOver: (waiter: Waiter, lease: Lease)?
+        @usableFromInline var handOver: (waiter: Waiter, lease: Lease)?
         /// Waiters to fail.
-        var failures: [(waiter: Waiter, failure: Failure)] = []
+        @usableFromInline var failures: [(waiter: Waiter, failure: Failure)] = []
         /// Connections to close.
-        var closes: [Close] = []
+        @usableFromInline var closes: [Close] = []
         /// Connection attempts to start.
-        var createConnections = 0
+        @usableFromInline var createConnections = 0
         /// Leases to log as probable leaks.
-        var leaks: [LeakReport] = []
+        @usableFromInline var leaks: [LeakReport] = []
         /// The shutdown has finished: no connection open or opening.
-        var shutdownCompleted = false
+        @usableFromInline var shutdownCompleted = false
         /// A deadline earlier than the maintenance task's may have been added: wake it.
-        var wakeMaintenance = false
+        @usableFromInline var wakeMaintenance = false
+
+        @inlinable
+        init() {}
     }
 
-    private enum SlotState {
+    @usableFromInline enum SlotState {
+        /// No connection: the slot is on the free list.
+        case free
         case idle
         case leased
         case validating
     }
 
-    private struct Slot {
-        var connection: Connection
-        let id: Int
-        let createdAt: Instant
-        let expiresAt: Instant?
-        let isOverflow: Bool
-        var state: SlotState
-        var returnedAt: Instant
-        var leasedAt: Instant
-        var location: LeaseLocation
-        var leakReported = false
+    /// A connection's place in the pool. Slots are never optional (a closed one is `.free` with no
+    /// connection), so the hot path can change a field in place without copying the slot.
+    @usableFromInline struct Slot {
+        @usableFromInline var connection: Connection?
+        @usableFromInline var id: Int
+        @usableFromInline var createdAt: Instant
+        @usableFromInline var expiresAt: Instant?
+        @usableFromInline var isOverflow: Bool
+        @usableFromInline var state: SlotState
+        @usableFromInline var returnedAt: Instant
+        @usableFromInline var leasedAt: Instant
+        @usableFromInline var location: LeaseLocation
+        @usableFromInline var leakReported = false
         /// The lifetime ran out while it was leased: close it when it comes back.
-        var closeOnReturn = false
+        @usableFromInline var closeOnReturn = false
         /// A newer connection found the server gone: validate before the next lease.
-        var mustValidate = false
+        @usableFromInline var mustValidate = false
     }
 
-    private struct WaitingRequest {
-        let id: Int
-        let waiter: Waiter
-        let enqueuedAt: Instant
-        let deadline: Instant
-        let location: LeaseLocation
+    @usableFromInline struct WaitingRequest {
+        @usableFromInline let id: Int
+        @usableFromInline let waiter: Waiter
+        @usableFromInline let enqueuedAt: Instant
+        @usableFromInline let deadline: Instant
+        @usableFromInline let location: LeaseLocation
+
+        @inlinable
+        init(id: Int, waiter: Waiter, enqueuedAt: Instant, deadline: Instant, location: LeaseLocation) {
+            self.id = id
+            self.waiter = waiter
+            self.enqueuedAt = enqueuedAt
+            self.deadline = deadline
+            self.location = location
+        }
     }
 
-    private enum Phase {
+    @usableFromInline enum Phase {
         case running
         case draining(deadline: Instant)
         case shutDown
     }
 
-    let settings: Settings
-    private var phase = Phase.running
-    private var slots: [Slot?] = []
-    private var freeSlots: [Int] = []
+    @usableFromInline let settings: Settings
+    @usableFromInline var phase = Phase.running
+    @usableFromInline var slots: [Slot] = []
+    @usableFromInline var freeSlots: [Int] = []
     /// Idle slot numbers; the last is the most recently returned.
-    private var idle: [Int] = []
-    private var waiters = Deque<WaitingRequest>()
-    private var nextConnectionID = 0
-    private var openCount = 0
-    private var overflowOpen = 0
-    private(set) var connecting = 0
-    private var consecutiveFailures = 0
-    private var retryAt: Instant?
-    private var random: SplitMix64
-    private(set) var lastConnectionError: (any Error)?
-    private var counters = PoolStatistics()
+    @usableFromInline var idle: [Int] = []
+    @usableFromInline var waiters = Deque<WaitingRequest>()
+    @usableFromInline var nextConnectionID = 0
+    @usableFromInline var openCount = 0
+    @usableFromInline var overflowOpen = 0
+    @usableFromInline var connecting = 0
+    @usableFromInline var consecutiveFailures = 0
+    @usableFromInline var retryAt: Instant?
+    @usableFromInline var random: SplitMix64
+    @usableFromInline var lastConnectionError: (any Error)?
+    @usableFromInline var counters = PoolStatistics()
 
     init(settings: Settings, seed: UInt64) {
         self.settings = settings
@@ -166,6 +197,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// A task asks for a connection. Without a waiter, the answer is never `enqueued`: the caller
     /// creates its waiter and asks again only if told `mustWait`.
+    @inlinable
     mutating func leaseRequested(
         waiter: Waiter?, requestID: Int, deadline: Instant?, location: LeaseLocation, now: Instant
     ) -> LeaseDecision {
@@ -187,33 +219,38 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         return .enqueued(createConnections: connectionsToStart(now: now))
     }
 
-    private mutating func lease(_ slotNumber: Int, location: LeaseLocation, now: Instant) -> LeaseDecision {
-        var slot = slots[slotNumber]!
-        slot.leasedAt = now
-        slot.location = location
-        slot.leakReported = false
-        let lease = Lease(slot: slotNumber, connectionID: slot.id, connection: slot.connection)
+    @inlinable
+    mutating func lease(_ slotNumber: Int, location: LeaseLocation, now: Instant) -> LeaseDecision {
+        // Slots are mutated in place: copying one out and back costs more than the rest of a lease.
         let validate: Bool =
             switch settings.validation {
-            case .never: slot.mustValidate
+            case .never: slots[slotNumber].mustValidate
             case .always: true
-            case .whenIdleFor(let threshold): slot.mustValidate || slot.returnedAt.duration(to: now) > threshold
+            case .whenIdleFor(let threshold):
+                slots[slotNumber].mustValidate || slots[slotNumber].returnedAt.duration(to: now) > threshold
             }
-        slot.state = validate ? .validating : .leased
-        slots[slotNumber] = slot
+        markLeased(slotNumber, location: location, now: now, state: validate ? .validating : .leased)
+        let lease = Lease(slot: slotNumber, connectionID: slots[slotNumber].id, connection: slots[slotNumber].connection!)
         return validate ? .validate(lease) : .leased(lease)
+    }
+
+    @inlinable
+    mutating func markLeased(_ slotNumber: Int, location: LeaseLocation, now: Instant, state: SlotState) {
+        slots[slotNumber].state = state
+        slots[slotNumber].leasedAt = now
+        slots[slotNumber].location = location
+        slots[slotNumber].leakReported = false
     }
 
     /// A validation asked for by `.validate` finished. On success the caller keeps the lease; on
     /// failure the connection is closed and the caller asks again.
     mutating func validationFinished(_ lease: Lease, succeeded: Bool, now: Instant) -> Actions {
-        guard var slot = slots[lease.slot], slot.id == lease.connectionID, slot.state == .validating else {
+        guard slots[lease.slot].id == lease.connectionID, slots[lease.slot].state == .validating else {
             return Actions()
         }
         if succeeded {
-            slot.state = .leased
-            slot.mustValidate = false
-            slots[lease.slot] = slot
+            slots[lease.slot].state = .leased
+            slots[lease.slot].mustValidate = false
             return Actions()
         }
         var actions = Actions()
@@ -231,10 +268,39 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     /// A lease came back. `health` is what the source says of the connection.
+    @inlinable
     mutating func connectionReleased(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions {
-        guard var slot = slots[lease.slot], slot.id == lease.connectionID, slot.state != .idle else {
+        let slotState = slots[lease.slot].state
+        guard slots[lease.slot].id == lease.connectionID, slotState != .idle, slotState != .free else {
             return Actions()  // closed by a forced shutdown meanwhile
         }
+        guard case .running = phase, health == .healthy, !slots[lease.slot].closeOnReturn,
+            !(slots[lease.slot].expiresAt.map { $0 <= now } ?? false)
+        else {
+            return connectionReleasedForClosing(lease, health: health, now: now)
+        }
+        if let waiting = waiters.popFirst() {
+            markLeased(lease.slot, location: waiting.location, now: now, state: .leased)
+            counters.waitCount += 1
+            counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
+            var actions = Actions()
+            actions.handOver = (waiting.waiter, lease)
+            return actions
+        }
+        if slots[lease.slot].isOverflow {
+            var actions = Actions()
+            remove(lease.slot, reason: .overflow, into: &actions)
+            return actions
+        }
+        slots[lease.slot].state = .idle
+        slots[lease.slot].returnedAt = now
+        idle.append(lease.slot)
+        return Actions()
+    }
+
+    /// A lease came back to a connection that must close: shutdown, broken, server gone or expired.
+    @usableFromInline
+    mutating func connectionReleasedForClosing(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions {
         var actions = Actions()
         if case .draining = phase {
             remove(lease.slot, reason: .shutdown, into: &actions)
@@ -243,43 +309,18 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         }
         switch health {
         case .healthy:
-            break
+            remove(lease.slot, reason: .lifetime, into: &actions)
         case .broken:
             remove(lease.slot, reason: .broken, into: &actions)
-            actions.createConnections = connectionsToStart(now: now)
-            return actions
         case .serverGone:
             // Idle connections opened before this one probably lost the same server.
-            for slotNumber in idle where slots[slotNumber]!.createdAt <= slot.createdAt {
-                slots[slotNumber]!.mustValidate = true
+            let createdAt = slots[lease.slot].createdAt
+            for slotNumber in idle where slots[slotNumber].createdAt <= createdAt {
+                slots[slotNumber].mustValidate = true
             }
             remove(lease.slot, reason: .broken, into: &actions)
-            actions.createConnections = connectionsToStart(now: now)
-            return actions
         }
-        if slot.closeOnReturn || (slot.expiresAt.map { $0 <= now } ?? false) {
-            remove(lease.slot, reason: .lifetime, into: &actions)
-            actions.createConnections = connectionsToStart(now: now)
-            return actions
-        }
-        if let waiting = waiters.popFirst() {
-            slot.leasedAt = now
-            slot.location = waiting.location
-            slot.leakReported = false
-            slots[lease.slot] = slot
-            counters.waitCount += 1
-            counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
-            actions.handOver = (waiting.waiter, Lease(slot: lease.slot, connectionID: slot.id, connection: slot.connection))
-            return actions
-        }
-        if slot.isOverflow {
-            remove(lease.slot, reason: .overflow, into: &actions)
-            return actions
-        }
-        slot.state = .idle
-        slot.returnedAt = now
-        slots[lease.slot] = slot
-        idle.append(lease.slot)
+        actions.createConnections = connectionsToStart(now: now)
         return actions
     }
 
@@ -319,8 +360,8 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         if isOverflow { overflowOpen += 1 }
 
         if let waiting = waiters.popFirst() {
-            slots[slotNumber]!.state = .leased
-            slots[slotNumber]!.location = waiting.location
+            slots[slotNumber].state = .leased
+            slots[slotNumber].location = waiting.location
             counters.waitCount += 1
             counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
             actions.handOver = (waiting.waiter, Lease(slot: slotNumber, connectionID: slot.id, connection: connection))
@@ -359,7 +400,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// How many connection attempts to start now: enough for the waiters and `minConnections`,
     /// within the connection limit and the limit on attempts in flight, and none while backing off.
-    private mutating func connectionsToStart(now: Instant) -> Int {
+    @usableFromInline mutating func connectionsToStart(now: Instant) -> Int {
         guard case .running = phase else { return 0 }
         if let retryAt, now < retryAt { return 0 }
         let wanted = max(waiters.count - connecting, settings.minConnections - openCount - connecting, 0)
@@ -398,7 +439,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         if case .draining(let deadline) = phase {
             if now >= deadline {
                 // Grace period over: close the connections still leased; their releases are ignored.
-                for slotNumber in slots.indices where slots[slotNumber] != nil {
+                for slotNumber in slots.indices where slots[slotNumber].state != .free {
                     remove(slotNumber, reason: .shutdown, into: &actions)
                 }
             } else {
@@ -411,14 +452,15 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
         // Lifetime: idle connections close now, leased ones when they come back.
         for slotNumber in slots.indices {
-            guard let slot = slots[slotNumber] else { continue }
+            let slot = slots[slotNumber]
+            if slot.state == .free { continue }
             if let expiresAt = slot.expiresAt {
                 if expiresAt <= now {
                     if slot.state == .idle {
                         remove(slotNumber, reason: .lifetime, into: &actions)
                         continue
                     }
-                    slots[slotNumber]!.closeOnReturn = true
+                    slots[slotNumber].closeOnReturn = true
                 } else {
                     consider(expiresAt)
                 }
@@ -426,7 +468,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             if slot.state == .leased, let threshold = settings.leakDetectionThreshold, !slot.leakReported {
                 let reportAt = slot.leasedAt.advanced(by: threshold)
                 if reportAt <= now {
-                    slots[slotNumber]!.leakReported = true
+                    slots[slotNumber].leakReported = true
                     actions.leaks.append(LeakReport(connectionID: slot.id, heldFor: slot.leasedAt.duration(to: now), location: slot.location))
                 } else {
                     consider(reportAt)
@@ -437,7 +479,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         // Idle timeout: the least recently used first, keeping minConnections open.
         if let idleTimeout = settings.idleTimeout {
             while openCount > settings.minConnections, let coldest = idle.first {
-                let closeAt = slots[coldest]!.returnedAt.advanced(by: idleTimeout)
+                let closeAt = slots[coldest].returnedAt.advanced(by: idleTimeout)
                 if closeAt > now {
                     consider(closeAt)
                     break
@@ -482,7 +524,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         return false
     }
 
-    private mutating func finishShutdownIfDone(_ actions: inout Actions) {
+    @usableFromInline mutating func finishShutdownIfDone(_ actions: inout Actions) {
         guard case .draining = phase, openCount == 0, connecting == 0 else { return }
         phase = .shutDown
         actions.shutdownCompleted = true
@@ -490,17 +532,19 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     // MARK: Bookkeeping
 
-    private mutating func remove(_ slotNumber: Int, reason: CloseReason, into actions: inout Actions) {
-        guard let slot = slots[slotNumber] else { return }
+    @usableFromInline mutating func remove(_ slotNumber: Int, reason: CloseReason, into actions: inout Actions) {
+        let slot = slots[slotNumber]
+        guard slot.state != .free else { return }
         if slot.state == .idle, let index = idle.lastIndex(of: slotNumber) {
             idle.remove(at: index)
         }
-        slots[slotNumber] = nil
+        slots[slotNumber].state = .free
+        slots[slotNumber].connection = nil
         freeSlots.append(slotNumber)
         openCount -= 1
         if slot.isOverflow { overflowOpen -= 1 }
         counters.closed[reason, default: 0] += 1
-        actions.closes.append(Close(connection: slot.connection, reason: reason))
+        actions.closes.append(Close(connection: slot.connection!, reason: reason))
     }
 
     /// The current figures.
@@ -510,7 +554,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         statistics.idle = idle.count
         statistics.inUse = openCount - idle.count
         statistics.overflowInUse = slots.reduce(0) { count, slot in
-            count + ((slot?.isOverflow ?? false) && slot?.state != .idle ? 1 : 0)
+            count + (slot.isOverflow && slot.state != .idle && slot.state != .free ? 1 : 0)
         }
         statistics.connecting = connecting
         statistics.waiting = waiters.count

@@ -1,10 +1,12 @@
 /// A small, fast, seedable random number generator (Steele, Lea and Flood's SplitMix64), kept
 /// inside the pool's state machine so that its jitter is deterministic for a given seed.
+@usableFromInline
 struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    @usableFromInline var state: UInt64
 
     init(seed: UInt64) { state = seed }
 
+    @usableFromInline
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

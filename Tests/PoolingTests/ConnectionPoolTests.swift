@@ -1,3 +1,4 @@
+import KeelLocking
 import Logging
 import ManualClock
 import Synchronization
@@ -377,7 +378,7 @@ final class CapturedLogs: LogHandler, Sendable {
         let metadata: [String: String]
     }
 
-    private let storage = Mutex<[Entry]>([])
+    private let storage = Locked<[Entry]>([])
 
     var entries: [Entry] { storage.withLock { $0 } }
     var messages: [String] { entries.map(\.message) }

@@ -1,4 +1,5 @@
 import Pooling
+import KeelLocking
 import Synchronization
 
 /// An in-memory connection: an id, and flags the tests flip.
@@ -6,7 +7,7 @@ final class FakeConnection: Sendable, CustomStringConvertible {
     let id: Int
     /// Set while a lease body runs, to prove no two leases share a connection.
     let busy = Atomic<Bool>(false)
-    let health = Mutex(ConnectionHealth.healthy)
+    let health = Locked(ConnectionHealth.healthy)
     let closed = Atomic<Bool>(false)
 
     init(id: Int) { self.id = id }
@@ -35,7 +36,7 @@ final class FakeConnectionSource: ConnectionSource, Sendable {
         var invalid: Set<Int> = []
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     func makeConnection(timeout: Duration) async throws -> FakeConnection {
         let (attempt, fail, hang) = state.withLock { state in
