@@ -5,10 +5,12 @@ Benchmarks are named `<workload>/<implementation>` inside a target `<Suite>Bench
 For each workload, `keel` is compared with every other implementation:
     compare: <suite>/<workload> keel=<ops/s> <peer>=<ops/s> ratio=<keel/peer> unit=ops/s
 and Keel's allocations per operation are printed as
-    figure: <suite>/<workload>-mallocs-per-op value=<n> unit=mallocs/op
-Throughput is the median of the samples (robust on a shared, noisy machine); package-benchmark
-reports it per operation, scaled by the benchmark's scaling factor. Allocations are the median
-malloc count of one sample (benchmarks run one operation per sample unless they say otherwise).
+    figure: <suite>/mallocs-per-op/<workload> value=<n> unit=mallocs/op
+A benchmark that runs several operations per sample says so with the configuration tag
+`opsPerSample` (package-benchmark appends tags to the name: "uncontended/keel (opsPerSample: 1000)").
+Throughput is the median of the samples (robust on a shared, noisy machine) in samples per second,
+times the operations per sample. Allocations are the median malloc count of one sample divided by
+the operations per sample.
 """
 import json
 import re
@@ -20,7 +22,6 @@ SUITES = {
     "SQLiteBenchmarks": "sqlite", "BatchingBenchmarks": "batching", "RateLimitBenchmarks": "ratelimit",
     "CacheBenchmarks": "cache", "CircuitBreakerBenchmarks": "breaker",
 }
-SCALE = {"(K)": 1e3, "(M)": 1e6, "(G)": 1e9}
 
 
 def median(metric):
@@ -33,20 +34,24 @@ def main(paths):
         for entry in json.load(open(path)):
             # "package.benchmark.<Target>.<workload>/<implementation>"
             name = entry["benchmark"].split(".", 3)[3]
+            operations = 1.0
+            # The JMH export writes "name (tag: value)" with underscores for spaces.
+            tagged = re.match(r"^(.*?)[ _]\((.*)\)$", name)
+            if tagged:
+                name = tagged.group(1)
+                tags = dict(re.split(r":[ _]", part, maxsplit=1) for part in re.split(r",[ _]", tagged.group(2)))
+                operations = float(tags.get("opsPerSample", "1"))
             target = entry["benchmark"].split(".")[2]
             suite = SUITES.get(target, target)
             workload, _, implementation = name.rpartition("/")
             if not workload:
                 workload, implementation = name, "keel"
             primary = entry["primaryMetric"]
-            throughput = median(primary)
-            for marker, factor in SCALE.items():
-                if marker in primary.get("scoreUnit", ""):
-                    throughput *= factor
+            throughput = median(primary) * operations
             mallocs = None
             for key, metric in entry.get("secondaryMetrics", {}).items():
                 if key.startswith("Malloc (total)"):
-                    mallocs = median(metric)
+                    mallocs = median(metric) / operations
             results[(suite, workload)][implementation] = (throughput, mallocs)
 
     for (suite, workload), implementations in sorted(results.items()):
@@ -60,7 +65,7 @@ def main(paths):
             print(f"compare: {suite}/{workload} keel={keel[0]:.0f} {peer}={peer_throughput:.0f} "
                   f"ratio={ratio:.2f} unit=ops/s")
         if keel[1] is not None:
-            print(f"figure: {suite}/{workload}-mallocs-per-op value={keel[1]:g} unit=mallocs/op")
+            print(f"figure: {suite}/mallocs-per-op/{workload} value={keel[1]:.3g} unit=mallocs/op")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,9 @@ where PoolClock.Duration == Duration {
     let logger: Logger
     let metrics: PoolMetrics?
     @usableFromInline let state: Locked<State>
+    /// Whether a lease needs the time (leak detection, or validation after idleness); without
+    /// either, leasing an idle connection reads no clock.
+    @usableFromInline let leaseNeedsTime: Bool
 
     /// Creates a pool; it opens connections once ``run()`` runs.
     ///
@@ -100,6 +103,11 @@ where PoolClock.Duration == Duration {
         var logger = configuration.logger
         logger[metadataKey: "pool"] = .string(configuration.name)
         self.logger = logger
+        if case .whenIdleFor = configuration.validation {
+            leaseNeedsTime = true
+        } else {
+            leaseNeedsTime = configuration.leakDetectionThreshold != nil
+        }
         metrics = configuration.metricsFactory.map { PoolMetrics(factory: $0, poolName: configuration.name) }
         let seed = configuration.randomSeed ?? UInt64.random(in: .min ... .max)
         state = Locked(State(machine: Machine(settings: .init(configuration), seed: seed)))
@@ -135,7 +143,15 @@ where PoolClock.Duration == Duration {
         line: UInt = #line,
         _ body: (Connection) async throws -> Result
     ) async throws -> Result {
-        let lease = try await acquire(deadline: nil, location: LeaseLocation(file: file, line: line))
+        let location = LeaseLocation(file: file, line: line)
+        // The common case, an idle connection, is served here without another async call.
+        let decision = firstDecision(deadline: nil, location: location)
+        let lease: Machine.Lease
+        if case .leased(let idle) = decision {
+            lease = idle
+        } else {
+            lease = try await acquire(after: decision, deadline: nil, location: location)
+        }
         let result: Result
         do {
             result = try await body(lease.connection)
@@ -160,13 +176,27 @@ where PoolClock.Duration == Duration {
         return ConnectionLease(lease: lease, pool: self)
     }
 
-    @inlinable
+    @usableFromInline
     func acquire(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Machine.Lease {
+        try await acquire(after: firstDecision(deadline: deadline, location: location), deadline: deadline, location: location)
+    }
+
+    /// Asks the state machine for an idle connection, without waiting.
+    @inlinable
+    func firstDecision(deadline: PoolClock.Instant?, location: LeaseLocation) -> Machine.LeaseDecision {
+        let now = leaseNeedsTime ? clock.now : nil
+        return state.withLock { state in
+            state.machine.leaseRequested(waiter: nil, requestID: 0, deadline: deadline, location: location, now: now)
+        }
+    }
+
+    /// Carries on from a first decision: validate, wait, or fail; asks again after a failed validation.
+    @usableFromInline
+    func acquire(
+        after first: Machine.LeaseDecision, deadline: PoolClock.Instant?, location: LeaseLocation
+    ) async throws -> Machine.Lease {
+        var decision = first
         while true {
-            let now = clock.now
-            let decision = state.withLock { state in
-                state.machine.leaseRequested(waiter: nil, requestID: 0, deadline: deadline, location: location, now: now)
-            }
             let granted: Granted
             switch decision {
             case .leased(let lease):
@@ -181,6 +211,7 @@ where PoolClock.Duration == Duration {
             if !granted.mustValidate { return granted.lease }
             if try await validate(granted.lease) { return granted.lease }
             // It failed validation and was closed: ask again.
+            decision = firstDecision(deadline: deadline, location: location)
         }
     }
 
@@ -272,8 +303,9 @@ where PoolClock.Duration == Duration {
         let reset = await source.reset(lease.connection)
         let health = reset ? source.health(of: lease.connection) : .broken
         let now = clock.now
-        let actions = state.withLock { $0.machine.connectionReleased(lease, health: health, now: now) }
-        run(actions)
+        if let actions = state.withLock({ $0.machine.connectionReleased(lease, health: health, now: now) }) {
+            run(actions)
+        }
     }
 
     // MARK: Running actions

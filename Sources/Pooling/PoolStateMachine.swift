@@ -169,10 +169,20 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         case running
         case draining(deadline: Instant)
         case shutDown
+
+        var isRunning: Bool {
+            if case .running = self { return true }
+            return false
+        }
     }
 
     @usableFromInline let settings: Settings
-    @usableFromInline var phase = Phase.running
+    @usableFromInline var phase = Phase.running {
+        didSet { isRunning = phase.isRunning }
+    }
+    /// `phase == .running`, kept as a plain flag: the hot path checks it on every lease and
+    /// release, and matching the enum (whose payload is a clock instant) costs a copy each time.
+    @usableFromInline private(set) var isRunning = true
     @usableFromInline var slots: [Slot] = []
     @usableFromInline var freeSlots: [Int] = []
     /// Idle slot numbers; the last is the most recently returned.
@@ -197,14 +207,19 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// A task asks for a connection. Without a waiter, the answer is never `enqueued`: the caller
     /// creates its waiter and asks again only if told `mustWait`.
+    ///
+    /// `now` may be `nil` on the first ask when neither leak detection nor idle-based validation
+    /// needs the time (saving a clock read per lease); a lease that must wait is then asked again
+    /// with the time. A waiter always comes with the time.
     @inlinable
     mutating func leaseRequested(
-        waiter: Waiter?, requestID: Int, deadline: Instant?, location: LeaseLocation, now: Instant
+        waiter: Waiter?, requestID: Int, deadline: Instant?, location: LeaseLocation, now: Instant?
     ) -> LeaseDecision {
-        guard case .running = phase else { return .failed(.shutdown) }
+        guard isRunning else { return .failed(.shutdown) }
         if waiters.isEmpty, let slotNumber = idle.popLast() {
             return lease(slotNumber, location: location, now: now)
         }
+        guard let now else { return .mustWait }
         if openCount == 0, connecting == 0, let retryAt, now < retryAt, lastConnectionError != nil {
             // Nothing open and connecting is failing: fail fast instead of waiting for a timeout.
             return .failed(.connectionUnavailable)
@@ -220,14 +235,16 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     @inlinable
-    mutating func lease(_ slotNumber: Int, location: LeaseLocation, now: Instant) -> LeaseDecision {
+    mutating func lease(_ slotNumber: Int, location: LeaseLocation, now: Instant?) -> LeaseDecision {
         // Slots are mutated in place: copying one out and back costs more than the rest of a lease.
         let validate: Bool =
             switch settings.validation {
             case .never: slots[slotNumber].mustValidate
             case .always: true
             case .whenIdleFor(let threshold):
-                slots[slotNumber].mustValidate || slots[slotNumber].returnedAt.duration(to: now) > threshold
+                // Without the time (the caller promised it is not needed), validate to be safe.
+                slots[slotNumber].mustValidate
+                    || now.map { slots[slotNumber].returnedAt.duration(to: $0) > threshold } ?? true
             }
         markLeased(slotNumber, location: location, now: now, state: validate ? .validating : .leased)
         let lease = Lease(slot: slotNumber, connectionID: slots[slotNumber].id, connection: slots[slotNumber].connection!)
@@ -235,9 +252,9 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     @inlinable
-    mutating func markLeased(_ slotNumber: Int, location: LeaseLocation, now: Instant, state: SlotState) {
+    mutating func markLeased(_ slotNumber: Int, location: LeaseLocation, now: Instant?, state: SlotState) {
         slots[slotNumber].state = state
-        slots[slotNumber].leasedAt = now
+        if let now { slots[slotNumber].leasedAt = now }
         slots[slotNumber].location = location
         slots[slotNumber].leakReported = false
     }
@@ -268,13 +285,15 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     }
 
     /// A lease came back. `health` is what the source says of the connection.
+    /// Returns `nil` when the connection simply went back to the idle set (the common case, kept
+    /// free of any `Actions` value), otherwise what to do.
     @inlinable
-    mutating func connectionReleased(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions {
+    mutating func connectionReleased(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions? {
         let slotState = slots[lease.slot].state
         guard slots[lease.slot].id == lease.connectionID, slotState != .idle, slotState != .free else {
-            return Actions()  // closed by a forced shutdown meanwhile
+            return nil  // closed by a forced shutdown meanwhile
         }
-        guard case .running = phase, health == .healthy, !slots[lease.slot].closeOnReturn,
+        guard isRunning, health == .healthy, !slots[lease.slot].closeOnReturn,
             !(slots[lease.slot].expiresAt.map { $0 <= now } ?? false)
         else {
             return connectionReleasedForClosing(lease, health: health, now: now)
@@ -295,7 +314,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         slots[lease.slot].state = .idle
         slots[lease.slot].returnedAt = now
         idle.append(lease.slot)
-        return Actions()
+        return nil
     }
 
     /// A lease came back to a connection that must close: shutdown, broken, server gone or expired.
@@ -519,10 +538,6 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         return false
     }
 
-    var isRunning: Bool {
-        if case .running = phase { return true }
-        return false
-    }
 
     @usableFromInline mutating func finishShutdownIfDone(_ actions: inout Actions) {
         guard case .draining = phase, openCount == 0, connecting == 0 else { return }

@@ -46,8 +46,8 @@ import Testing
         Self.open(2, in: &machine)
         let a = try #require(Self.lease(&machine))
         let b = try #require(Self.lease(&machine))
-        _ = machine.connectionReleased(a, health: .healthy, now: Self.at(1))
-        _ = machine.connectionReleased(b, health: .healthy, now: Self.at(2))
+        _ = machine.released(a, health: .healthy, now: Self.at(1))
+        _ = machine.released(b, health: .healthy, now: Self.at(2))
         #expect(Self.lease(&machine)?.connection == b.connection, "the most recently returned comes first")
         #expect(machine.statistics.idle == 1 && machine.statistics.inUse == 1)
     }
@@ -61,7 +61,7 @@ import Testing
         #expect(machine.statistics.waiting == 3)
         var served: [Int] = []
         for step in 1...3 {
-            let actions = machine.connectionReleased(lease, health: .healthy, now: Self.at(10 + Double(step)))
+            let actions = machine.released(lease, health: .healthy, now: Self.at(10 + Double(step)))
             let handOver = try #require(actions.handOver)
             served.append(handOver.waiter)
             lease = handOver.lease
@@ -78,7 +78,7 @@ import Testing
         Self.open(1, in: &machine)
         let lease = try #require(Self.lease(&machine))
         Self.wait(&machine, waiter: 1)  // starts one attempt
-        let actions = machine.connectionReleased(lease, health: .healthy, now: Self.at(1))
+        let actions = machine.released(lease, health: .healthy, now: Self.at(1))
         #expect(actions.handOver?.waiter == 1)
     }
 
@@ -109,7 +109,7 @@ import Testing
         #expect(machine.timerFired(now: Self.at(0)).actions.createConnections == 0)
         #expect(machine.statistics.open == 3)
         let lease = try #require(Self.lease(&machine))
-        let broken = machine.connectionReleased(lease, health: .broken, now: Self.at(1))
+        let broken = machine.released(lease, health: .broken, now: Self.at(1))
         #expect(broken.closes.map(\.reason) == [.broken])
         #expect(broken.createConnections == 1, "a closed connection below the minimum is replaced")
     }
@@ -131,9 +131,9 @@ import Testing
         #expect(machine.statistics.overflowInUse == 1)
         #expect(machine.statistics.open == 2)
         #expect(Self.wait(&machine, waiter: 8).createCount == 0, "max + overflow reached")
-        let returned = machine.connectionReleased(overflowLease, health: .healthy, now: Self.at(2))
+        let returned = machine.released(overflowLease, health: .healthy, now: Self.at(2))
         #expect(returned.handOver?.waiter == 8, "a waiter takes it before it would close")
-        let again = machine.connectionReleased(returned.handOver!.lease, health: .healthy, now: Self.at(3))
+        let again = machine.released(returned.handOver!.lease, health: .healthy, now: Self.at(3))
         #expect(again.closes.map(\.reason) == [.overflow])
         #expect(machine.statistics.closed(.overflow) == 1)
         #expect(machine.statistics.overflowInUse == 0)
@@ -184,9 +184,9 @@ import Testing
         let a = try #require(Self.lease(&machine))
         let b = try #require(Self.lease(&machine))
         let c = try #require(Self.lease(&machine))
-        _ = machine.connectionReleased(a, health: .healthy, now: Self.at(10))
-        _ = machine.connectionReleased(b, health: .healthy, now: Self.at(20))
-        _ = machine.connectionReleased(c, health: .healthy, now: Self.at(30))
+        _ = machine.released(a, health: .healthy, now: Self.at(10))
+        _ = machine.released(b, health: .healthy, now: Self.at(20))
+        _ = machine.released(c, health: .healthy, now: Self.at(30))
         let first = machine.timerFired(now: Self.at(70))
         #expect(first.actions.closes.map(\.connection) == [a.connection])
         #expect(first.nextDeadline == Self.at(80))
@@ -203,7 +203,7 @@ import Testing
         Self.open(1, in: &machine)
         let lease = try #require(Self.lease(&machine))
         #expect(machine.timerFired(now: Self.at(1000)).actions.closes.isEmpty)
-        _ = machine.connectionReleased(lease, health: .healthy, now: Self.at(1000))
+        _ = machine.released(lease, health: .healthy, now: Self.at(1000))
         #expect(machine.statistics.idle == 1)
     }
 
@@ -218,7 +218,7 @@ import Testing
         let sweep = machine.timerFired(now: Self.at(1000))
         #expect(sweep.actions.closes.map(\.reason) == [.lifetime], "the idle one closes, the leased one does not")
         #expect(machine.statistics.open == 1)
-        let back = machine.connectionReleased(leased, health: .healthy, now: Self.at(1001))
+        let back = machine.released(leased, health: .healthy, now: Self.at(1001))
         #expect(back.closes.map(\.connection) == [leased.connection])
         #expect(machine.statistics.closed(.lifetime) == 2)
     }
@@ -279,8 +279,8 @@ import Testing
         let newest = try #require(Self.lease(&machine))
         #expect(newest.connection == 3)
         let old = try #require(Self.lease(&machine))
-        _ = machine.connectionReleased(old, health: .healthy, now: Self.at(60))
-        let gone = machine.connectionReleased(newest, health: .serverGone, now: Self.at(61))
+        _ = machine.released(old, health: .healthy, now: Self.at(60))
+        let gone = machine.released(newest, health: .serverGone, now: Self.at(61))
         #expect(gone.closes.map(\.connection) == [3])
         guard case .validate(let revalidated) = machine.leaseRequested(waiter: nil, requestID: 0, deadline: nil, location: Self.here, now: Self.at(62)) else {
             Issue.record("an idle connection older than the one that saw the server go must be validated")
@@ -353,7 +353,7 @@ import Testing
         Self.wait(&machine, waiter: 2)
         #expect(machine.waiterCancelled(requestID: 1) == 1)
         #expect(machine.statistics.waiting == 1)
-        let actions = machine.connectionReleased(lease, health: .healthy, now: Self.at(1))
+        let actions = machine.released(lease, health: .healthy, now: Self.at(1))
         #expect(actions.handOver?.waiter == 2)
         #expect(machine.waiterCancelled(requestID: 2) == nil, "already handed a connection: it must release it")
     }
@@ -389,7 +389,7 @@ import Testing
             Issue.record("no leases after shutdown")
             return
         }
-        let back = machine.connectionReleased(lease, health: .healthy, now: Self.at(1))
+        let back = machine.released(lease, health: .healthy, now: Self.at(1))
         #expect(back.closes.map(\.reason) == [.shutdown])
         #expect(!back.shutdownCompleted)
         // The other lease never comes back: the grace period (30 s) ends it.
@@ -409,6 +409,13 @@ import Testing
         let actions = machine.connectionCreated(9, now: Self.at(1))
         #expect(actions.closes.map(\.connection) == [9])
         #expect(actions.shutdownCompleted)
+    }
+}
+
+extension PoolStateMachine {
+    /// `connectionReleased`, with "went back to the idle set" as empty actions.
+    mutating func released(_ lease: Lease, health: ConnectionHealth, now: Instant) -> Actions {
+        connectionReleased(lease, health: health, now: now) ?? Actions()
     }
 }
 

@@ -126,6 +126,7 @@ func runPostgresNIO(_ benchmark: Benchmark, connections: Int, tasks: Int) async 
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.throughput, .mallocCountTotal, .wallClock],
+        tags: ["opsPerSample": "1000"],  // each sample is 1,000 cycles (scaling factor kilo): read by bench_report.py
         warmupIterations: 3,
         scalingFactor: .kilo,
         maxDuration: .seconds(3),
