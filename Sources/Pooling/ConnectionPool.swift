@@ -110,7 +110,7 @@ where PoolClock.Duration == Duration {
         }
         metrics = configuration.metricsFactory.map { PoolMetrics(factory: $0, poolName: configuration.name) }
         let seed = configuration.randomSeed ?? UInt64.random(in: .min ... .max)
-        state = Locked(State(machine: Machine(settings: .init(configuration), seed: seed)))
+        state = Locked(State(machine: Machine(settings: configuration, seed: seed)))
     }
 
     /// Whether shutdown has begun: leases are refused from then on.

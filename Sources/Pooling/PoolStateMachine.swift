@@ -11,40 +11,6 @@ public import DequeModule
 /// - `open + connecting` never exceeds `maxConnections + maxOverflow`.
 @usableFromInline
 struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
-    /// The settings the machine needs, taken from ``PoolConfiguration``.
-    @usableFromInline
-    struct Settings {
-        @usableFromInline var minConnections: Int
-        @usableFromInline var maxConnections: Int
-        @usableFromInline var maxOverflow: Int
-        @usableFromInline var acquireTimeout: Duration
-        @usableFromInline var idleTimeout: Duration?
-        @usableFromInline var maxLifetime: Duration?
-        @usableFromInline var maxLifetimeJitter: Double
-        @usableFromInline var validation: ValidationPolicy
-        @usableFromInline var leakDetectionThreshold: Duration?
-        @usableFromInline var maxConcurrentConnectionAttempts: Int
-        @usableFromInline var connectRetryDelay: Duration
-        @usableFromInline var maxConnectRetryDelay: Duration
-        @usableFromInline var shutdownGracePeriod: Duration
-
-        init(_ configuration: PoolConfiguration) {
-            minConnections = configuration.minConnections
-            maxConnections = configuration.maxConnections
-            maxOverflow = configuration.maxOverflow
-            acquireTimeout = configuration.acquireTimeout
-            idleTimeout = configuration.idleTimeout
-            maxLifetime = configuration.maxLifetime
-            maxLifetimeJitter = configuration.maxLifetimeJitter
-            validation = configuration.validation
-            leakDetectionThreshold = configuration.leakDetectionThreshold
-            maxConcurrentConnectionAttempts = configuration.maxConcurrentConnectionAttempts
-            connectRetryDelay = configuration.connectRetryDelay
-            maxConnectRetryDelay = configuration.maxConnectRetryDelay
-            shutdownGracePeriod = configuration.shutdownGracePeriod
-        }
-    }
-
     /// A connection handed to a lease: where it lives in the machine, and the connection.
     @usableFromInline
     struct Lease: Sendable {
@@ -176,7 +142,8 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         }
     }
 
-    @usableFromInline let settings: Settings
+    /// The limits and timeouts; the machine reads nothing else of the configuration.
+    @usableFromInline let settings: PoolConfiguration
     @usableFromInline var phase = Phase.running {
         didSet { isRunning = phase.isRunning }
     }
@@ -198,7 +165,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     @usableFromInline var lastConnectionError: (any Error)?
     @usableFromInline var counters = PoolStatistics()
 
-    init(settings: Settings, seed: UInt64) {
+    init(settings: PoolConfiguration, seed: UInt64) {
         self.settings = settings
         random = SplitMix64(seed: seed)
     }

@@ -17,7 +17,7 @@ import Testing
         var configuration = PoolConfiguration()
         configuration.validation = .never
         configure(&configuration)
-        return Machine(settings: .init(configuration), seed: 42)
+        return Machine(settings: configuration, seed: 42)
     }
 
     /// Opens `count` connections numbered from `first` by requesting and completing attempts.
