@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .library(name: "SQLCore", targets: ["SQLCore"]),
         .library(name: "Pooling", targets: ["Pooling"]),
+        .library(name: "RateLimit", targets: ["RateLimit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -72,6 +73,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "RateLimit",
+            dependencies: [
+                "KeelLocking",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // A Clock whose time moves only when a test says so: every timeout, TTL and back-off
         // is tested without sleeping.
         .target(
@@ -96,6 +106,11 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RateLimitTests",
+            dependencies: ["RateLimit", "ManualClock", "KeelLocking"],
             swiftSettings: strictSettings
         ),
     ],

@@ -4,7 +4,9 @@
 Benchmarks are named `<workload>/<implementation>` inside a target `<Suite>Benchmarks`.
 For each workload, `keel` is compared with every other implementation:
     compare: <suite>/<workload> keel=<ops/s> <peer>=<ops/s> ratio=<keel/peer> unit=ops/s
-and Keel's allocations per operation are printed as
+Keel's time per operation as
+    figure: <suite>/<workload> value=<ns> unit=ns
+and its allocations per operation as
     figure: <suite>/mallocs-per-op/<workload> value=<n> unit=mallocs/op
 A benchmark that runs several operations per sample says so with the configuration tag
 `opsPerSample` (package-benchmark appends tags to the name: "uncontended/keel (opsPerSample: 1000)").
@@ -64,6 +66,8 @@ def main(paths):
             ratio = keel[0] / peer_throughput if peer_throughput else float("nan")
             print(f"compare: {suite}/{workload} keel={keel[0]:.0f} {peer}={peer_throughput:.0f} "
                   f"ratio={ratio:.2f} unit=ops/s")
+        if keel[0]:
+            print(f"figure: {suite}/{workload} value={1e9 / keel[0]:.1f} unit=ns")
         if keel[1] is not None:
             print(f"figure: {suite}/mallocs-per-op/{workload} value={keel[1]:.3g} unit=mallocs/op")
 

@@ -1,0 +1,234 @@
+public import KeelLocking
+
+/// Caps how many operations run at once and how close together they start: a semaphore plus a
+/// minimum interval, served strictly first in, first out.
+///
+/// ```swift
+/// let coinGecko = RateLimiter.coinGecko()          // 5 at once, starts ≥ 2 s apart
+/// let price = try await coinGecko.withPermit { try await api.price("bitcoin") }
+/// ```
+///
+/// A cancelled waiter leaves the queue at once and never consumes or leaks a permit, including
+/// when the cancellation races with being granted. Timeouts are cancellations with a deadline.
+/// Every wait is on the injected clock. With `minInterval` zero and a free permit, `withPermit`
+/// takes one lock each way, reads no clock and allocates nothing.
+public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock.Duration == Duration {
+    @usableFromInline
+    typealias Machine = RateLimiterStateMachine<UnsafeContinuation<LimiterClock.Instant, any Error>, LimiterClock.Instant>
+
+    @usableFromInline
+    struct State {
+        @usableFromInline var machine: Machine
+        @usableFromInline var nextRequestID = 0
+    }
+
+    /// The most permits held at once.
+    public let maxConcurrent: Int
+    /// The least time between two starts.
+    public let minInterval: Duration
+    @usableFromInline let clock: LimiterClock
+    @usableFromInline let state: Locked<State>
+
+    /// A limiter on `clock`.
+    ///
+    /// - Parameters:
+    ///   - maxConcurrent: The most operations at once; at least 1.
+    ///   - minInterval: The least time between two starts; zero for a plain semaphore.
+    public init(maxConcurrent: Int, minInterval: Duration = .zero, clock: LimiterClock) {
+        precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1, not \(maxConcurrent)")
+        precondition(minInterval >= .zero, "minInterval must not be negative, not \(minInterval)")
+        self.maxConcurrent = maxConcurrent
+        self.minInterval = minInterval
+        self.clock = clock
+        state = Locked(State(machine: Machine(maxConcurrent: maxConcurrent, minInterval: minInterval)))
+    }
+
+    /// The limiter's figures now.
+    public var statistics: RateLimiterStatistics {
+        state.withLock { $0.machine.statistics }
+    }
+
+    /// Runs `body` holding a permit, released when it returns or throws.
+    ///
+    /// #### Errors
+    /// `CancellationError` when the task is cancelled while waiting (no permit is kept), and
+    /// whatever `body` throws.
+    @inlinable
+    public func withPermit<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        // A free permit with no spacing to wait for is taken here, without another async call.
+        switch firstDecision() {
+        case .granted(nil):
+            break
+        case .granted(let startAt?):
+            try await start(at: startAt)
+        case .mustWait, .enqueued:
+            try await wait()
+        }
+        let result: Result
+        do {
+            result = try await body()
+        } catch {
+            release()
+            throw error
+        }
+        release()
+        return result
+    }
+
+    /// Takes a permit now if one is free and the interval allows a start now; `false` otherwise.
+    /// A `true` must be followed by ``release()``.
+    @inlinable
+    public func tryAcquire() -> Bool {
+        let now = minInterval > .zero ? clock.now : nil
+        return state.withLock { $0.machine.tryAcquire(now: now) }
+    }
+
+    /// Waits for a permit; follow with ``release()``. Prefer ``withPermit(isolation:_:)``.
+    ///
+    /// #### Errors
+    /// `CancellationError` when the task is cancelled while waiting; no permit is kept then.
+    @inlinable
+    public func acquire() async throws {
+        if case .granted(let startAt) = firstDecision() {
+            if let startAt { try await start(at: startAt) }
+            return
+        }
+        try await wait()
+    }
+
+    /// Asks for a permit without waiting: granted (with its start), or must wait.
+    @inlinable
+    func firstDecision() -> Machine.Decision {
+        let now = minInterval > .zero ? clock.now : nil
+        return state.withLock { $0.machine.acquire(waiter: nil, requestID: 0, now: now) }
+    }
+
+    /// Waits for a permit until `timeout` has passed; follow with ``release()``.
+    ///
+    /// #### Errors
+    /// ``RateLimitTimeoutError`` when no permit came in time, `CancellationError` when cancelled;
+    /// no permit is kept in either case.
+    public func acquire(timeout: Duration) async throws {
+        let deadline = clock.now.advanced(by: timeout)
+        do {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await self.acquire()
+                    return true
+                }
+                group.addTask {
+                    try? await self.clock.sleep(until: deadline, tolerance: nil)
+                    return false
+                }
+                let acquired = try await group.next()!
+                group.cancelAll()
+                if !acquired {
+                    // The acquire child is cancelled: it leaves the queue, or gives back a permit it got meanwhile.
+                    do {
+                        _ = try await group.next()
+                        release()  // it got one before the cancellation landed
+                    } catch {}
+                    state.withLock { $0.machine.counters.timeouts += 1 }
+                    throw RateLimitTimeoutError(timeout: timeout)
+                }
+                while (try? await group.next()) != nil {}
+            }
+        } catch is CancellationError where !Task.isCancelled {
+            // Cancellation came from our own timeout race, not from the caller.
+            state.withLock { $0.machine.counters.timeouts += 1 }
+            throw RateLimitTimeoutError(timeout: timeout)
+        }
+    }
+
+    /// Gives a permit back; the next waiter (if any) gets it.
+    @inlinable
+    public func release() {
+        let next = state.withLock { state in
+            let now = state.machine.releaseNeedsTime ? clock.now : nil
+            return state.machine.released(now: now)
+        }
+        if let (waiter, startAt) = next { waiter.resume(returning: startAt) }
+    }
+
+    /// Sleeps until a granted start, then confirms it against the previous actual start (sleeping
+    /// again if this task woke late next to one that woke on time); gives the permit back if
+    /// cancelled meanwhile.
+    @usableFromInline
+    func start(at startAt: LimiterClock.Instant) async throws {
+        var target = startAt
+        while true {
+            if target > clock.now {
+                do {
+                    try await clock.sleep(until: target, tolerance: nil)
+                } catch {
+                    release()
+                    state.withLock { $0.machine.counters.cancellations += 1 }
+                    throw error
+                }
+            }
+            let now = clock.now
+            guard let later = state.withLock({ $0.machine.confirmStart(now: now) }) else { return }
+            target = later
+        }
+    }
+
+    /// The slow path: queue up until a release hands over a permit, or the task is cancelled.
+    @usableFromInline
+    func wait() async throws {
+        let requestID = state.withLock { state in
+            state.nextRequestID += 1
+            return state.nextRequestID
+        }
+        let startAt = try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<LimiterClock.Instant, any Error>) in
+                let now = clock.now
+                let outcome: Machine.Decision? = state.withLock { state in
+                    if Task.isCancelled { return nil }
+                    return state.machine.acquire(waiter: continuation, requestID: requestID, now: now)
+                }
+                switch outcome {
+                case .none:
+                    continuation.resume(throwing: CancellationError())
+                case .granted(let startAt):
+                    // A start of `nil` only comes without an interval: starting "now" is then exact.
+                    continuation.resume(returning: startAt ?? now)
+                case .enqueued, .mustWait:
+                    break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                let waiter = state.machine.cancelled(requestID: requestID)
+                if waiter != nil { state.machine.counters.cancellations += 1 }
+                return waiter
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+        if Task.isCancelled {
+            // Granted at the moment of cancellation: hand the permit on.
+            release()
+            state.withLock { $0.machine.counters.cancellations += 1 }
+            throw CancellationError()
+        }
+        try await start(at: startAt)
+    }
+}
+
+extension RateLimiter where LimiterClock == ContinuousClock {
+    /// A limiter on the continuous clock.
+    public convenience init(maxConcurrent: Int, minInterval: Duration = .zero) {
+        self.init(maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock())
+    }
+
+    /// CoinGecko's demo plan as the reference service used it: 5 at once, starts ≥ 2 s apart
+    /// (about 30 requests a minute). An example: adjust it to your plan.
+    public static func coinGecko() -> RateLimiter { RateLimiter(maxConcurrent: 5, minInterval: .seconds(2)) }
+
+    /// OKX's public REST limits as the reference used them: 3 at once, starts ≥ 100 ms apart.
+    public static func okx() -> RateLimiter { RateLimiter(maxConcurrent: 3, minInterval: .milliseconds(100)) }
+
+    /// A typical EVM JSON-RPC provider as the reference used it: 5 at once, starts ≥ 50 ms apart.
+    public static func evmRPC() -> RateLimiter { RateLimiter(maxConcurrent: 5, minInterval: .milliseconds(50)) }
+}

@@ -1,0 +1,149 @@
+public import DequeModule
+
+/// The limiter's logic as a value: permits, spacing and the FIFO queue. No I/O, no clock reads,
+/// no locks; ``RateLimiter`` owns one under a lock and passes the time in.
+///
+/// A grant carries the instant its holder may start: `max(now, lastStart + minInterval)`. Grants
+/// are handed out in FIFO order and each reserves its start, so consecutive starts are never
+/// closer than `minInterval`, and no background task is needed to release the queue on time.
+@usableFromInline
+struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
+    /// What an acquire gets.
+    @usableFromInline
+    enum Decision {
+        /// Start at this instant (`nil`: now); the permit is held from now on.
+        case granted(startAt: Instant?)
+        /// No permit: call again with a waiter (only when called without one).
+        case mustWait
+        /// Queued.
+        case enqueued
+    }
+
+    @usableFromInline
+    struct Waiting {
+        @usableFromInline let id: Int
+        @usableFromInline let waiter: Waiter
+        @usableFromInline let enqueuedAt: Instant
+
+        @inlinable
+        init(id: Int, waiter: Waiter, enqueuedAt: Instant) {
+            self.id = id
+            self.waiter = waiter
+            self.enqueuedAt = enqueuedAt
+        }
+    }
+
+    @usableFromInline let maxConcurrent: Int
+    @usableFromInline let minInterval: Duration
+    @usableFromInline var inFlight = 0
+    /// The latest reserved start (grants are scheduled from it, in FIFO order).
+    @usableFromInline var lastStart: Instant?
+    /// The latest actual start: a task that wakes late must not start closer than this allows.
+    @usableFromInline var lastActualStart: Instant?
+    @usableFromInline var waiters = Deque<Waiting>()
+    @usableFromInline var counters = RateLimiterStatistics()
+
+    @usableFromInline
+    init(maxConcurrent: Int, minInterval: Duration) {
+        self.maxConcurrent = maxConcurrent
+        self.minInterval = minInterval
+    }
+
+    /// A caller asks for a permit. `now` may be `nil` when `minInterval` is zero (no spacing to
+    /// keep, so the time is not needed on the fast path).
+    @inlinable
+    mutating func acquire(waiter: Waiter?, requestID: Int, now: Instant?) -> Decision {
+        if waiters.isEmpty, inFlight < maxConcurrent {
+            counters.acquired += 1
+            return .granted(startAt: grant(now: now))
+        }
+        guard let waiter, let now else { return .mustWait }
+        waiters.append(Waiting(id: requestID, waiter: waiter, enqueuedAt: now))
+        return .enqueued
+    }
+
+    /// Takes a permit only if one is free and a start is allowed now.
+    @inlinable
+    mutating func tryAcquire(now: Instant?) -> Bool {
+        guard waiters.isEmpty, inFlight < maxConcurrent else { return false }
+        if let now, let lastStart, lastStart.advanced(by: minInterval) > now { return false }
+        if let now, let lastActualStart, lastActualStart.advanced(by: minInterval) > now { return false }
+        counters.acquired += 1
+        _ = grant(now: now)
+        if let now { recordStart(now) }  // it starts now: there is no later confirmation
+        return true
+    }
+
+    /// Takes a permit and reserves the next start; `nil` (start now) when no time was given,
+    /// which the shell does only when there is no interval to keep.
+    @inlinable
+    mutating func grant(now: Instant?) -> Instant? {
+        inFlight += 1
+        guard let now else { return nil }
+        var startAt = lastStart.map { max(now, $0.advanced(by: minInterval)) } ?? now
+        if let lastActualStart { startAt = max(startAt, lastActualStart.advanced(by: minInterval)) }
+        lastStart = startAt
+        return startAt
+    }
+
+    /// A granted task is about to start at `now` (after sleeping until its reserved start).
+    /// Returns `nil` when it may start, or the instant to sleep until: a task that woke late
+    /// next to one that woke on time would otherwise start too close to it.
+    @usableFromInline
+    mutating func confirmStart(now: Instant) -> Instant? {
+        if let lastActualStart, now < lastActualStart.advanced(by: minInterval) {
+            return lastActualStart.advanced(by: minInterval)
+        }
+        recordStart(now)
+        return nil
+    }
+
+    @usableFromInline
+    mutating func recordStart(_ now: Instant) {
+        if let lastActualStart {
+            let gap = lastActualStart.duration(to: now)
+            counters.minStartGap = counters.minStartGap.map { min($0, gap) } ?? gap
+        }
+        lastActualStart = now
+    }
+
+    /// Whether releasing needs the time: to space the next start, or to time a waiter's wait.
+    @inlinable
+    var releaseNeedsTime: Bool { minInterval > .zero || !waiters.isEmpty }
+
+    /// A permit came back. Returns the next waiter with its start, if one was waiting; `now` must
+    /// be given when ``releaseNeedsTime``.
+    @inlinable
+    mutating func released(now: Instant?) -> (waiter: Waiter, startAt: Instant)? {
+        inFlight -= 1
+        guard !waiters.isEmpty else { return nil }
+        guard let now else { preconditionFailure("releasing to a waiter needs the time (releaseNeedsTime)") }
+        return handOver(waiters.removeFirst(), now: now)
+    }
+
+    @usableFromInline
+    mutating func handOver(_ next: Waiting, now: Instant) -> (waiter: Waiter, startAt: Instant) {
+        let startAt = grant(now: now)!
+        counters.acquired += 1
+        counters.waited += 1
+        let waited = next.enqueuedAt.duration(to: startAt)
+        counters.totalWait += waited
+        counters.maxWait = max(counters.maxWait, waited)
+        return (next.waiter, startAt)
+    }
+
+    /// A waiting caller was cancelled (or timed out). Returns its waiter, or `nil` when it was
+    /// already granted (it then holds a permit it must release).
+    mutating func cancelled(requestID: Int) -> Waiter? {
+        guard let index = waiters.firstIndex(where: { $0.id == requestID }) else { return nil }
+        return waiters.remove(at: index).waiter
+    }
+
+    /// The figures now.
+    var statistics: RateLimiterStatistics {
+        var statistics = counters
+        statistics.inFlight = inFlight
+        statistics.queued = waiters.count
+        return statistics
+    }
+}
