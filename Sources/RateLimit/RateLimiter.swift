@@ -112,33 +112,24 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     /// no permit is kept in either case.
     public func acquire(timeout: Duration) async throws {
         let deadline = clock.now.advanced(by: timeout)
-        do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await self.acquire()
-                    return true
-                }
-                group.addTask {
-                    try? await self.clock.sleep(until: deadline, tolerance: nil)
-                    return false
-                }
-                let acquired = try await group.next()!
-                group.cancelAll()
-                if !acquired {
-                    // The acquire child is cancelled: it leaves the queue, or gives back a permit it got meanwhile.
-                    do {
-                        _ = try await group.next()
-                        release()  // it got one before the cancellation landed
-                    } catch {}
-                    state.withLock { $0.machine.counters.timeouts += 1 }
-                    throw RateLimitTimeoutError(timeout: timeout)
-                }
-                while (try? await group.next()) != nil {}
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.acquire()
+                return true
             }
-        } catch is CancellationError where !Task.isCancelled {
-            // Cancellation came from our own timeout race, not from the caller.
-            state.withLock { $0.machine.counters.timeouts += 1 }
-            throw RateLimitTimeoutError(timeout: timeout)
+            group.addTask {
+                try? await self.clock.sleep(until: deadline, tolerance: nil)
+                return false
+            }
+            let acquired = try await group.next()!
+            group.cancelAll()
+            guard acquired else {
+                // The acquire child is cancelled: it leaves the queue, or gives back a permit it got meanwhile.
+                if (try? await group.next()) == true { release() }
+                state.withLock { $0.machine.counters.timeouts += 1 }
+                throw RateLimitTimeoutError(timeout: timeout)
+            }
+            while (try? await group.next()) != nil {}
         }
     }
 
