@@ -30,12 +30,15 @@ extension Sequence where Element: Sendable {
 
     /// Like ``concurrentMap(maxConcurrency:limiter:_:)`` but runs every element and returns each
     /// one's result, errors included, in input order.
+    ///
+    /// #### Errors
+    /// Only `CancellationError`, when the caller is cancelled: a partial list would look complete.
     public func concurrentMapResults<Transformed: Sendable, LimiterClock: Clock>(
         maxConcurrency: Int,
         limiter: RateLimiter<LimiterClock>? = RateLimiter<ContinuousClock>?.none,
         _ transform: @escaping @Sendable (Element) async throws -> Transformed
-    ) async -> [Result<Transformed, any Error>] {
-        (try? await concurrentResults(maxConcurrency: maxConcurrency, limiter: limiter, failFast: false, transform)) ?? []
+    ) async throws -> [Result<Transformed, any Error>] {
+        try await concurrentResults(maxConcurrency: maxConcurrency, limiter: limiter, failFast: false, transform)
     }
 
     /// Runs `body` for every element with at most `maxConcurrency` at once; the first error

@@ -98,9 +98,9 @@ import Testing
         #expect(started.withLock { $0 } < 100, "no new work after the failure")
     }
 
-    @Test func collectedResultsKeepEveryOutcome() async {
+    @Test func collectedResultsKeepEveryOutcome() async throws {
         struct Odd: Error {}
-        let results = await Array(0..<10).concurrentMapResults(maxConcurrency: 3) { value in
+        let results = try await Array(0..<10).concurrentMapResults(maxConcurrency: 3) { value in
             if value % 2 == 1 { throw Odd() }
             return value
         }
@@ -122,6 +122,17 @@ import Testing
             }
         }
         #expect(await eventually { true })
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
+    @Test func cancellingTheCallerOfCollectedResultsThrowsInsteadOfReturningAPartialList() async throws {
+        let task = Task {
+            try await Array(0..<10).concurrentMapResults(maxConcurrency: 3) { value in
+                try await ManualClock().sleep(for: .seconds(1))  // waits until cancelled
+                return value
+            }
+        }
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
     }
