@@ -165,8 +165,9 @@ func eventually(maxYields: Int = 200_000, _ condition: () -> Bool) async -> Bool
         #expect(running.withLock { $0.peak } <= 5)
         #expect(limiterGap >= .milliseconds(5), "no two starts closer than the interval")
         // The bodies read the clock a moment after the limiter lets them start; a thread preempted
-        // in between can shift that reading, so allow a few such readings on a loaded machine.
-        #expect(violations <= 10)
+        // in between (2 loaded cores, or ThreadSanitizer) shifts that reading. The enforced bound is
+        // the limiter's own record above; the body-side readings are reported and kept under 1 %.
+        #expect(violations <= 100)
         #expect(elapsed >= .milliseconds(5 * 9_999), "never faster than the interval allows on average")
     }
 }
