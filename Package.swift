@@ -77,6 +77,7 @@ let package = Package(
             name: "RateLimit",
             dependencies: [
                 "KeelLocking",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -110,7 +111,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RateLimitTests",
-            dependencies: ["RateLimit", "ManualClock", "KeelLocking"],
+            dependencies: [
+                "RateLimit", "ManualClock", "KeelLocking",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import KeelLocking
 
 /// Caps how many operations run at once and how close together they start: a semaphore plus a
@@ -12,6 +13,12 @@ public import KeelLocking
 /// when the cancellation races with being granted. Timeouts are cancellations with a deadline.
 /// Every wait is on the injected clock. With `minInterval` zero and a free permit, `withPermit`
 /// takes one lock each way, reads no clock and allocates nothing.
+///
+/// Metrics (when created with a `metricsFactory`, dimension `limiter`): gauges
+/// `keel_ratelimit_in_flight`, `_queued`, `_max_wait_seconds`, `_min_start_gap_seconds`; counters
+/// `keel_ratelimit_acquired_total`, `_waited_total`, `_wait_seconds_total`, `_timeouts_total`,
+/// `_cancellations_total`. They are published by ``publishMetrics()`` (periodically by
+/// ``reportMetrics(every:)``), never on the acquire and release paths.
 public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock.Duration == Duration {
     @usableFromInline
     typealias Machine = RateLimiterStateMachine<UnsafeContinuation<LimiterClock.Instant, any Error>, LimiterClock.Instant>
@@ -28,19 +35,51 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     public let minInterval: Duration
     @usableFromInline let clock: LimiterClock
     @usableFromInline let state: Locked<State>
+    let metrics: RateLimiterMetrics?
+    /// The statistics as last published, so counters get only what changed since.
+    let published = Locked(RateLimiterStatistics())
 
     /// A limiter on `clock`.
     ///
     /// - Parameters:
     ///   - maxConcurrent: The most operations at once; at least 1.
     ///   - minInterval: The least time between two starts; zero for a plain semaphore.
-    public init(maxConcurrent: Int, minInterval: Duration = .zero, clock: LimiterClock) {
+    ///   - name: The `limiter` dimension of its metrics.
+    ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics; `nil` for none.
+    public init(
+        maxConcurrent: Int, minInterval: Duration = .zero, clock: LimiterClock,
+        name: String = "default", metricsFactory: (any MetricsFactory)? = nil
+    ) {
         precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1, not \(maxConcurrent)")
         precondition(minInterval >= .zero, "minInterval must not be negative, not \(minInterval)")
         self.maxConcurrent = maxConcurrent
         self.minInterval = minInterval
         self.clock = clock
         state = Locked(State(machine: Machine(maxConcurrent: maxConcurrent, minInterval: minInterval)))
+        metrics = metricsFactory.map { RateLimiterMetrics(factory: $0, limiterName: name) }
+    }
+
+    /// Sends the statistics now to the metrics factory given at creation (nothing without one):
+    /// gauges get the current values, counters what changed since the last publication.
+    public func publishMetrics() {
+        guard let metrics else { return }
+        let current = statistics
+        let previous = published.withLock { published in
+            defer { published = current }
+            return published
+        }
+        metrics.update(from: previous, to: current)
+    }
+
+    /// Publishes the metrics every `interval` on the limiter's clock until the task is cancelled,
+    /// then once more. Run it next to your service (for example in a task group).
+    public func reportMetrics(every interval: Duration) async {
+        precondition(interval > .zero, "interval must be positive, not \(interval)")
+        while !Task.isCancelled {
+            publishMetrics()
+            try? await clock.sleep(for: interval, tolerance: nil)
+        }
+        publishMetrics()
     }
 
     /// The limiter's figures now.
@@ -209,8 +248,13 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
 
 extension RateLimiter where LimiterClock == ContinuousClock {
     /// A limiter on the continuous clock.
-    public convenience init(maxConcurrent: Int, minInterval: Duration = .zero) {
-        self.init(maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock())
+    public convenience init(
+        maxConcurrent: Int, minInterval: Duration = .zero, name: String = "default",
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        self.init(
+            maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock(), name: name,
+            metricsFactory: metricsFactory)
     }
 
     /// CoinGecko's demo plan as the reference service used it: 5 at once, starts ≥ 2 s apart
