@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SQLCore", targets: ["SQLCore"]),
         .library(name: "Pooling", targets: ["Pooling"]),
         .library(name: "RateLimit", targets: ["RateLimit"]),
+        .library(name: "PostgresPool", targets: ["PostgresPool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -59,6 +60,17 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // PostgreSQL over libpq in non-blocking mode, driven by an epoll reactor.
+        .target(
+            name: "PostgresPool",
+            dependencies: [
+                "CLibPQ", "SQLCore", "Pooling", "KeelLocking",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -114,6 +126,14 @@ let package = Package(
             dependencies: [
                 "RateLimit", "ManualClock", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresPoolTests",
+            dependencies: [
+                "PostgresPool", "SQLTestSupport", "Pooling",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

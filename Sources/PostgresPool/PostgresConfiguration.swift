@@ -1,0 +1,96 @@
+import CLibPQ
+public import Foundation
+public import Logging
+
+/// How to connect to PostgreSQL: a libpq connection string and Keel's options.
+///
+/// The connection string is a URL (`postgres://user:secret@db:5432/app?sslmode=require`) or
+/// key/value pairs (`host=db dbname=app user=app password=secret`); every libpq option works,
+/// including multi-host failover, TLS and `.pgpass`. It is checked when the configuration is
+/// made. The password never appears in ``description``, in logs or in errors.
+///
+/// ```swift
+/// var configuration = try PostgresConfiguration(environment: ProcessInfo.processInfo.environment)
+/// configuration.statementCacheCapacity = 0   // behind PgBouncer in transaction mode
+/// ```
+public struct PostgresConfiguration: Sendable, CustomStringConvertible {
+    /// The libpq connection string (URL or key/value).
+    public let connectionString: String
+    /// The most prepared statements each connection keeps (least recently used evicted);
+    /// 0 sends every statement unnamed, as PgBouncer's transaction mode needs. Default 256.
+    public var statementCacheCapacity = 256
+    /// The server-side limit on each statement (`statement_timeout`); `nil` for none. A statement
+    /// that runs over fails with SQLSTATE 57014 and the connection stays usable.
+    public var statementTimeout: Duration?
+    /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`.
+    public var logger: Logger
+    private let redacted: String
+
+    /// A configuration from a connection string.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` (client) when libpq cannot parse the string; the message never
+    /// contains the password.
+    public init(connectionString: String, logger: Logger = Logger(label: "keel.postgres")) throws(PostgresError) {
+        self.connectionString = connectionString
+        self.logger = logger
+        redacted = try Self.redactedDescription(of: connectionString)
+    }
+
+    /// A configuration from `DATABASE_URL` (or `variable`) in `environment`.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` (client) when the variable is missing, empty or not a valid connection string.
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, variable: String = "DATABASE_URL",
+        logger: Logger = Logger(label: "keel.postgres")
+    ) throws(PostgresError) {
+        guard let value = environment[variable], !value.isEmpty else {
+            throw .client("\(variable) is not set: set it to a PostgreSQL URL such as postgres://user@host:5432/database")
+        }
+        try self.init(connectionString: value, logger: logger)
+    }
+
+    /// The connection's settings as libpq parsed them, with the password shown as `<redacted>`.
+    public var description: String { redacted }
+
+    /// Parses with `PQconninfoParse` and lists the set options, password hidden.
+    private static func redactedDescription(of connectionString: String) throws(PostgresError) -> String {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            var message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            if let errorMessage { PQfreemem(errorMessage) }
+            for secret in passwordCandidates(in: connectionString) where !secret.isEmpty {
+                message = message.replacingOccurrences(of: secret, with: "<redacted>")
+            }
+            throw .client(
+                "the PostgreSQL connection string is not valid: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                let name = String(cString: keyword)
+                parts.append(name == "password" ? "password=<redacted>" : "\(name)=\(String(cString: value))")
+            }
+            option += 1
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// Substrings that may be the password of a string libpq could not parse.
+    private static func passwordCandidates(in connectionString: String) -> [String] {
+        var candidates: [String] = []
+        if let scheme = connectionString.range(of: "://") {
+            let rest = connectionString[scheme.upperBound...]
+            if let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                candidates.append(String(rest[rest.index(after: colon)..<at]))
+            }
+        }
+        if let range = connectionString.range(of: "password=") {
+            candidates.append(String(connectionString[range.upperBound...].prefix { $0 != " " && $0 != "&" }))
+        }
+        return candidates
+    }
+}

@@ -1,0 +1,649 @@
+import CLibPQ
+import Foundation
+import KeelLocking
+import Logging
+public import SQLCore
+import Synchronization
+
+/// One PostgreSQL connection, driven by libpq in non-blocking mode.
+///
+/// Statements are sent with non-blocking libpq calls on the calling task's thread; waiting for the
+/// socket happens in the ``PostgresReactor``, so no cooperative thread ever blocks on the network.
+/// Connecting and cancel requests (which libpq can only do blocking) run on threads of their own.
+///
+/// A connection runs one statement at a time; the pool hands it to one task at a time. Using it
+/// from two tasks at once fails with a ``PostgresError`` (client) rather than corrupting it.
+///
+/// Cancelling the task of a running statement sends a cancel request to the server, waits for the
+/// statement to end and throws `CancellationError`; the connection stays usable.
+public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
+    // @unchecked: `handle` and `statements` are used only by the task that holds `inUse`; every
+    // other field is immutable or synchronised.
+
+    /// PostgreSQL's dialect.
+    public let dialect = SQLDialect.postgres
+
+    let handle: OpaquePointer
+    let socket: Int32
+    private let cancelHandle: OpaquePointer?
+    private let reactor: PostgresReactor
+    private let notices: PostgresNoticeSink
+    private var statements: PostgresStatementCache
+    private let inUse = Atomic<Bool>(false)
+    private let lost = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    private let cancellation = Locked(CancelState())
+
+    private struct CancelState {
+        var running = false
+        var requested = false
+        var sending = false
+        var waiter: UnsafeContinuation<Void, Never>?
+    }
+
+    private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
+        self.handle = handle
+        socket = PQsocket(handle)
+        cancelHandle = PQgetCancel(handle)
+        self.reactor = reactor
+        statements = PostgresStatementCache(capacity: configuration.statementCacheCapacity)
+        notices = PostgresNoticeSink(logger: configuration.logger)
+        PQsetNoticeReceiver(handle, PostgresNoticeSink.receiver, Unmanaged.passUnretained(notices).toOpaque())
+        try reactor.add(socket)
+    }
+
+    deinit {
+        if !closed.load(ordering: .relaxed) { shut() }
+    }
+
+    /// Opens a connection.
+    ///
+    /// libpq's connect (name resolution, TCP, TLS, authentication) runs on a thread of its own with
+    /// `PQconnectStartParams` and `PQconnectPoll`, bounded by `timeout`; the session is then set to
+    /// `DateStyle=ISO` (and `statement_timeout`, when configured) and switched to non-blocking mode.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` with source ``PostgresError/Source/connection`` when the server cannot be
+    /// reached, refuses the login, or `timeout` runs out.
+    public static func connect(
+        configuration: PostgresConfiguration, timeout: Duration = .seconds(30)
+    ) async throws(PostgresError) -> PostgresConnection {
+        let outcome = await BlockingThread.run { () -> Result<UnsafeSendableHandle, PostgresError> in
+            openBlocking(configuration: configuration, timeout: timeout)
+        }
+        let handle = try outcome.get().handle
+        do {
+            return try PostgresConnection(handle: handle, configuration: configuration, reactor: .shared)
+        } catch {
+            PQfinish(handle)
+            throw error
+        }
+    }
+
+    private static func openBlocking(
+        configuration: PostgresConfiguration, timeout: Duration
+    ) -> Result<UnsafeSendableHandle, PostgresError> {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let keywords = ["dbname", "client_encoding"]
+        let values = [configuration.connectionString, "UTF8"]
+        let handle = withCStrings(keywords) { keywords in
+            withCStrings(values) { values in PQconnectStartParams(keywords, values, 1) }
+        }
+        guard let handle else { return .failure(.connection("out of memory")) }
+        func fail(_ message: String) -> Result<UnsafeSendableHandle, PostgresError> {
+            PQfinish(handle)
+            return .failure(.connection(message))
+        }
+        guard PQstatus(handle) != CONNECTION_BAD else { return fail(errorMessage(of: handle)) }
+        var state = PGRES_POLLING_WRITING
+        while state != PGRES_POLLING_OK {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return fail("connecting took longer than \(timeout)") }
+            switch state {
+            case PGRES_POLLING_FAILED:
+                return fail(errorMessage(of: handle))
+            case PGRES_POLLING_READING, PGRES_POLLING_WRITING:
+                let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
+                let ready = keel_poll_wait(PQsocket(handle), state == PGRES_POLLING_WRITING ? 1 : 0, Int32(clamping: milliseconds))
+                if ready < 0 && ready != -EINTR { return fail("waiting for the server failed (errno \(-ready))") }
+                if ready == 0 { continue }
+            default:
+                break
+            }
+            state = PQconnectPoll(handle)
+        }
+        var setup = "SET DateStyle = 'ISO'"
+        if let statementTimeout = configuration.statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            setup += "; SET statement_timeout = \(max(milliseconds, 1))"
+        }
+        guard let result = PQexec(handle, setup) else { return fail(errorMessage(of: handle)) }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else { return fail(String(cString: PQresultErrorMessage(result))) }
+        guard PQsetnonblocking(handle, 1) == 0 else { return fail(errorMessage(of: handle)) }
+        return .success(UnsafeSendableHandle(handle: handle))
+    }
+
+    /// Closes the connection (sends Terminate without waiting). Further use fails.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shut()
+    }
+
+    private func shut() {
+        reactor.remove(socket)
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        PQfinish(handle)
+    }
+
+    // MARK: State
+
+    /// Whether the connection was lost or left unusable; the pool discards such connections.
+    public var isBroken: Bool {
+        lost.load(ordering: .relaxed) || closed.load(ordering: .relaxed) || PQstatus(handle) != CONNECTION_OK
+    }
+
+    /// Whether the session is idle outside a transaction.
+    var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
+
+    /// Whether a transaction is open (or failed) and waiting for a COMMIT or ROLLBACK.
+    var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The number of prepared statements cached now.
+    public var preparedStatementCount: Int { statements.count }
+
+    // MARK: SQLDatabase
+
+    /// Runs a statement and returns the rows it affected.
+    ///
+    /// #### Errors
+    /// ``PostgresError``; `CancellationError` when the task was cancelled (the statement is
+    /// cancelled on the server too).
+    @discardableResult
+    public func execute(_ statement: SQLStatement) async throws -> Int {
+        try await run(statement.render(for: dialect), cancellable: true).affected
+    }
+
+    /// Runs a statement and returns its rows.
+    ///
+    /// #### Errors
+    /// As ``execute(_:)``.
+    public func query(_ statement: SQLStatement) async throws -> [SQLRow] {
+        try await run(statement.render(for: dialect), cancellable: true).rows
+    }
+
+    /// Runs `body` in a transaction on this connection (a savepoint when nested).
+    ///
+    /// #### Errors
+    /// As ``SQLTransactionScope/run(depth:execute:body:)``.
+    @discardableResult
+    public func transaction<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await transaction(depth: 0, body)
+    }
+
+    func transaction<Result: Sendable>(
+        depth: Int, _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await SQLTransactionScope.run(depth: depth) { control in
+            _ = try await run(SQLRenderedStatement(sql: control, binds: []), cancellable: false)
+        } body: {
+            try await body(PostgresTransaction(connection: self, depth: depth + 1))
+        }
+    }
+
+    /// Calls `body` with each row as it arrives (libpq's single-row mode), for results too large
+    /// to hold in memory. When `body` throws, the statement is cancelled and the error rethrown.
+    ///
+    /// #### Errors
+    /// As ``execute(_:)``, and whatever `body` throws.
+    public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) async throws -> Void) async throws {
+        let rendered = try statement.render(for: dialect)
+        try await exclusively {
+            try await cancellable(true) {
+                let binds = try PostgresBinds(rendered.binds)
+                try await send(rendered, binds: binds, singleRow: true)
+                var columns: SQLColumns?
+                var failure: (any Error)?
+                while let result = try await nextResult() {
+                    defer { PQclear(result) }
+                    let status = PQresultStatus(result)
+                    if status == PGRES_SINGLE_TUPLE, failure == nil {
+                        let names = columns ?? Self.columns(of: result)
+                        columns = names
+                        do {
+                            try await body(Self.row(0, of: result, columns: names))
+                        } catch {
+                            failure = error
+                            requestCancel()
+                        }
+                    } else if status == PGRES_FATAL_ERROR, failure == nil {
+                        failure = serverError(result, binds: rendered.binds)
+                    }
+                }
+                if let failure { throw failure }
+            }
+        }
+    }
+
+    /// Sends all `statements` in one round trip (libpq pipeline mode) and returns the rows each
+    /// affected. They run in one implicit transaction: when one fails, none takes effect.
+    ///
+    /// #### Errors
+    /// The first statement's ``PostgresError``; `CancellationError` when cancelled.
+    public func executeBatch(_ statements: [SQLStatement]) async throws -> [Int] {
+        let rendered = try statements.map { try $0.render(for: dialect) }
+        let binds = try rendered.map { try PostgresBinds($0.binds) }
+        return try await exclusively {
+            try await cancellable(true) {
+                try checkAliveBeforeSend()
+                guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+                defer { PQexitPipelineMode(handle) }
+                for (statement, binds) in zip(rendered, binds) {
+                    let sent = binds.withParameters { count, types, values, lengths, formats in
+                        PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                    }
+                    guard sent == 1 else { throw connectionError() }
+                }
+                guard PQpipelineSync(handle) == 1 else { throw connectionError() }
+                try await flush()
+                var affected: [Int] = []
+                var failure: PostgresError?
+                for statement in rendered {
+                    var count = 0
+                    while let result = try await nextResult() {
+                        defer { PQclear(result) }
+                        switch PQresultStatus(result) {
+                        case PGRES_COMMAND_OK, PGRES_TUPLES_OK: count = Self.affectedRows(result)
+                        case PGRES_FATAL_ERROR: failure = failure ?? serverError(result, binds: statement.binds)
+                        default: break
+                        }
+                    }
+                    affected.append(count)
+                }
+                // The sync's own result, then the NULL that ends it.
+                while let result = try await nextResult() {
+                    let status = PQresultStatus(result)
+                    PQclear(result)
+                    if status == PGRES_PIPELINE_SYNC { break }
+                }
+                if let failure { throw failure }
+                return affected
+            }
+        }
+    }
+
+    /// Loads rows with `COPY table (columns) FROM STDIN` and returns how many were copied.
+    ///
+    /// Values are streamed in COPY's text format as they are read from `rows`; each row must have
+    /// one value per column. The fastest way to load many rows.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` (nothing is loaded then); `CancellationError` when cancelled (the copy is
+    /// aborted, nothing is loaded).
+    public func copy(
+        into table: String, columns: [String], rows: some Sequence<[SQLValue]>
+    ) async throws -> Int {
+        let sql = try "COPY \(dialect.quoteIdentifier(table)) (\(columns.map { try dialect.quoteIdentifier($0) }.joined(separator: ", "))) FROM STDIN"
+        return try await exclusively {
+            try await cancellable(true) {
+                try checkAliveBeforeSend()
+                guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else { throw connectionError() }
+                try await flush()
+                guard let started = try await nextResult() else { throw PostgresError.connection("COPY did not start") }
+                let status = PQresultStatus(started)
+                if status != PGRES_COPY_IN {
+                    let error = status == PGRES_FATAL_ERROR ? serverError(started, binds: []) : .connection("COPY did not start")
+                    PQclear(started)
+                    while let result = try await nextResult() { PQclear(result) }
+                    throw error
+                }
+                PQclear(started)
+                var encoder = PostgresCopyEncoder()
+                var abort: String?
+                do {
+                    for row in rows {
+                        guard row.count == columns.count else {
+                            throw PostgresError.client("a COPY row has \(row.count) values for \(columns.count) columns")
+                        }
+                        try encoder.append(row)
+                        if encoder.buffer.count >= 1 << 16 {
+                            try await putCopyData(encoder.buffer)
+                            encoder.buffer.removeAll(keepingCapacity: true)
+                        }
+                        if Task.isCancelled { throw CancellationError() }
+                    }
+                    if !encoder.buffer.isEmpty { try await putCopyData(encoder.buffer) }
+                } catch let error as PostgresError where error.source == .connection {
+                    throw error
+                } catch {
+                    abort = "\(type(of: error))"
+                    try await endCopy(abort: abort)
+                    while let result = try await nextResult() { PQclear(result) }
+                    throw error
+                }
+                try await endCopy(abort: nil)
+                var copied = 0
+                var failure: PostgresError?
+                while let result = try await nextResult() {
+                    defer { PQclear(result) }
+                    if PQresultStatus(result) == PGRES_COMMAND_OK { copied = Self.affectedRows(result) }
+                    if PQresultStatus(result) == PGRES_FATAL_ERROR { failure = failure ?? serverError(result, binds: []) }
+                }
+                if let failure { throw failure }
+                return copied
+            }
+        }
+    }
+
+    // MARK: Running statements
+
+    /// Runs one statement and collects its rows and row count.
+    func run(_ rendered: SQLRenderedStatement, cancellable isCancellable: Bool) async throws -> (rows: [SQLRow], affected: Int) {
+        let binds = try PostgresBinds(rendered.binds)
+        return try await exclusively {
+            try await cancellable(isCancellable) {
+                try await send(rendered, binds: binds, singleRow: false)
+                var rows: [SQLRow] = []
+                var affected = 0
+                var failure: PostgresError?
+                while let result = try await nextResult() {
+                    defer { PQclear(result) }
+                    switch PQresultStatus(result) {
+                    case PGRES_TUPLES_OK:
+                        rows = Self.rows(of: result)
+                        affected = Self.affectedRows(result)
+                    case PGRES_COMMAND_OK:
+                        affected = Self.affectedRows(result)
+                    case PGRES_EMPTY_QUERY:
+                        break
+                    case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+                        failure = failure ?? .client("COPY cannot run through execute or query: use copy(into:columns:rows:)")
+                        if PQresultStatus(result) == PGRES_COPY_IN { try await endCopy(abort: "not supported here") }
+                        else { lost.store(true, ordering: .relaxed) }
+                    case PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR:
+                        failure = failure ?? serverError(result, binds: rendered.binds)
+                    default:
+                        break
+                    }
+                }
+                if let failure { throw failure }
+                return (rows, affected)
+            }
+        }
+    }
+
+    /// Runs `body` as the connection's only user.
+    private func exclusively<Result>(_ body: () async throws -> Result) async throws -> Result {
+        guard !closed.load(ordering: .relaxed) else { throw PostgresError.client("the connection is closed") }
+        guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw PostgresError.client("the connection is already running a statement: use one connection per task")
+        }
+        defer { inUse.store(false, ordering: .releasing) }
+        return try await body()
+    }
+
+    /// Runs a statement exchange; when `isCancellable`, a task cancellation sends a cancel request
+    /// and a statement the server cancelled ends in `CancellationError`.
+    private func cancellable<Result>(_ isCancellable: Bool, _ body: () async throws -> Result) async throws -> Result {
+        guard isCancellable else { return try await body() }
+        try Task.checkCancellation()
+        cancellation.withLock { state in
+            state.running = true
+            state.requested = false
+        }
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            outcome = .success(try await withTaskCancellationHandler { try await body() } onCancel: { self.requestCancel() })
+        } catch {
+            outcome = .failure(error)
+        }
+        let requested = await statementEnded()
+        if requested, case .failure(let error as PostgresError) = outcome, error.isQueryCanceled {
+            throw CancellationError()
+        }
+        return try outcome.get()
+    }
+
+    /// Sends a cancel request for the running statement from a thread of its own (libpq's
+    /// `PQcancel` blocks until the server took it).
+    private func requestCancel() {
+        let send = cancellation.withLock { state -> Bool in
+            guard state.running, !state.requested else { return false }
+            state.requested = true
+            state.sending = true
+            return true
+        }
+        guard send, let cancelHandle else { return }
+        let handle = UnsafeSendableHandle(handle: cancelHandle)
+        BlockingThread.start { [self] in
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle.handle, &message, 256)
+            let waiter = cancellation.withLock { state in
+                state.sending = false
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Marks the statement ended, first waiting for a cancel request in flight so that it cannot
+    /// reach the next statement. Returns whether a cancel was requested.
+    private func statementEnded() async -> Bool {
+        let (requested, sending) = cancellation.withLock { state in
+            state.running = false
+            return (state.requested, state.sending)
+        }
+        if sending {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                let stillSending = cancellation.withLock { state in
+                    if state.sending { state.waiter = continuation }
+                    return state.sending
+                }
+                if !stillSending { continuation.resume() }
+            }
+        }
+        return requested
+    }
+
+    /// Sends a statement: prepared (and cached) when the cache is on, unnamed otherwise.
+    private func send(_ rendered: SQLRenderedStatement, binds: PostgresBinds, singleRow: Bool) async throws {
+        try checkAliveBeforeSend()
+        if statements.capacity > 0 {
+            let key = PostgresStatementCache.Key(sql: rendered.sql, types: binds.types)
+            let name: String
+            if let cached = statements.name(for: key) {
+                name = cached
+            } else {
+                let (newName, evicted) = statements.insert(key)
+                if let evicted { try await command("DEALLOCATE \(evicted)") }
+                do {
+                    let sent = binds.types.withUnsafeBufferPointer { types in
+                        PQsendPrepare(handle, newName, rendered.sql, Int32(types.count), types.baseAddress)
+                    }
+                    guard sent == 1 else { throw connectionError() }
+                    try await flush()
+                    var failure: PostgresError?
+                    while let result = try await nextResult() {
+                        if PQresultStatus(result) != PGRES_COMMAND_OK {
+                            failure = failure ?? serverError(result, binds: rendered.binds)
+                        }
+                        PQclear(result)
+                    }
+                    if let failure { throw failure }
+                } catch {
+                    statements.remove(key)
+                    throw error
+                }
+                name = newName
+            }
+            let sent = binds.withParameters { count, _, values, lengths, formats in
+                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+            }
+            guard sent == 1 else { throw connectionError() }
+        } else {
+            let sent = binds.withParameters { count, types, values, lengths, formats in
+                PQsendQueryParams(handle, rendered.sql, count, types, values, lengths, formats, 0)
+            }
+            guard sent == 1 else { throw connectionError() }
+        }
+        if singleRow { PQsetSingleRowMode(handle) }
+        try await flush()
+    }
+
+    /// Runs a statement with no binds and no result rows, outside the statement cache.
+    private func command(_ sql: String) async throws {
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else { throw connectionError() }
+        try await flush()
+        var failure: PostgresError?
+        while let result = try await nextResult() {
+            if PQresultStatus(result) == PGRES_FATAL_ERROR { failure = failure ?? serverError(result, binds: []) }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+    }
+
+    /// Fails before sending when the idle connection already heard from the server (it ended the
+    /// session, or the socket closed): nothing was sent, so the caller may retry elsewhere.
+    private func checkAliveBeforeSend() throws(PostgresError) {
+        guard !lost.load(ordering: .relaxed) else { throw beforeSend("the connection was lost") }
+        for _ in 0..<2 {
+            guard keel_poll_readable_now(socket) == 1 else { break }
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+                lost.store(true, ordering: .relaxed)
+                throw beforeSend(Self.errorMessage(of: handle))
+            }
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            lost.store(true, ordering: .relaxed)
+            throw beforeSend(Self.errorMessage(of: handle))
+        }
+    }
+
+    private func beforeSend(_ message: String) -> PostgresError {
+        PostgresError(source: .connectionBeforeSend, message: message)
+    }
+
+    /// Sends what libpq has buffered, waiting for the socket as needed (and reading meanwhile,
+    /// so a server busy sending results never blocks on us).
+    private func flush() async throws(PostgresError) {
+        while true {
+            let flushed = PQflush(handle)
+            if flushed == 0 { return }
+            guard flushed > 0 else { throw connectionError() }
+            await reactor.wait(for: .writable, socket)
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        }
+    }
+
+    /// The next result of the statement in progress, waiting for the socket as needed; `nil` when
+    /// the statement is done.
+    private func nextResult() async throws(PostgresError) -> OpaquePointer? {
+        while PQisBusy(handle) != 0 {
+            await reactor.wait(for: .readable, socket)
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        }
+        return PQgetResult(handle)
+    }
+
+    private func putCopyData(_ buffer: [UInt8]) async throws(PostgresError) {
+        while true {
+            let put = buffer.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
+            if put == 1 { return }
+            guard put == 0 else { throw connectionError() }
+            await reactor.wait(for: .writable, socket)
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        }
+        // PQputCopyData queues; flush happens as the buffer fills and at the end.
+    }
+
+    private func endCopy(abort: String?) async throws(PostgresError) {
+        while true {
+            let ended = PQputCopyEnd(handle, abort)
+            if ended == 1 { break }
+            guard ended == 0 else { throw connectionError() }
+            await reactor.wait(for: .writable, socket)
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        }
+        try await flush()
+    }
+
+    // MARK: Errors and results
+
+    private func connectionError() -> PostgresError {
+        lost.store(true, ordering: .relaxed)
+        return .connection(Self.errorMessage(of: handle))
+    }
+
+    private func serverError(_ result: OpaquePointer, binds: [SQLValue]) -> PostgresError {
+        func field(_ code: UInt8) -> String? {
+            PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
+        }
+        let redaction = PostgresBindRedaction(binds: binds)
+        let error = PostgresError(
+            source: .server, sqlState: field(UInt8(ascii: "C")), severity: field(UInt8(ascii: "V")),
+            message: redaction.apply(to: field(UInt8(ascii: "M")) ?? "unknown error") ?? "unknown error",
+            detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: redaction.apply(to: field(UInt8(ascii: "H"))),
+            constraint: field(UInt8(ascii: "n")))
+        if error.isConnectionFailure { lost.store(true, ordering: .relaxed) }
+        return error
+    }
+
+    static func errorMessage(of handle: OpaquePointer) -> String {
+        let message = PQerrorMessage(handle).map { String(cString: $0) } ?? ""
+        let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? "the connection failed" : trimmed
+    }
+
+    static func affectedRows(_ result: OpaquePointer) -> Int {
+        guard let text = PQcmdTuples(result), text.pointee != 0 else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    static func columns(of result: OpaquePointer) -> SQLColumns {
+        SQLColumns((0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) })
+    }
+
+    static func rows(of result: OpaquePointer) -> [SQLRow] {
+        let count = PQntuples(result)
+        guard count > 0 else { return [] }
+        let columns = columns(of: result)
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(count))
+        for index in 0..<count { rows.append(row(index, of: result, columns: columns)) }
+        return rows
+    }
+
+    static func row(_ index: Int32, of result: OpaquePointer, columns: SQLColumns) -> SQLRow {
+        let fields = Int32(columns.count)
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(fields))
+        for field in 0..<fields {
+            if PQgetisnull(result, index, field) == 1 {
+                values.append(.null)
+            } else {
+                values.append(
+                    PostgresTextDecoder.value(
+                        type: PQftype(result, field), pointer: PQgetvalue(result, index, field),
+                        length: Int(PQgetlength(result, index, field))))
+            }
+        }
+        return SQLRow(columns: columns, values: values)
+    }
+
+    private static func withCStrings<Result>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result
+    ) -> Result {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

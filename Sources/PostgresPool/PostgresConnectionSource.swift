@@ -1,0 +1,46 @@
+public import Pooling
+
+/// Opens, checks and closes PostgreSQL connections for a ``ConnectionPool``.
+public struct PostgresConnectionSource: ConnectionSource {
+    /// How connections are opened.
+    public let configuration: PostgresConfiguration
+
+    /// A source for `configuration`.
+    public init(configuration: PostgresConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Opens a connection within `timeout`.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` when the server cannot be reached or refuses the login.
+    public func makeConnection(timeout: Duration) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration: configuration, timeout: timeout)
+    }
+
+    /// One round trip (`SELECT 1`).
+    public func validate(_ connection: PostgresConnection) async -> Bool {
+        guard !connection.isBroken else { return false }
+        return (try? await connection.run(.init(sql: "SELECT 1", binds: []), cancellable: false)) != nil
+    }
+
+    /// Rolls back a transaction left open; `false` (discard it) when the connection is broken or
+    /// the rollback fails.
+    public func reset(_ connection: PostgresConnection) async -> Bool {
+        guard !connection.isBroken else { return false }
+        if connection.isIdle { return true }
+        guard connection.isInTransaction else { return false }
+        return (try? await connection.run(.init(sql: "ROLLBACK", binds: []), cancellable: false)) != nil
+    }
+
+    /// `.serverGone` once the connection was lost (the pool then checks its other idle
+    /// connections before use), `.healthy` otherwise.
+    public func health(of connection: PostgresConnection) -> ConnectionHealth {
+        connection.isBroken ? .serverGone : .healthy
+    }
+
+    /// Closes the connection.
+    public func close(_ connection: PostgresConnection) async {
+        connection.close()
+    }
+}

@@ -1,0 +1,115 @@
+public import Pooling
+public import SQLCore
+public import ServiceLifecycle
+
+/// A PostgreSQL database behind a connection pool: the ``SQLDatabase`` applications use.
+///
+/// ```swift
+/// let database = try PostgresDatabase(configuration: PostgresConfiguration(environment: ProcessInfo.processInfo.environment))
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await database.run() }          // or add it to a ServiceGroup
+///     let rows = try await database.query("SELECT v FROM kv WHERE k = \(42)")
+///     await database.shutdown()
+/// }
+/// ```
+///
+/// A statement that finds its pooled connection already ended by the server (a restart,
+/// `pg_terminate_backend`) before anything was sent is retried on another connection; one that
+/// fails after it was sent is not retried, since it may have run.
+public final class PostgresDatabase: SQLDatabase, Service {
+    /// The pool of connections.
+    public let pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>
+
+    /// PostgreSQL's dialect.
+    public var dialect: SQLDialect { .postgres }
+
+    /// A database over a new pool.
+    ///
+    /// #### Errors
+    /// ``PoolConfigurationError`` when `pool` is out of range.
+    public init(
+        configuration: PostgresConfiguration, pool: PoolConfiguration = PoolConfiguration()
+    ) throws(PoolConfigurationError) {
+        self.pool = try ConnectionPool(source: PostgresConnectionSource(configuration: configuration), configuration: pool)
+    }
+
+    /// Runs the pool (opens connections, maintenance) until ``shutdown()`` or cancellation.
+    public func run() async throws {
+        try await pool.run()
+    }
+
+    /// Closes the pool: waits for leased connections, then closes every connection.
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+
+    /// Runs a statement on a pooled connection and returns the rows it affected.
+    ///
+    /// #### Errors
+    /// ``PostgresError``, ``PoolError``, or `CancellationError`.
+    @discardableResult
+    public func execute(_ statement: SQLStatement) async throws -> Int {
+        try await withRetry { try await $0.execute(statement) }
+    }
+
+    /// Runs a statement on a pooled connection and returns its rows.
+    ///
+    /// #### Errors
+    /// As ``execute(_:)``.
+    public func query(_ statement: SQLStatement) async throws -> [SQLRow] {
+        try await withRetry { try await $0.query(statement) }
+    }
+
+    /// Runs `body` in a transaction on one pooled connection.
+    ///
+    /// #### Errors
+    /// As ``SQLTransactionScope/run(depth:execute:body:)``.
+    @discardableResult
+    public func transaction<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { try await $0.transaction(body) }
+    }
+
+    /// Sends `statements` in one round trip on one connection; see
+    /// ``PostgresConnection/executeBatch(_:)``.
+    public func executeBatch(_ statements: [SQLStatement]) async throws -> [Int] {
+        try await withRetry { try await $0.executeBatch(statements) }
+    }
+
+    /// Loads rows with `COPY FROM STDIN`; see ``PostgresConnection/copy(into:columns:rows:)``.
+    public func copy(into table: String, columns: [String], rows: some Sequence<[SQLValue]> & Sendable) async throws -> Int {
+        try await withRetry { try await $0.copy(into: table, columns: columns, rows: rows) }
+    }
+
+    /// Calls `body` with each row as it arrives; see ``PostgresConnection/forEachRow(_:_:)``.
+    public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) async throws -> Void) async throws {
+        try await withRetry { try await $0.forEachRow(statement, body) }
+    }
+
+    /// Runs `body` with a pooled connection (one task at a time uses it), then returns it to the pool.
+    ///
+    /// #### Errors
+    /// ``PoolError``, `CancellationError`, or whatever `body` throws.
+    public func withConnection<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await pool.withConnection { try await body($0) }
+    }
+
+    /// Runs one statement's `body` with a pooled connection, retrying on another connection when
+    /// the first one turns out to have been ended by the server before anything was sent.
+    private func withRetry<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var attempts = 0
+        while true {
+            do {
+                return try await pool.withConnection { try await body($0) }
+            } catch let error as PostgresError where error.source == .connectionBeforeSend {
+                attempts += 1
+                if attempts > pool.statistics.open + 1 { throw error }
+            }
+        }
+    }
+}

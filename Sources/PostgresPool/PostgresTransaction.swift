@@ -1,0 +1,26 @@
+import SQLCore
+
+/// The database a transaction body gets: statements run on the transaction's connection, and
+/// `transaction` nests as a savepoint.
+struct PostgresTransaction: SQLDatabase {
+    let connection: PostgresConnection
+    let depth: Int
+
+    var dialect: SQLDialect { connection.dialect }
+
+    @discardableResult
+    func execute(_ statement: SQLStatement) async throws -> Int {
+        try await connection.execute(statement)
+    }
+
+    func query(_ statement: SQLStatement) async throws -> [SQLRow] {
+        try await connection.query(statement)
+    }
+
+    @discardableResult
+    func transaction<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await connection.transaction(depth: depth, body)
+    }
+}
