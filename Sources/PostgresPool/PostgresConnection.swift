@@ -152,6 +152,11 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    /// How many times, since the process started, a task waiting for a PostgreSQL socket was
+    /// resumed by the reactor: each is two thread hops (cooperative thread → reactor thread →
+    /// cooperative thread). Divide by a run's statements to get the hops per statement.
+    public static var reactorWakeups: Int { PostgresReactor.shared.resumedWaits }
+
     /// The number of prepared statements cached now.
     public var preparedStatementCount: Int { statements.count }
 

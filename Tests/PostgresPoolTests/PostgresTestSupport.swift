@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import Pooling
+import PostgresPool
+import SQLTestSupport
+import Testing
+
+/// Connections and pools on the throwaway PostgreSQL from scripts/test.sh.
+enum PostgresTestSupport {
+    static func configuration(
+        _ adjust: (inout PostgresConfiguration) -> Void = { _ in }
+    ) throws -> PostgresConfiguration {
+        var configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL())
+        adjust(&configuration)
+        return configuration
+    }
+
+    @discardableResult
+    static func withConnection<Result>(
+        _ adjust: (inout PostgresConfiguration) -> Void = { _ in },
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await PostgresConnection.connect(configuration: configuration(adjust))
+        defer { connection.close() }
+        return try await body(connection)
+    }
+
+    /// A running pool-backed database, shut down after `body`.
+    @discardableResult
+    static func withDatabase<Result: Sendable>(
+        maxConnections: Int = 4,
+        _ body: (PostgresDatabase) async throws -> Result
+    ) async throws -> Result {
+        var pool = PoolConfiguration()
+        pool.maxConnections = maxConnections
+        pool.validation = .never
+        let database = try PostgresDatabase(configuration: configuration(), pool: pool)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            do {
+                let result = try await body(database)
+                await database.shutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await database.shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// A table name no other test uses.
+    static func uniqueTable(_ prefix: String) -> String {
+        "keel_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// The number of open file descriptors of this process.
+    static func openFileDescriptors() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+    }
+}
+
+/// A log handler that keeps every message, for checking what reaches the logs.
+final class RecordingLogHandler: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { messages.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+    }
+
+    var recorded: [String] { lock.withLock { messages } }
+}
