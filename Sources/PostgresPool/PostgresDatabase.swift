@@ -19,6 +19,9 @@ public import ServiceLifecycle
 public final class PostgresDatabase: SQLDatabase, Service {
     /// The pool of connections.
     public let pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>
+    /// How many connections a statement may find already ended before it gives up: every pooled
+    /// one, plus a fresh one.
+    private let maxAttempts: Int
 
     /// PostgreSQL's dialect.
     public var dialect: SQLDialect { .postgres }
@@ -31,6 +34,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
         configuration: PostgresConfiguration, pool: PoolConfiguration = PoolConfiguration()
     ) throws(PoolConfigurationError) {
         self.pool = try ConnectionPool(source: PostgresConnectionSource(configuration: configuration), configuration: pool)
+        maxAttempts = pool.maxConnections + pool.maxOverflow + 1
     }
 
     /// Runs the pool (opens connections, maintenance) until ``shutdown()`` or cancellation.
@@ -108,7 +112,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
                 return try await pool.withConnection { try await body($0) }
             } catch let error as PostgresError where error.source == .connectionBeforeSend {
                 attempts += 1
-                if attempts > pool.statistics.open + 1 { throw error }
+                if attempts >= maxAttempts { throw error }
             }
         }
     }
