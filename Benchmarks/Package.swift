@@ -38,6 +38,20 @@ let package = Package(
             path: "Benchmarks/PoolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Suite `postgres`: Keel's PostgresDatabase against PostgresNIO's PostgresClient on a real server.
+        .executableTarget(
+            name: "PostgresBenchmarks",
+            dependencies: [
+                .product(name: "PostgresPool", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/PostgresBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         // Suite `ratelimit`: permits and GCRA against a Mutex-guarded counter.
         .executableTarget(
             name: "RateLimitBenchmarks",

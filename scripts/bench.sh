@@ -43,3 +43,20 @@ swift package --package-path Benchmarks --allow-writing-to-directory "$out" \
   || { cat "$out/benchmark.log" >&2; exit 1; }
 python3 scripts/bench_report.py "$out"/*.jmh.json
 rm -rf "$out"
+
+# The practical limit of the postgres suite's workload: pgbench in prepared mode, same server,
+# same query, as many connections as each workload's pool (its `kv` table was made by the suite).
+case " ${suites[*]} " in
+  *" postgres "*)
+    script=$(mktemp /tmp/keel-pgbench.XXXXXX)
+    printf '\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n' >"$script"
+    for workload in 1x1 16x10 64x20; do
+      connections=${workload#*x}
+      threads=$(( connections < 2 ? 1 : 2 ))
+      tps=$("$(keel_postgres_bindir)/pgbench" -n -M prepared -f "$script" -c "$connections" -j "$threads" -T 5 \
+        "$TEST_DATABASE_URL" 2>/dev/null | awk '/^tps/ { print $3; exit }')
+      echo "figure: postgres/pgbench-qps/select-$workload value=${tps:-failed} unit=qps"
+    done
+    rm -f "$script"
+    ;;
+esac

@@ -13,6 +13,12 @@ A benchmark that runs several operations per sample says so with the configurati
 Throughput is the median of the samples (robust on a shared, noisy machine) in samples per second,
 times the operations per sample. Allocations are the median malloc count of one sample divided by
 the operations per sample.
+
+Benchmarks may also record custom per-sample metrics (see CUSTOM below); their median is printed for
+every implementation as
+    figure: <suite>/<metric>/<workload>/<implementation> value=<v> unit=<unit>
+The `postgres` suite reports throughput in queries per second (unit=qps), from its own per-sample
+"queries per second" metric.
 """
 import json
 import re
@@ -26,12 +32,24 @@ SUITES = {
 }
 
 
+# Custom metric name -> (report name, factor, unit).
+CUSTOM = {
+    "p50 latency (ns)": ("p50-latency", 1e-3, "us"),
+    "p99 latency (ns)": ("p99-latency", 1e-3, "us"),
+    "client CPU per query (ns)": ("client-cpu-per-query", 1e-3, "us"),
+    # Each reactor wake-up is two thread hops (cooperative -> reactor -> cooperative).
+    "reactor wakeups per 1000 queries": ("thread-hops-per-query", 2e-3, "hops"),
+}
+UNITS = {"postgres": "qps"}
+
+
 def median(metric):
     return metric["scorePercentiles"]["50.0"]
 
 
 def main(paths):
     results = defaultdict(dict)  # (suite, workload) -> implementation -> (ops/s, mallocs/op)
+    customs = []
     for path in paths:
         for entry in json.load(open(path)):
             # "package.benchmark.<Target>.<workload>/<implementation>"
@@ -52,8 +70,14 @@ def main(paths):
             throughput = median(primary) * operations
             mallocs = None
             for key, metric in entry.get("secondaryMetrics", {}).items():
+                if key.startswith("queries per second"):
+                    # A per-sample rate the benchmark measured itself (finer than samples/s).
+                    throughput = median(metric)
                 if key.startswith("Malloc (total)"):
                     mallocs = median(metric) / operations
+                for custom, (report, factor, unit) in CUSTOM.items():
+                    if key.startswith(custom):
+                        customs.append((suite, report, workload, implementation, median(metric) * factor, unit))
             results[(suite, workload)][implementation] = (throughput, mallocs)
 
     for (suite, workload), implementations in sorted(results.items()):
@@ -65,11 +89,13 @@ def main(paths):
                 continue
             ratio = keel[0] / peer_throughput if peer_throughput else float("nan")
             print(f"compare: {suite}/{workload} keel={keel[0]:.0f} {peer}={peer_throughput:.0f} "
-                  f"ratio={ratio:.2f} unit=ops/s")
+                  f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
         if keel[0]:
             print(f"figure: {suite}/{workload} value={1e9 / keel[0]:.1f} unit=ns")
         if keel[1] is not None:
             print(f"figure: {suite}/mallocs-per-op/{workload} value={keel[1]:.3g} unit=mallocs/op")
+    for suite, report, workload, implementation, value, unit in sorted(customs):
+        print(f"figure: {suite}/{report}/{workload}/{implementation} value={value:.3g} unit={unit}")
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@
 
 // epoll_event is a packed struct with a union: these helpers keep it on the C side.
 
-/// Adds (op = EPOLL_CTL_ADD) or re-arms (EPOLL_CTL_MOD) `fd` for `events`, one-shot, with the
-/// fd itself as the event's data. Returns 0 or -errno.
-static inline int keel_epoll_arm(int epfd, int op, int fd, uint32_t events) {
+/// Adds `fd` for `events` (edge-triggered: readable, writable, hang-up), with the fd itself as the
+/// event's data. Returns 0 or -errno.
+static inline int keel_epoll_add(int epfd, int fd) {
     struct epoll_event event;
-    event.events = events | EPOLLONESHOT;
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.u64 = (uint64_t)(uint32_t)fd;
-    return epoll_ctl(epfd, op, fd, &event) == 0 ? 0 : -errno;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
 }
 
 /// Removes `fd` from the set. Returns 0 or -errno.

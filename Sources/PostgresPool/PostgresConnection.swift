@@ -24,11 +24,14 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     public let dialect = SQLDialect.postgres
 
     let handle: OpaquePointer
-    let socket: Int32
+    private let slot: PostgresSocketSlot
     private let cancelHandle: OpaquePointer?
     private let reactor: PostgresReactor
     private let notices: PostgresNoticeSink
     private var statements: PostgresStatementCache
+    /// Set when a statement was just sent: nothing of its answer was read yet, so the first wait
+    /// needs no check of the socket.
+    private var awaitingFirstAnswer = false
     private let inUse = Atomic<Bool>(false)
     private let lost = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
@@ -43,13 +46,12 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
 
     private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
         self.handle = handle
-        socket = PQsocket(handle)
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
         statements = PostgresStatementCache(capacity: configuration.statementCacheCapacity)
         notices = PostgresNoticeSink(logger: configuration.logger)
         PQsetNoticeReceiver(handle, PostgresNoticeSink.receiver, Unmanaged.passUnretained(notices).toOpaque())
-        try reactor.add(socket)
+        slot = try reactor.add(PQsocket(handle))
     }
 
     deinit {
@@ -131,7 +133,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     }
 
     private func shut() {
-        reactor.remove(socket)
+        reactor.remove(slot)
         if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
     }
@@ -517,8 +519,10 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// session, or the socket closed): nothing was sent, so the caller may retry elsewhere.
     private func checkAliveBeforeSend() throws(PostgresError) {
         guard !lost.load(ordering: .relaxed) else { throw beforeSend("the connection was lost") }
+        // The reactor saw input or a hang-up while the connection was idle: look closer.
+        guard slot.takeReady(PostgresSocketSlot.readable) else { return }
         for _ in 0..<2 {
-            guard keel_poll_readable_now(socket) == 1 else { break }
+            guard keel_poll_readable_now(slot.socket) == 1 else { break }
             if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
                 lost.store(true, ordering: .relaxed)
                 throw beforeSend(Self.errorMessage(of: handle))
@@ -539,9 +543,12 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     private func flush() async throws(PostgresError) {
         while true {
             let flushed = PQflush(handle)
-            if flushed == 0 { return }
+            if flushed == 0 {
+                awaitingFirstAnswer = true
+                return
+            }
             guard flushed > 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, socket)
+            await reactor.wait(for: .writable, slot)
             guard PQconsumeInput(handle) == 1 else { throw connectionError() }
         }
     }
@@ -550,8 +557,13 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// the statement is done.
     private func nextResult() async throws(PostgresError) -> OpaquePointer? {
         while PQisBusy(handle) != 0 {
-            await reactor.wait(for: .readable, socket)
+            // Edge-triggered: once something was read, wait only when the socket has nothing left
+            // (libpq may stop reading before the kernel's buffer is empty, and no new edge comes).
+            if awaitingFirstAnswer || keel_poll_readable_now(slot.socket) != 1 {
+                await reactor.wait(for: .readable, slot)
+            }
             guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+            awaitingFirstAnswer = false
         }
         return PQgetResult(handle)
     }
@@ -563,7 +575,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             }
             if put == 1 { return }
             guard put == 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, socket)
+            await reactor.wait(for: .writable, slot)
             guard PQconsumeInput(handle) == 1 else { throw connectionError() }
         }
         // PQputCopyData queues; flush happens as the buffer fills and at the end.
@@ -574,7 +586,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             let ended = PQputCopyEnd(handle, abort)
             if ended == 1 { break }
             guard ended == 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, socket)
+            await reactor.wait(for: .writable, slot)
             guard PQconsumeInput(handle) == 1 else { throw connectionError() }
         }
         try await flush()

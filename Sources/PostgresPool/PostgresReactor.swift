@@ -11,9 +11,9 @@ import Synchronization
 /// thread hops: its task suspends on a cooperative thread, the reactor thread wakes on
 /// readiness, and the task resumes on a cooperative thread.
 ///
-/// Sockets are registered one-shot: each wait arms its socket once (`EPOLL_CTL_MOD`), and the
-/// level-triggered arming reports readiness that came before the wait, so no wake-up is lost.
-/// A wake-up with no waiter is dropped; callers re-check their condition after every wake-up.
+/// Sockets are registered once, edge-triggered, so a wait costs no system call: readiness that
+/// arrives while nobody waits is kept in the socket's ``PostgresSocketSlot`` and ends the next
+/// wait at once. A wait may end early; callers re-check their condition after every wake-up.
 final class PostgresReactor: Sendable {
     /// What a wait waits for.
     enum Interest: Sendable {
@@ -23,8 +23,8 @@ final class PostgresReactor: Sendable {
 
         var events: UInt32 {
             switch self {
-            case .readable: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue)
-            case .writable: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+            case .readable: PostgresSocketSlot.readable
+            case .writable: PostgresSocketSlot.readable | PostgresSocketSlot.writable
             }
         }
     }
@@ -33,7 +33,7 @@ final class PostgresReactor: Sendable {
     static let shared = PostgresReactor()
 
     private let epoll: Int32
-    private let waiters = Locked<[Int32: UnsafeContinuation<Void, Never>]>([:])
+    private let slots = Locked<[Int32: PostgresSocketSlot]>([:])
     private let wakeups = Atomic<Int>(0)
 
     private init() {
@@ -47,29 +47,43 @@ final class PostgresReactor: Sendable {
     /// How many times the reactor has resumed a waiting task since the process started.
     var resumedWaits: Int { wakeups.load(ordering: .relaxed) }
 
-    /// Adds a socket, not yet armed.
-    func add(_ socket: Int32) throws(PostgresError) {
-        let result = keel_epoll_arm(epoll, EPOLL_CTL_ADD, socket, 0)
-        guard result == 0 else { throw .connection("cannot watch the socket (errno \(-result))") }
+    /// Starts watching a socket.
+    func add(_ socket: Int32) throws(PostgresError) -> PostgresSocketSlot {
+        let slot = PostgresSocketSlot(socket: socket)
+        slots.withLock { $0[socket] = slot }
+        let result = keel_epoll_add(epoll, socket)
+        guard result == 0 else {
+            slots.withLock { $0[socket] = nil }
+            throw .connection("cannot watch the socket (errno \(-result))")
+        }
+        return slot
     }
 
-    /// Removes a socket; call it before the socket is closed.
-    func remove(_ socket: Int32) {
-        _ = keel_epoll_remove(epoll, socket)
-        let waiter = waiters.withLock { $0.removeValue(forKey: socket) }
-        waiter?.resume()
+    /// Stops watching a socket; call it before the socket is closed.
+    func remove(_ slot: PostgresSocketSlot) {
+        _ = keel_epoll_remove(epoll, slot.socket)
+        slots.withLock { if $0[slot.socket] === slot { $0[slot.socket] = nil } }
+        slot.deliver(PostgresSocketSlot.failure)?.resume()
     }
 
-    /// Suspends until `socket` is ready for `interest` (or hung up, or in error). May return
-    /// early: the caller re-checks what it waited for.
-    func wait(for interest: Interest, _ socket: Int32) async {
+    /// Suspends until the slot's socket is ready for `interest` (or hung up, or in error). May
+    /// return early: the caller re-checks what it waited for.
+    func wait(for interest: Interest, _ slot: PostgresSocketSlot) async {
+        let events = interest.events
+        if slot.takeReady(events) { return }
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            let previous = waiters.withLock { $0.updateValue(continuation, forKey: socket) }
-            precondition(previous == nil, "two tasks wait on one PostgreSQL socket")
-            if keel_epoll_arm(epoll, EPOLL_CTL_MOD, socket, interest.events) != 0 {
-                // The socket is gone: let the caller find out from libpq.
-                waiters.withLock { $0.removeValue(forKey: socket) }?.resume()
+            let now = slot.state.withLock { state -> Bool in
+                precondition(state.waiter == nil, "two tasks wait on one PostgreSQL socket")
+                let found = state.ready & (events | PostgresSocketSlot.failure)
+                if found != 0 {
+                    state.ready &= ~(events & ~PostgresSocketSlot.failure)
+                    return true
+                }
+                state.waiter = continuation
+                state.interest = events
+                return false
             }
+            if now { continuation.resume() }
         }
     }
 
@@ -79,14 +93,20 @@ final class PostgresReactor: Sendable {
         let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         var ready: [UnsafeContinuation<Void, Never>] = []
         ready.reserveCapacity(capacity)
+        var found: [(PostgresSocketSlot, UInt32)] = []
+        found.reserveCapacity(capacity)
         while true {
             let count = keel_epoll_wait(epoll, sockets, masks, Int32(capacity), -1)
             guard count > 0 else { continue }  // EINTR
-            waiters.withLock { waiters in
+            slots.withLock { slots in
                 for index in 0..<Int(count) {
-                    if let waiter = waiters.removeValue(forKey: sockets[index]) { ready.append(waiter) }
+                    if let slot = slots[sockets[index]] { found.append((slot, masks[index])) }
                 }
             }
+            for (slot, mask) in found {
+                if let waiter = slot.deliver(mask) { ready.append(waiter) }
+            }
+            found.removeAll(keepingCapacity: true)
             wakeups.add(ready.count, ordering: .relaxed)
             for waiter in ready { waiter.resume() }
             ready.removeAll(keepingCapacity: true)

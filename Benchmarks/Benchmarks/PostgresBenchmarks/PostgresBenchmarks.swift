@@ -1,0 +1,211 @@
+// Suite `postgres`: `SELECT v FROM kv WHERE k = $1` over a 10,000-row table against the
+// throwaway PostgreSQL that scripts/bench.sh starts, Keel's PostgresDatabase against
+// PostgresNIO's PostgresClient (1.33.2, `execute` with a PostgresPreparedStatement, the same
+// pool size) in the same run.
+//
+// Workloads `select-<workers>x<pool size>`: each sample runs `queriesPerSample` queries split
+// over the workers, with random keys. Besides throughput, each sample records (custom metrics,
+// one value per sample): the p50 and p99 latency of its queries in ns, the client CPU per query
+// in ns (getrusage over the sample / queries), and for Keel the reactor wake-ups per 1,000
+// queries (each wake-up is two thread hops).
+
+import Benchmark
+import Foundation
+import Logging
+import Pooling
+import PostgresNIO
+import PostgresPool
+import SQLCore
+
+let queriesPerSample = 4000
+let rowCount = 10_000
+
+enum BenchmarkSetupError: Error {
+    case noDatabaseURL
+}
+
+func databaseURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else {
+        throw BenchmarkSetupError.noDatabaseURL
+    }
+    return url
+}
+
+/// Creates and fills `kv` once (scripts/bench.sh's pgbench uses the same table).
+func prepareTable() async throws {
+    var configuration = try PostgresConfiguration(connectionString: databaseURL())
+    configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+    let connection = try await PostgresConnection.connect(configuration: configuration)
+    defer { connection.close() }
+    try await connection.execute("CREATE TABLE IF NOT EXISTS kv (k integer PRIMARY KEY, v text NOT NULL)")
+    try await connection.execute(
+        "INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, \(Int64(rowCount))) AS g ON CONFLICT DO NOTHING")
+    try await connection.execute("ANALYZE kv")
+}
+
+func cpuTime() -> Duration {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func duration(_ time: timeval) -> Duration { .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec)) }
+    return duration(usage.ru_utime) + duration(usage.ru_stime)
+}
+
+func nanoseconds(_ duration: Duration) -> Int {
+    Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
+}
+
+/// Runs one sample: `queriesPerSample` queries over `workers` tasks, then records the metrics.
+func sample(
+    _ benchmark: Benchmark, workers: Int, countWakeups: Bool, query: @escaping @Sendable (Int) async throws -> Void
+) async throws {
+    let cpuBefore = cpuTime()
+    let wakeupsBefore = PostgresConnection.reactorWakeups
+    let started = ContinuousClock.now
+    benchmark.startMeasurement()
+    let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+        for worker in 0..<workers {
+            let share = queriesPerSample / workers + (worker < queriesPerSample % workers ? 1 : 0)
+            group.addTask {
+                var latencies: [Duration] = []
+                latencies.reserveCapacity(share)
+                var generator = SystemRandomNumberGenerator()
+                let clock = ContinuousClock()
+                for _ in 0..<share {
+                    let key = Int.random(in: 1...rowCount, using: &generator)
+                    let start = clock.now
+                    try await query(key)
+                    latencies.append(start.duration(to: clock.now))
+                }
+                return latencies
+            }
+        }
+        return try await group.reduce(into: [Duration]()) { $0 += $1 }
+    }
+    benchmark.stopMeasurement()
+    let wall = started.duration(to: .now)
+    let cpu = cpuTime() - cpuBefore
+    let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
+    let sorted = latencies.sorted()
+    // package-benchmark's throughput counts whole samples per second, too coarse for samples
+    // of a few hundred milliseconds: the report uses this instead.
+    benchmark.measurement(
+        .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
+        Int(Double(queriesPerSample) * 1e9 / Double(nanoseconds(wall))))
+    benchmark.measurement(.custom("p50 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count / 2]))
+    benchmark.measurement(
+        .custom("p99 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count * 99 / 100]))
+    benchmark.measurement(
+        .custom("client CPU per query (ns)", useScalingFactor: false), nanoseconds(cpu / queriesPerSample))
+    if countWakeups {
+        benchmark.measurement(
+            .custom("reactor wakeups per 1000 queries", useScalingFactor: false), wakeups * 1000 / queriesPerSample)
+    }
+}
+
+// MARK: Keel
+
+func runKeel(_ benchmark: Benchmark, workers: Int, connections: Int) async throws {
+    var configuration = try PostgresConfiguration(connectionString: databaseURL())
+    configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+    var pool = PoolConfiguration(logger: configuration.logger)
+    pool.minConnections = connections
+    pool.maxConnections = connections
+    pool.validation = .never
+    let database = try PostgresDatabase(configuration: configuration, pool: pool)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await database.run() }
+        while database.pool.statistics.open < connections { try await Task.sleep(for: .milliseconds(1)) }
+        let query: @Sendable (Int) async throws -> Void = { key in
+            let rows = try await database.query("SELECT v FROM kv WHERE k = \(key)")
+            blackHole(try rows[0].decode(String.self, "v"))
+        }
+        for key in 1...connections * 4 { try await query(key) }  // prepare on every connection
+        for _ in benchmark.scaledIterations {
+            try await sample(benchmark, workers: workers, countWakeups: true, query: query)
+        }
+        await database.shutdown()
+        try await group.waitForAll()
+    }
+}
+
+// MARK: PostgresNIO
+
+struct SelectValue: PostgresPreparedStatement {
+    static let sql = "SELECT v FROM kv WHERE k = $1"
+    typealias Row = String
+
+    var key: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(Int32(key))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(String.self)
+    }
+}
+
+func runPostgresNIO(_ benchmark: Benchmark, workers: Int, connections: Int) async throws {
+    let url = try require(URLComponents(string: databaseURL()))
+    var configuration = PostgresClient.Configuration(
+        host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
+        database: String(url.path.dropFirst()), tls: .disable)
+    configuration.options.maximumConnections = connections
+    let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        do {
+            let query: @Sendable (Int) async throws -> Void = { key in
+                for try await value in try await client.execute(SelectValue(key: key)) { blackHole(value) }
+            }
+            // Open and prepare every connection.
+            try await withThrowingTaskGroup(of: Void.self) { warm in
+                for key in 1...connections * 4 { warm.addTask { try await query(key) } }
+                try await warm.waitForAll()
+            }
+            for _ in benchmark.scaledIterations {
+                try await sample(benchmark, workers: workers, countWakeups: false, query: query)
+            }
+        } catch {
+            benchmark.error("PostgresNIO failed: \(error)")
+        }
+        group.cancelAll()
+    }
+}
+
+func require<T>(_ value: T?) throws -> T {
+    guard let value else { throw BenchmarkSetupError.noDatabaseURL }
+    return value
+}
+
+let benchmarks: @Sendable () -> Void = {
+    func configuration(countingWakeups: Bool) -> Benchmark.Configuration {
+        let common: [BenchmarkMetric] = [
+            .throughput,
+            .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("p50 latency (ns)", useScalingFactor: false),
+            .custom("p99 latency (ns)", useScalingFactor: false),
+            .custom("client CPU per query (ns)", useScalingFactor: false),
+        ]
+        return Benchmark.Configuration(
+            metrics: common + (countingWakeups ? [.custom("reactor wakeups per 1000 queries", useScalingFactor: false)] : []),
+            tags: ["opsPerSample": "\(queriesPerSample)"],
+            warmupIterations: 1,
+            maxDuration: .seconds(6),
+            maxIterations: 30,
+            setup: { try await prepareTable() }
+        )
+    }
+    for (workers, connections) in [(1, 1), (16, 10), (64, 20)] {
+        Benchmark("select-\(workers)x\(connections)/keel", configuration: configuration(countingWakeups: true)) { benchmark in
+            try await runKeel(benchmark, workers: workers, connections: connections)
+        }
+        Benchmark(
+            "select-\(workers)x\(connections)/postgresnio", configuration: configuration(countingWakeups: false)
+        ) { benchmark in
+            try await runPostgresNIO(benchmark, workers: workers, connections: connections)
+        }
+    }
+}

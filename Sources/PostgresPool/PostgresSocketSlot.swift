@@ -1,0 +1,47 @@
+import CLibPQ
+import KeelLocking
+
+/// A connection's socket as the reactor sees it: the task waiting on it, and the readiness the
+/// reactor saw while nobody waited.
+final class PostgresSocketSlot: Sendable {
+    struct State {
+        var waiter: UnsafeContinuation<Void, Never>?
+        var interest: UInt32 = 0
+        /// Events seen with no matching waiter; a wait for them returns at once.
+        var ready: UInt32 = 0
+    }
+
+    static let readable = UInt32(EPOLLIN.rawValue)
+    static let writable = UInt32(EPOLLOUT.rawValue)
+    /// Hang-up and error end every wait: the caller finds out from libpq.
+    static let failure = UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+
+    let socket: Int32
+    let state = Locked(State())
+
+    init(socket: Int32) {
+        self.socket = socket
+    }
+
+    /// Takes `events` from what was seen while nobody waited; `true` when any was there.
+    func takeReady(_ events: UInt32) -> Bool {
+        state.withLock { state in
+            let found = state.ready & (events | Self.failure)
+            state.ready &= ~(events & ~Self.failure)
+            return found != 0
+        }
+    }
+
+    /// The reactor saw `events`: resumes the waiter they concern, or keeps them for the next wait.
+    func deliver(_ events: UInt32) -> UnsafeContinuation<Void, Never>? {
+        state.withLock { state in
+            if let waiter = state.waiter, events & (state.interest | Self.failure) != 0 {
+                state.ready |= events & ~state.interest
+                state.waiter = nil
+                return waiter
+            }
+            state.ready |= events
+            return nil
+        }
+    }
+}
