@@ -49,7 +49,8 @@ where PoolClock.Duration == Duration {
     }
 
     /// What ``enqueue(_:requestID:deadline:location:)`` does once the lock is released.
-    private enum EnqueueOutcome {
+    @usableFromInline
+    enum EnqueueOutcome {
         case resume(Granted)
         case fail(Machine.Failure)
         case cancelled
@@ -65,12 +66,12 @@ where PoolClock.Duration == Duration {
     @usableFromInline
     struct State {
         @usableFromInline var machine: Machine
-        var nextRequestID = 0
+        @usableFromInline var nextRequestID = 0
         /// Work for `run()`.
         var commands = Deque<Command>()
         var commandWaiter: UnsafeContinuation<Void, Never>?
         /// When the maintenance task will next wake up by itself.
-        var maintenanceTarget: PoolClock.Instant?
+        @usableFromInline var maintenanceTarget: PoolClock.Instant?
         var wakeRequested = false
         var wakeWaiter: UnsafeContinuation<Void, Never>?
         var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -86,6 +87,17 @@ where PoolClock.Duration == Duration {
     @usableFromInline let clock: PoolClock
     let logger: Logger
     let metrics: PoolMetrics?
+
+    /// Records one wait in the metrics (out of line: the lease path stays free of metrics types).
+    @usableFromInline
+    func recordWait(since start: PoolClock.Instant) {
+        metrics?.recordWait(start.duration(to: clock.now))
+    }
+
+    @usableFromInline
+    func logValidationFailure() {
+        logger.debug("connection failed validation and was closed")
+    }
     @usableFromInline let state: Locked<State>
     /// Whether a lease needs the time (leak detection, or validation after idleness); without
     /// either, leasing an idle connection reads no clock.
@@ -191,7 +203,9 @@ where PoolClock.Duration == Duration {
     }
 
     /// Carries on from a first decision: validate, wait, or fail; asks again after a failed validation.
-    @usableFromInline
+    /// Inlinable, as the rest of the lease path: under contention most leases come this way, and
+    /// unspecialized generic code would look up type metadata on every call.
+    @inlinable
     func acquire(
         after first: Machine.LeaseDecision, deadline: PoolClock.Instant?, location: LeaseLocation
     ) async throws -> Machine.Lease {
@@ -217,7 +231,7 @@ where PoolClock.Duration == Duration {
 
     /// The slow path: queue up and suspend until a connection is handed over, the deadline passes,
     /// or the task is cancelled.
-    @usableFromInline
+    @inlinable
     func wait(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Granted {
         let requestID = state.withLock { state in
             state.nextRequestID += 1
@@ -232,7 +246,7 @@ where PoolClock.Duration == Duration {
             let waiter = state.withLock { $0.machine.waiterCancelled(requestID: requestID) }
             waiter?.resume(throwing: CancellationError())
         }
-        metrics?.recordWait(start.duration(to: clock.now))
+        recordWait(since: start)
         if Task.isCancelled {
             // Handed a connection at the moment of cancellation: give it back, never leak it.
             if granted.mustValidate {
@@ -244,7 +258,8 @@ where PoolClock.Duration == Duration {
         return granted
     }
 
-    private func enqueue(
+    @inlinable
+    func enqueue(
         _ continuation: UnsafeContinuation<Granted, any Error>, requestID: Int, deadline: PoolClock.Instant?,
         location: LeaseLocation
     ) {
@@ -285,12 +300,12 @@ where PoolClock.Duration == Duration {
         }
     }
 
-    @usableFromInline
+    @inlinable
     func validate(_ lease: Machine.Lease) async throws -> Bool {
         let valid = await source.validate(lease.connection)
         run(state.withLock { $0.machine.validationFinished(lease, succeeded: valid, now: clock.now) })
         if !valid {
-            logger.debug("connection failed validation and was closed")
+            logValidationFailure()
         } else if Task.isCancelled {
             await release(lease)
             throw CancellationError()
@@ -355,7 +370,8 @@ where PoolClock.Duration == Duration {
         for waiter in shutdownWaiters { waiter.resume() }
     }
 
-    private static func schedule(creates: Int, closes: [Machine.Close], in state: inout State)
+    @usableFromInline
+    static func schedule(creates: Int, closes: [Machine.Close], in state: inout State)
         -> UnsafeContinuation<Void, Never>?
     {
         guard creates > 0 || !closes.isEmpty else { return nil }
@@ -365,7 +381,8 @@ where PoolClock.Duration == Duration {
         return state.commandWaiter
     }
 
-    private static func takeWake(_ state: inout State) -> UnsafeContinuation<Void, Never>? {
+    @usableFromInline
+    static func takeWake(_ state: inout State) -> UnsafeContinuation<Void, Never>? {
         guard let waiter = state.wakeWaiter else {
             state.wakeRequested = true
             return nil

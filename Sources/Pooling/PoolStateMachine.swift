@@ -228,6 +228,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// A validation asked for by `.validate` finished. On success the caller keeps the lease; on
     /// failure the connection is closed and the caller asks again.
+    @usableFromInline
     mutating func validationFinished(_ lease: Lease, succeeded: Bool, now: Instant) -> Actions {
         guard slots[lease.slot].id == lease.connectionID, slots[lease.slot].state == .validating else {
             return Actions()
@@ -246,6 +247,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     /// A waiting task was cancelled. Returns its waiter to fail, or `nil` when it was already
     /// served (it then holds a lease it must release).
+    @usableFromInline
     mutating func waiterCancelled(requestID: Int) -> Waiter? {
         guard let index = waiters.firstIndex(where: { $0.id == requestID }) else { return nil }
         return waiters.remove(at: index).waiter

@@ -95,6 +95,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
     ///
     /// #### Errors
     /// ``PoolError``, `CancellationError`, or whatever `body` throws.
+    @inlinable
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -103,6 +104,10 @@ public final class PostgresDatabase: SQLDatabase, Service {
 
     /// Runs one statement's `body` with a pooled connection, retrying on another connection when
     /// the first one turns out to have been ended by the server before anything was sent.
+    ///
+    /// Always inlined: the pool's generic code is then specialized for each concrete result type
+    /// (called through a generic `Result`, it would look up type metadata on every query).
+    @inline(__always)
     private func withRetry<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {

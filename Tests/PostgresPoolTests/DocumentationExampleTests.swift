@@ -1,0 +1,30 @@
+import Pooling
+import PostgresPool
+import SQLTestSupport
+import Testing
+
+/// The PostgresPool DocC article's example, run as written (with a pool of one connection, so
+/// the `TEMP` table is seen by every statement).
+@Suite(.enabled(if: TestDatabaseEnvironment.runsPostgresTests, TestDatabaseEnvironment.skipReason))
+struct PostgresPoolDocumentationExampleTests {
+    @Test func articleExampleWorksAsWritten() async throws {
+        let url = try TestDatabaseEnvironment.requirePostgresURL()
+        var pool = PoolConfiguration()
+        pool.maxConnections = 1
+        let configuration = try PostgresConfiguration(environment: ["DATABASE_URL": url])
+        let database = try PostgresDatabase(configuration: configuration, pool: pool)
+        var value = ""
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            try await database.execute("CREATE TEMP TABLE IF NOT EXISTS kv (k bigint PRIMARY KEY, v text)")
+            try await database.transaction { db in
+                try await db.execute("INSERT INTO kv VALUES (\(1), \("one")) ON CONFLICT (k) DO NOTHING")
+            }
+            let rows = try await database.query("SELECT v FROM kv WHERE k = \(1)")
+            value = try rows[0].decode(String.self, "v")
+            await database.shutdown()
+            try await group.waitForAll()
+        }
+        #expect(value == "one")
+    }
+}
