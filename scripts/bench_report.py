@@ -76,6 +76,8 @@ def main(paths):
                 if key.startswith("Malloc (total)"):
                     mallocs = median(metric) / operations
                 for custom, (report, factor, unit) in CUSTOM.items():
+                    if report == "thread-hops-per-query" and implementation != "keel":
+                        continue  # only Keel's reactor counts its wake-ups
                     if key.startswith(custom):
                         customs.append((suite, report, workload, implementation, median(metric) * factor, unit))
             results[(suite, workload)][implementation] = (throughput, mallocs)
