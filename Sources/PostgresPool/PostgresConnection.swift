@@ -368,10 +368,13 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                         affected = Self.affectedRows(result)
                     case PGRES_EMPTY_QUERY:
                         break
-                    case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
-                        failure = failure ?? .client("COPY cannot run through execute or query: use copy(into:columns:rows:)")
-                        if PQresultStatus(result) == PGRES_COPY_IN { try await endCopy(abort: "not supported here") }
-                        else { lost.store(true, ordering: .relaxed) }
+                    case PGRES_COPY_IN:
+                        failure = failure ?? .client("COPY FROM cannot run through execute or query: use copy(into:columns:rows:)")
+                        try await endCopy(abort: "not supported here")
+                    case PGRES_COPY_OUT, PGRES_COPY_BOTH:
+                        // libpq stays in COPY mode until the data is read: the connection is given up.
+                        lost.store(true, ordering: .relaxed)
+                        throw PostgresError.client("COPY TO cannot run through execute or query; the connection was discarded")
                     case PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR:
                         failure = failure ?? serverError(result, binds: rendered.binds)
                     default:

@@ -148,6 +148,23 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test func copyStatementsThroughExecuteFailClearly() async throws {
+        try await PostgresTestSupport.withConnection { connection in
+            let table = PostgresTestSupport.uniqueTable("copyexec")
+            try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint)")
+            let into = await #expect(throws: PostgresError.self) {
+                try await connection.execute("COPY \(identifier: table) FROM STDIN")
+            }
+            #expect(into?.source == .client)
+            #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(0))
+            let out = await #expect(throws: PostgresError.self) {
+                try await connection.execute("COPY \(identifier: table) TO STDOUT")
+            }
+            #expect(out?.source == .client)
+            #expect(connection.isBroken, "a connection left in COPY OUT is given up")
+        }
+    }
+
     @Test func rowsStreamOneAtATimeAndAThrowingBodyCancelsTheRest() async throws {
         try await PostgresTestSupport.withConnection { connection in
             var sum: Int64 = 0
