@@ -491,6 +491,9 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                     throw error
                 }
                 name = newName
+                // A cancel request that reached the server between the two messages found it idle
+                // and did nothing: stop here rather than run the statement.
+                if cancellation.withLock({ $0.requested }) { throw CancellationError() }
             }
             let sent = binds.withParameters { count, _, values, lengths, formats in
                 PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)

@@ -2,12 +2,14 @@ import PostgresPool
 import SQLTestSupport
 import Testing
 
-@Suite struct PostgresConformanceTests {
-    @Test(.enabled(if: TestDatabaseEnvironment.runsPostgresTests, TestDatabaseEnvironment.skipReason))
-    func aSingleConnectionPassesTheConformanceSuite() async throws {
-        let configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL())
-        let connection = try await PostgresConnection.connect(configuration: configuration)
-        defer { connection.close() }
-        try await SQLDatabaseConformance(database: connection).runAll()
+extension PostgresServerTests {
+    @Suite struct PostgresConformanceTests {
+        @Test(.enabled(if: TestDatabaseEnvironment.runsPostgresTests, TestDatabaseEnvironment.skipReason))
+        func aSingleConnectionPassesTheConformanceSuite() async throws {
+            let configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL())
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            defer { connection.close() }
+            try await SQLDatabaseConformance(database: connection).runAll()
+        }
     }
 }

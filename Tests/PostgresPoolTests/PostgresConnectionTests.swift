@@ -6,224 +6,250 @@ import SQLTestSupport
 import Testing
 
 /// One connection against the throwaway PostgreSQL: types, errors, cancellation, pipeline, COPY.
-@Suite(.enabled(if: TestDatabaseEnvironment.runsPostgresTests, TestDatabaseEnvironment.skipReason))
-struct PostgresConnectionTests {
-    @Test func everyTypeRoundTripsWithNullsExtremesUnicodeAndOneMegabyte() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let megabyteText = String(repeating: "é€𝄞a", count: 1 << 18 / 2)
-            let megabyteBlob = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-            let date = Date(timeIntervalSince1970: 1_700_000_000.123456)
-            let uuid = UUID()
-            let cases: [(SQLValue, String)] = [
-                (.bool(true), "boolean"), (.bool(false), "boolean"),
-                (.int64(.max), "bigint"), (.int64(.min), "bigint"), (.int64(0), "bigint"),
-                (.double(1.5e-300), "double precision"), (.double(-.greatestFiniteMagnitude), "double precision"),
-                (.double(.infinity), "double precision"), (.double(0.1), "double precision"),
-                (.text(""), "text"), (.text("naïve 日本語 🚀 'quoted' \\ back\tslash\n"), "text"),
-                (.text(megabyteText), "text"),
-                (.blob([]), "bytea"), (.blob([0, 255, 0, 10, 92]), "bytea"), (.blob(megabyteBlob), "bytea"),
-                (.date(date), "timestamptz"), (.uuid(uuid), "uuid"),
-                (.json(#"{"a":[1,2,{"b":null}],"ü":"✓"}"#), "json"),
-            ]
-            for (value, type) in cases {
-                let rows = try await connection.query("SELECT \(value)::\(unsafeRaw: type) AS v, NULL::\(unsafeRaw: type) AS n")
-                #expect(rows[0]["v"] == value, "\(type)")
-                #expect(rows[0]["n"] == .null, "\(type)")
+extension PostgresServerTests {
+    @Suite(.enabled(if: TestDatabaseEnvironment.runsPostgresTests, TestDatabaseEnvironment.skipReason))
+    struct PostgresConnectionTests {
+        @Test func everyTypeRoundTripsWithNullsExtremesUnicodeAndOneMegabyte() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let megabyteText = String(repeating: "é€𝄞a", count: 1 << 18 / 2)
+                let megabyteBlob = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                let date = Date(timeIntervalSince1970: 1_700_000_000.123456)
+                let uuid = UUID()
+                let cases: [(SQLValue, String)] = [
+                    (.bool(true), "boolean"), (.bool(false), "boolean"),
+                    (.int64(.max), "bigint"), (.int64(.min), "bigint"), (.int64(0), "bigint"),
+                    (.double(1.5e-300), "double precision"), (.double(-.greatestFiniteMagnitude), "double precision"),
+                    (.double(.infinity), "double precision"), (.double(0.1), "double precision"),
+                    (.text(""), "text"), (.text("naïve 日本語 🚀 'quoted' \\ back\tslash\n"), "text"),
+                    (.text(megabyteText), "text"),
+                    (.blob([]), "bytea"), (.blob([0, 255, 0, 10, 92]), "bytea"), (.blob(megabyteBlob), "bytea"),
+                    (.date(date), "timestamptz"), (.uuid(uuid), "uuid"),
+                    (.json(#"{"a":[1,2,{"b":null}],"ü":"✓"}"#), "json"),
+                ]
+                for (value, type) in cases {
+                    let rows = try await connection.query("SELECT \(value)::\(unsafeRaw: type) AS v, NULL::\(unsafeRaw: type) AS n")
+                    #expect(rows[0]["v"] == value, "\(type)")
+                    #expect(rows[0]["n"] == .null, "\(type)")
+                }
+                let nan = try await connection.query("SELECT \(Double.nan)::float8 AS v")
+                guard case .double(let value) = nan[0][0] else { Issue.record("NaN is not a double"); return }
+                #expect(value.isNaN)
+                let jsonb = try await connection.query("SELECT \(SQLValue.json(#"{"k": 1}"#))::jsonb AS v")
+                #expect(jsonb[0][0] == .json(#"{"k": 1}"#))
+                let integers = try await connection.query("SELECT 7::int2 AS a, 8::int4 AS b, 9.5::numeric AS c, 10::numeric AS d")
+                #expect(integers[0].values == [.int64(7), .int64(8), .double(9.5), .int64(10)])
             }
-            let nan = try await connection.query("SELECT \(Double.nan)::float8 AS v")
-            guard case .double(let value) = nan[0][0] else { Issue.record("NaN is not a double"); return }
-            #expect(value.isNaN)
-            let jsonb = try await connection.query("SELECT \(SQLValue.json(#"{"k": 1}"#))::jsonb AS v")
-            #expect(jsonb[0][0] == .json(#"{"k": 1}"#))
-            let integers = try await connection.query("SELECT 7::int2 AS a, 8::int4 AS b, 9.5::numeric AS c, 10::numeric AS d")
-            #expect(integers[0].values == [.int64(7), .int64(8), .double(9.5), .int64(10)])
         }
-    }
 
-    @Test func aUniqueViolationCarriesItsSQLStateAndConstraintButNoValue() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let table = PostgresTestSupport.uniqueTable("unique")
-            try await connection.execute("CREATE TEMP TABLE \(identifier: table) (token text CONSTRAINT token_key UNIQUE)")
-            let secret = "hunter2-\(UUID().uuidString)"
-            try await connection.execute("INSERT INTO \(identifier: table) VALUES (\(secret))")
-            let error = await #expect(throws: PostgresError.self) {
+        @Test func aUniqueViolationCarriesItsSQLStateAndConstraintButNoValue() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let table = PostgresTestSupport.uniqueTable("unique")
+                try await connection.execute("CREATE TEMP TABLE \(identifier: table) (token text CONSTRAINT token_key UNIQUE)")
+                let secret = "hunter2-\(UUID().uuidString)"
                 try await connection.execute("INSERT INTO \(identifier: table) VALUES (\(secret))")
-            }
-            #expect(error?.sqlState == "23505")
-            #expect(error?.isUniqueViolation == true)
-            #expect(error?.constraint == "token_key")
-            #expect(error?.detail?.contains("<redacted>") == true)
-            #expect(!"\(String(describing: error)) \(String(reflecting: error))".contains(secret))
-            #expect(error?.detail?.contains(secret) == false)
-            // The connection is fine afterwards.
-            #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
-        }
-    }
-
-    @Test func aBadBindIsRedactedInTheServerMessage() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let error = await #expect(throws: PostgresError.self) {
-                try await connection.query("SELECT \("not-a-number-s3cr3t")::int AS v")
-            }
-            #expect(error?.sqlState == "22P02")
-            #expect(error?.message.contains("s3cr3t") == false)
-        }
-    }
-
-    @Test func cancellingATaskCancelsTheStatementOnTheServerAndKeepsTheConnection() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let started = ContinuousClock.now
-            let sleeper = Task { _ = try await connection.execute("SELECT pg_sleep(10)") }
-            // Let the statement reach the server before cancelling it.
-            try await Task.sleep(for: .milliseconds(100))
-            let cancelledAt = ContinuousClock.now
-            sleeper.cancel()
-            await #expect(throws: CancellationError.self) { try await sleeper.value }
-            let took = cancelledAt.duration(to: .now)
-            #expect(took < .milliseconds(200), "cancel took \(took)")
-            #expect(started.duration(to: .now) < .seconds(5))
-            #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
-            #expect(!connection.isBroken)
-        }
-    }
-
-    @Test func aStatementTimeoutEndsTheStatementAndKeepsTheConnection() async throws {
-        try await PostgresTestSupport.withConnection({ $0.statementTimeout = .milliseconds(50) }) { connection in
-            let error = await #expect(throws: PostgresError.self) { _ = try await connection.execute("SELECT pg_sleep(5)") }
-            #expect(error?.isQueryCanceled == true)
-            let after = try await connection.query("SELECT 2 AS two")
-            #expect(after[0]["two"] == .int64(2))
-        }
-    }
-
-    @Test func aPipelineOfAThousandStatementsRunsInOneRoundTripAndAtomically() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let table = PostgresTestSupport.uniqueTable("pipeline")
-            try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint PRIMARY KEY, name text)")
-            let inserts: [SQLStatement] = (0..<1000).map { "INSERT INTO \(identifier: table) VALUES (\($0), \("n\($0)"))" }
-            let wakeupsBefore = PostgresConnection.reactorWakeups
-            let affected = try await connection.executeBatch(inserts)
-            let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
-            #expect(affected == Array(repeating: 1, count: 1000))
-            #expect(wakeups < 100, "a pipeline waits for the socket far fewer times than it has statements: \(wakeups)")
-            #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(1000))
-
-            // One failing statement: nothing of the batch takes effect.
-            let failing: [SQLStatement] = [
-                "INSERT INTO \(identifier: table) VALUES (\(5000), \("new"))",
-                "INSERT INTO \(identifier: table) VALUES (\(1), \("duplicate"))",
-                "INSERT INTO \(identifier: table) VALUES (\(5001), \("new"))",
-            ]
-            let error = await #expect(throws: PostgresError.self) { try await connection.executeBatch(failing) }
-            #expect(error?.isUniqueViolation == true)
-            #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(1000))
-        }
-    }
-
-    @Test func copyLoadsAHundredThousandRowsWithEscapesAndNulls() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let table = PostgresTestSupport.uniqueTable("copy")
-            try await connection.execute(
-                "CREATE TEMP TABLE \(identifier: table) (id bigint, name text, payload bytea, at timestamptz, ok boolean)")
-            let date = Date(timeIntervalSince1970: 1_650_000_000.5)
-            @Sendable func row(_ index: Int) -> [SQLValue] {
-                let name: SQLValue = index % 10 == 0 ? .null : .text("row\t\(index)\n\\ é")
-                let payload: SQLValue = .blob([UInt8(index % 256), 0])
-                return [.int64(Int64(index)), name, payload, .date(date), .bool(index % 2 == 0)]
-            }
-            let rows = (0..<100_000).lazy.map(row)
-            let copied = try await connection.copy(into: table, columns: ["id", "name", "payload", "at", "ok"], rows: rows)
-            #expect(copied == 100_000)
-            let check = try await connection.query(
-                "SELECT count(*) AS n, count(name) AS named, sum(id) AS total FROM \(identifier: table)")
-            #expect(check[0].values == [.int64(100_000), .int64(90_000), .int64(4_999_950_000)])
-            let sample = try await connection.query("SELECT * FROM \(identifier: table) WHERE id = \(12345)")
-            #expect(sample[0].values == [.int64(12345), .text("row\t12345\n\\ é"), .blob([57, 0]), .date(date), .bool(false)])
-
-            // A row of the wrong width aborts the copy: nothing is loaded.
-            await #expect(throws: PostgresError.self) {
-                try await connection.copy(into: table, columns: ["id"], rows: [[.int64(1)], [.int64(2), .null]])
-            }
-            #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(100_000))
-        }
-    }
-
-    @Test func copyStatementsThroughExecuteFailClearly() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let table = PostgresTestSupport.uniqueTable("copyexec")
-            try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint)")
-            let into = await #expect(throws: PostgresError.self) {
-                try await connection.execute("COPY \(identifier: table) FROM STDIN")
-            }
-            #expect(into?.source == .client)
-            #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(0))
-            let out = await #expect(throws: PostgresError.self) {
-                try await connection.execute("COPY \(identifier: table) TO STDOUT")
-            }
-            #expect(out?.source == .client)
-            #expect(connection.isBroken, "a connection left in COPY OUT is given up")
-        }
-    }
-
-    @Test func rowsStreamOneAtATimeAndAThrowingBodyCancelsTheRest() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            var sum: Int64 = 0
-            var count = 0
-            try await connection.forEachRow("SELECT g AS n FROM generate_series(1, \(50_000)) AS g") { row in
-                sum += try row.decode(Int64.self, "n")
-                count += 1
-            }
-            #expect(count == 50_000 && sum == 1_250_025_000)
-
-            struct Enough: Error {}
-            var seen = 0
-            await #expect(throws: Enough.self) {
-                try await connection.forEachRow("SELECT g AS n FROM generate_series(1, 10000000) AS g") { _ in
-                    seen += 1
-                    if seen == 10 { throw Enough() }
+                let error = await #expect(throws: PostgresError.self) {
+                    try await connection.execute("INSERT INTO \(identifier: table) VALUES (\(secret))")
                 }
+                #expect(error?.sqlState == "23505")
+                #expect(error?.isUniqueViolation == true)
+                #expect(error?.constraint == "token_key")
+                #expect(error?.detail?.contains("<redacted>") == true)
+                #expect(!"\(String(describing: error)) \(String(reflecting: error))".contains(secret))
+                #expect(error?.detail?.contains(secret) == false)
+                // The connection is fine afterwards.
+                #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
             }
-            #expect(seen == 10)
-            #expect(try await connection.query("SELECT 3 AS three")[0]["three"] == .int64(3))
         }
-    }
 
-    @Test func preparedStatementsAreCachedAndEvictedLeastRecentlyUsedFirst() async throws {
-        try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 3 }) { connection in
-            for round in 0..<3 {
-                for index in 0..<5 {
-                    let rows = try await connection.query("SELECT \(Int64(round)) + \(unsafeRaw: String(index)) AS v")
-                    #expect(rows[0]["v"] == .int64(Int64(round + index)))
+        @Test func aBadBindIsRedactedInTheServerMessage() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let error = await #expect(throws: PostgresError.self) {
+                    try await connection.query("SELECT \("not-a-number-s3cr3t")::int AS v")
                 }
+                #expect(error?.sqlState == "22P02")
+                #expect(error?.message.contains("s3cr3t") == false)
             }
-            #expect(connection.preparedStatementCount == 3)
-            let prepared = try await connection.query("SELECT count(*) AS n FROM pg_prepared_statements")
-            // The count query itself was prepared (evicting one), so the server holds exactly the cache.
-            #expect(prepared[0]["n"] == .int64(3))
         }
-        try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 0 }) { connection in
-            for index in 0..<5 { _ = try await connection.query("SELECT \(Int64(index)) AS v") }
-            #expect(connection.preparedStatementCount == 0)
-            #expect(try await connection.query("SELECT count(*) AS n FROM pg_prepared_statements")[0]["n"] == .int64(0))
-        }
-    }
 
-    @Test func noticesGoToTheLogger() async throws {
-        let handler = RecordingLogHandler()
-        let logger = Logger(label: "test") { _ in handler }
-        try await PostgresTestSupport.withConnection({ $0.logger = logger }) { connection in
-            try await connection.execute("DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$")
+        @Test func cancellingATaskCancelsTheStatementOnTheServerAndKeepsTheConnection() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let started = ContinuousClock.now
+                let sleeper = Task { _ = try await connection.execute("SELECT pg_sleep(10)") }
+                // Cancel once the statement runs on the server (watched from another session).
+                try await PostgresTestSupport.withConnection { admin in
+                    while true {
+                        let rows = try await admin.query(
+                            "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'")
+                        if rows[0]["n"] == .int64(1) { break }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+                let cancelledAt = ContinuousClock.now
+                sleeper.cancel()
+                await #expect(throws: CancellationError.self) { try await sleeper.value }
+                let took = cancelledAt.duration(to: .now)
+                // 2–5 ms measured with the PostgreSQL suites serialized; the issue's bound is 200 ms.
+                #expect(took < .milliseconds(200), "cancel took \(took)")
+                print("figure: postgres/cancel-pg-sleep value=\(took) (measured in the test run)")
+                #expect(started.duration(to: .now) < .seconds(9))
+                #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
+                #expect(!connection.isBroken)
+            }
         }
-        #expect(handler.recorded.contains { $0.contains("hello from plpgsql") })
-    }
 
-    @Test func usingOneConnectionFromTwoTasksAtOnceIsRefused() async throws {
-        try await PostgresTestSupport.withConnection { connection in
-            let slow = Task { _ = try await connection.execute("SELECT pg_sleep(0.3)") }
-            try await Task.sleep(for: .milliseconds(50))
-            let error = await #expect(throws: PostgresError.self) { _ = try await connection.execute("SELECT 1") }
-            #expect(error?.source == .client)
-            try await slow.value
+        @Test func aCancellationBeforeTheStatementRunsStopsIt() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                // Cancelled before it starts: nothing is sent, and the connection stays usable.
+                let started = ContinuousClock.now
+                let task = Task {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    _ = try await connection.execute("SELECT pg_sleep(10)")
+                }
+                await #expect(throws: CancellationError.self) { try await task.value }
+                #expect(started.duration(to: .now) < .seconds(9))
+                let after = try await connection.query("SELECT 4 AS four")
+                #expect(after[0]["four"] == .int64(4))
+            }
+        }
+
+        @Test func aStatementTimeoutEndsTheStatementAndKeepsTheConnection() async throws {
+            try await PostgresTestSupport.withConnection({ $0.statementTimeout = .milliseconds(50) }) { connection in
+                let error = await #expect(throws: PostgresError.self) { _ = try await connection.execute("SELECT pg_sleep(5)") }
+                #expect(error?.isQueryCanceled == true)
+                let after = try await connection.query("SELECT 2 AS two")
+                #expect(after[0]["two"] == .int64(2))
+            }
+        }
+
+        @Test func aPipelineOfAThousandStatementsRunsInOneRoundTripAndAtomically() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let table = PostgresTestSupport.uniqueTable("pipeline")
+                try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint PRIMARY KEY, name text)")
+                let inserts: [SQLStatement] = (0..<1000).map { "INSERT INTO \(identifier: table) VALUES (\($0), \("n\($0)"))" }
+                let wakeupsBefore = PostgresConnection.reactorWakeups
+                let affected = try await connection.executeBatch(inserts)
+                let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
+                #expect(affected == Array(repeating: 1, count: 1000))
+                #expect(wakeups < 100, "a pipeline waits for the socket far fewer times than it has statements: \(wakeups)")
+                #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(1000))
+
+                // One failing statement: nothing of the batch takes effect.
+                let failing: [SQLStatement] = [
+                    "INSERT INTO \(identifier: table) VALUES (\(5000), \("new"))",
+                    "INSERT INTO \(identifier: table) VALUES (\(1), \("duplicate"))",
+                    "INSERT INTO \(identifier: table) VALUES (\(5001), \("new"))",
+                ]
+                let error = await #expect(throws: PostgresError.self) { try await connection.executeBatch(failing) }
+                #expect(error?.isUniqueViolation == true)
+                #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(1000))
+            }
+        }
+
+        @Test func copyLoadsAHundredThousandRowsWithEscapesAndNulls() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let table = PostgresTestSupport.uniqueTable("copy")
+                try await connection.execute(
+                    "CREATE TEMP TABLE \(identifier: table) (id bigint, name text, payload bytea, at timestamptz, ok boolean)")
+                let date = Date(timeIntervalSince1970: 1_650_000_000.5)
+                @Sendable func row(_ index: Int) -> [SQLValue] {
+                    let name: SQLValue = index % 10 == 0 ? .null : .text("row\t\(index)\n\\ é")
+                    let payload: SQLValue = .blob([UInt8(index % 256), 0])
+                    return [.int64(Int64(index)), name, payload, .date(date), .bool(index % 2 == 0)]
+                }
+                let rows = (0..<100_000).lazy.map(row)
+                let copied = try await connection.copy(into: table, columns: ["id", "name", "payload", "at", "ok"], rows: rows)
+                #expect(copied == 100_000)
+                let check = try await connection.query(
+                    "SELECT count(*) AS n, count(name) AS named, sum(id) AS total FROM \(identifier: table)")
+                #expect(check[0].values == [.int64(100_000), .int64(90_000), .int64(4_999_950_000)])
+                let sample = try await connection.query("SELECT * FROM \(identifier: table) WHERE id = \(12345)")
+                #expect(sample[0].values == [.int64(12345), .text("row\t12345\n\\ é"), .blob([57, 0]), .date(date), .bool(false)])
+
+                // A row of the wrong width aborts the copy: nothing is loaded.
+                await #expect(throws: PostgresError.self) {
+                    try await connection.copy(into: table, columns: ["id"], rows: [[.int64(1)], [.int64(2), .null]])
+                }
+                #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(100_000))
+            }
+        }
+
+        @Test func copyStatementsThroughExecuteFailClearly() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let table = PostgresTestSupport.uniqueTable("copyexec")
+                try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint)")
+                let into = await #expect(throws: PostgresError.self) {
+                    try await connection.execute("COPY \(identifier: table) FROM STDIN")
+                }
+                #expect(into?.source == .client)
+                #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(0))
+                let out = await #expect(throws: PostgresError.self) {
+                    try await connection.execute("COPY \(identifier: table) TO STDOUT")
+                }
+                #expect(out?.source == .client)
+                #expect(connection.isBroken, "a connection left in COPY OUT is given up")
+            }
+        }
+
+        @Test func rowsStreamOneAtATimeAndAThrowingBodyCancelsTheRest() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                var sum: Int64 = 0
+                var count = 0
+                try await connection.forEachRow("SELECT g AS n FROM generate_series(1, \(50_000)) AS g") { row in
+                    sum += try row.decode(Int64.self, "n")
+                    count += 1
+                }
+                #expect(count == 50_000 && sum == 1_250_025_000)
+
+                struct Enough: Error {}
+                var seen = 0
+                await #expect(throws: Enough.self) {
+                    try await connection.forEachRow("SELECT g AS n FROM generate_series(1, 10000000) AS g") { _ in
+                        seen += 1
+                        if seen == 10 { throw Enough() }
+                    }
+                }
+                #expect(seen == 10)
+                #expect(try await connection.query("SELECT 3 AS three")[0]["three"] == .int64(3))
+            }
+        }
+
+        @Test func preparedStatementsAreCachedAndEvictedLeastRecentlyUsedFirst() async throws {
+            try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 3 }) { connection in
+                for round in 0..<3 {
+                    for index in 0..<5 {
+                        let rows = try await connection.query("SELECT \(Int64(round)) + \(unsafeRaw: String(index)) AS v")
+                        #expect(rows[0]["v"] == .int64(Int64(round + index)))
+                    }
+                }
+                #expect(connection.preparedStatementCount == 3)
+                let prepared = try await connection.query("SELECT count(*) AS n FROM pg_prepared_statements")
+                // The count query itself was prepared (evicting one), so the server holds exactly the cache.
+                #expect(prepared[0]["n"] == .int64(3))
+            }
+            try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 0 }) { connection in
+                for index in 0..<5 { _ = try await connection.query("SELECT \(Int64(index)) AS v") }
+                #expect(connection.preparedStatementCount == 0)
+                #expect(try await connection.query("SELECT count(*) AS n FROM pg_prepared_statements")[0]["n"] == .int64(0))
+            }
+        }
+
+        @Test func noticesGoToTheLogger() async throws {
+            let handler = RecordingLogHandler()
+            let logger = Logger(label: "test") { _ in handler }
+            try await PostgresTestSupport.withConnection({ $0.logger = logger }) { connection in
+                try await connection.execute("DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$")
+            }
+            #expect(handler.recorded.contains { $0.contains("hello from plpgsql") })
+        }
+
+        @Test func usingOneConnectionFromTwoTasksAtOnceIsRefused() async throws {
+            try await PostgresTestSupport.withConnection { connection in
+                let slow = Task { _ = try await connection.execute("SELECT pg_sleep(0.3)") }
+                try await Task.sleep(for: .milliseconds(50))
+                let error = await #expect(throws: PostgresError.self) { _ = try await connection.execute("SELECT 1") }
+                #expect(error?.source == .client)
+                try await slow.value
+            }
         }
     }
 }

@@ -5,6 +5,11 @@ import PostgresPool
 import SQLTestSupport
 import Testing
 
+/// The suites that use the throwaway PostgreSQL, one at a time: the server shares the machine's
+/// two cores with the tests, and timing checks (a cancel within its bound) need it not swamped
+/// by a 100,000-row COPY or 10,000 tasks running beside them.
+@Suite(.serialized) struct PostgresServerTests {}
+
 /// Connections and pools on the throwaway PostgreSQL from scripts/test.sh.
 enum PostgresTestSupport {
     static func configuration(
@@ -78,4 +83,13 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
     }
 
     var recorded: [String] { lock.withLock { messages } }
+}
+
+/// A counter tasks share.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
