@@ -29,8 +29,8 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     private let reactor: PostgresReactor
     private let notices: PostgresNoticeSink
     private var statements: PostgresStatementCache
-    /// Set when a statement was just sent: nothing of its answer was read yet, so the first wait
-    /// needs no check of the socket.
+    /// Set when a message was just sent and nothing was read since: the socket held nothing unread
+    /// (the previous answer was read to its end), so the first wait needs no check of the socket.
     private var awaitingFirstAnswer = false
     private let inUse = Atomic<Bool>(false)
     private let lost = Atomic<Bool>(false)
@@ -45,13 +45,13 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     }
 
     private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
+        slot = try reactor.add(PQsocket(handle))
         self.handle = handle
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
         statements = PostgresStatementCache(capacity: configuration.statementCacheCapacity)
         notices = PostgresNoticeSink(logger: configuration.logger)
         PQsetNoticeReceiver(handle, PostgresNoticeSink.receiver, Unmanaged.passUnretained(notices).toOpaque())
-        slot = try reactor.add(PQsocket(handle))
     }
 
     deinit {
@@ -105,8 +105,8 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             case PGRES_POLLING_FAILED:
                 return fail(errorMessage(of: handle))
             case PGRES_POLLING_READING, PGRES_POLLING_WRITING:
-                let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
-                let ready = keel_poll_wait(PQsocket(handle), state == PGRES_POLLING_WRITING ? 1 : 0, Int32(clamping: milliseconds))
+                let ready = keel_poll_wait(
+                    PQsocket(handle), state == PGRES_POLLING_WRITING ? 1 : 0, Int32(clamping: milliseconds(remaining) + 1))
                 if ready < 0 && ready != -EINTR { return fail("waiting for the server failed (errno \(-ready))") }
                 if ready == 0 { continue }
             default:
@@ -116,8 +116,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         }
         var setup = "SET DateStyle = 'ISO'"
         if let statementTimeout = configuration.statementTimeout {
-            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            setup += "; SET statement_timeout = \(max(milliseconds, 1))"
+            setup += "; SET statement_timeout = \(max(milliseconds(statementTimeout), 1))"
         }
         guard let result = PQexec(handle, setup) else { return fail(errorMessage(of: handle)) }
         defer { PQclear(result) }
@@ -251,26 +250,20 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
                 defer { PQexitPipelineMode(handle) }
                 for (statement, binds) in zip(rendered, binds) {
-                    let sent = binds.withParameters { count, types, values, lengths, formats in
-                        PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                    try sendMessage {
+                        binds.withParameters { count, types, values, lengths, formats in
+                            PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                        }
                     }
-                    guard sent == 1 else { throw connectionError() }
                 }
-                guard PQpipelineSync(handle) == 1 else { throw connectionError() }
+                try sendMessage { PQpipelineSync(handle) }
                 try await flush()
                 var affected: [Int] = []
                 var failure: PostgresError?
                 for statement in rendered {
-                    var count = 0
-                    while let result = try await nextResult() {
-                        defer { PQclear(result) }
-                        switch PQresultStatus(result) {
-                        case PGRES_COMMAND_OK, PGRES_TUPLES_OK: count = Self.affectedRows(result)
-                        case PGRES_FATAL_ERROR: failure = failure ?? serverError(result, binds: statement.binds)
-                        default: break
-                        }
-                    }
-                    affected.append(count)
+                    let outcome = try await drainResults(binds: statement.binds)
+                    affected.append(outcome.affected)
+                    failure = failure ?? outcome.failure
                 }
                 // The sync's own result, then the NULL that ends it.
                 while let result = try await nextResult() {
@@ -299,19 +292,18 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         return try await exclusively {
             try await cancellable(true) {
                 try checkAliveBeforeSend()
-                guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else { throw connectionError() }
+                try sendMessage { PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) }
                 try await flush()
                 guard let started = try await nextResult() else { throw PostgresError.connection("COPY did not start") }
                 let status = PQresultStatus(started)
                 if status != PGRES_COPY_IN {
                     let error = status == PGRES_FATAL_ERROR ? serverError(started, binds: []) : .connection("COPY did not start")
                     PQclear(started)
-                    while let result = try await nextResult() { PQclear(result) }
+                    _ = try await drainResults(binds: [])
                     throw error
                 }
                 PQclear(started)
                 var encoder = PostgresCopyEncoder()
-                var abort: String?
                 do {
                     for row in rows {
                         guard row.count == columns.count else {
@@ -328,21 +320,14 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 } catch let error as PostgresError where error.source == .connection {
                     throw error
                 } catch {
-                    abort = "\(type(of: error))"
-                    try await endCopy(abort: abort)
-                    while let result = try await nextResult() { PQclear(result) }
+                    try await endCopy(abort: "\(type(of: error))")
+                    _ = try await drainResults(binds: [])
                     throw error
                 }
                 try await endCopy(abort: nil)
-                var copied = 0
-                var failure: PostgresError?
-                while let result = try await nextResult() {
-                    defer { PQclear(result) }
-                    if PQresultStatus(result) == PGRES_COMMAND_OK { copied = Self.affectedRows(result) }
-                    if PQresultStatus(result) == PGRES_FATAL_ERROR { failure = failure ?? serverError(result, binds: []) }
-                }
-                if let failure { throw failure }
-                return copied
+                let outcome = try await drainResults(binds: [])
+                if let failure = outcome.failure { throw failure }
+                return outcome.affected
             }
         }
     }
@@ -471,21 +456,15 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 name = cached
             } else {
                 let (newName, evicted) = statements.insert(key)
-                if let evicted { try await command("DEALLOCATE \(evicted)") }
                 do {
-                    let sent = binds.types.withUnsafeBufferPointer { types in
-                        PQsendPrepare(handle, newName, rendered.sql, Int32(types.count), types.baseAddress)
-                    }
-                    guard sent == 1 else { throw connectionError() }
-                    try await flush()
-                    var failure: PostgresError?
-                    while let result = try await nextResult() {
-                        if PQresultStatus(result) != PGRES_COMMAND_OK {
-                            failure = failure ?? serverError(result, binds: rendered.binds)
+                    if let evicted { try await command("DEALLOCATE \(evicted)") }
+                    try sendMessage {
+                        binds.types.withUnsafeBufferPointer { types in
+                            PQsendPrepare(handle, newName, rendered.sql, Int32(types.count), types.baseAddress)
                         }
-                        PQclear(result)
                     }
-                    if let failure { throw failure }
+                    try await flush()
+                    if let failure = try await drainResults(binds: rendered.binds).failure { throw failure }
                 } catch {
                     statements.remove(key)
                     throw error
@@ -495,15 +474,17 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 // and did nothing: stop here rather than run the statement.
                 if cancellation.withLock({ $0.requested }) { throw CancellationError() }
             }
-            let sent = binds.withParameters { count, _, values, lengths, formats in
-                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+            try sendMessage {
+                binds.withParameters { count, _, values, lengths, formats in
+                    PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                }
             }
-            guard sent == 1 else { throw connectionError() }
         } else {
-            let sent = binds.withParameters { count, types, values, lengths, formats in
-                PQsendQueryParams(handle, rendered.sql, count, types, values, lengths, formats, 0)
+            try sendMessage {
+                binds.withParameters { count, types, values, lengths, formats in
+                    PQsendQueryParams(handle, rendered.sql, count, types, values, lengths, formats, 0)
+                }
             }
-            guard sent == 1 else { throw connectionError() }
         }
         if singleRow { PQsetSingleRowMode(handle) }
         try await flush()
@@ -511,14 +492,31 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
 
     /// Runs a statement with no binds and no result rows, outside the statement cache.
     private func command(_ sql: String) async throws {
-        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else { throw connectionError() }
+        try sendMessage { PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) }
         try await flush()
+        if let failure = try await drainResults(binds: []).failure { throw failure }
+    }
+
+    /// Queues one message with a `PQsend…` call (`send` returns libpq's 1 for success).
+    private func sendMessage(_ send: () -> Int32) throws(PostgresError) {
+        guard send() == 1 else { throw connectionError() }
+        awaitingFirstAnswer = true
+    }
+
+    /// Reads a command's results to their end: the rows affected (of the last result) and the
+    /// first error, which is returned rather than thrown so the connection is left in step.
+    private func drainResults(binds: [SQLValue]) async throws(PostgresError) -> (affected: Int, failure: PostgresError?) {
+        var affected = 0
         var failure: PostgresError?
         while let result = try await nextResult() {
-            if PQresultStatus(result) == PGRES_FATAL_ERROR { failure = failure ?? serverError(result, binds: []) }
+            switch PQresultStatus(result) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK: affected = Self.affectedRows(result)
+            case PGRES_FATAL_ERROR: failure = failure ?? serverError(result, binds: binds)
+            default: break
+            }
             PQclear(result)
         }
-        if let failure { throw failure }
+        return (affected, failure)
     }
 
     /// Fails before sending when the idle connection already heard from the server (it ended the
@@ -529,6 +527,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         guard slot.takeReady(PostgresSocketSlot.readable) else { return }
         for _ in 0..<2 {
             guard keel_poll_readable_now(slot.socket) == 1 else { break }
+            awaitingFirstAnswer = false
             if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
                 lost.store(true, ordering: .relaxed)
                 throw beforeSend(Self.errorMessage(of: handle))
@@ -549,14 +548,17 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     private func flush() async throws(PostgresError) {
         while true {
             let flushed = PQflush(handle)
-            if flushed == 0 {
-                awaitingFirstAnswer = true
-                return
-            }
+            if flushed == 0 { return }
             guard flushed > 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, slot)
-            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+            try await waitUntilWritable()
         }
+    }
+
+    /// Waits until the socket takes more data, reading what the server sent meanwhile.
+    private func waitUntilWritable() async throws(PostgresError) {
+        await reactor.wait(for: .writable, slot)
+        guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        awaitingFirstAnswer = false
     }
 
     /// The next result of the statement in progress, waiting for the socket as needed; `nil` when
@@ -581,10 +583,8 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             }
             if put == 1 { return }
             guard put == 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, slot)
-            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+            try await waitUntilWritable()
         }
-        // PQputCopyData queues; flush happens as the buffer fills and at the end.
     }
 
     private func endCopy(abort: String?) async throws(PostgresError) {
@@ -592,8 +592,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             let ended = PQputCopyEnd(handle, abort)
             if ended == 1 { break }
             guard ended == 0 else { throw connectionError() }
-            await reactor.wait(for: .writable, slot)
-            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+            try await waitUntilWritable()
         }
         try await flush()
     }
@@ -659,6 +658,10 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             }
         }
         return SQLRow(columns: columns, values: values)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     private static func withCStrings<Result>(

@@ -72,18 +72,7 @@ final class PostgresReactor: Sendable {
         let events = interest.events
         if slot.takeReady(events) { return }
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            let now = slot.state.withLock { state -> Bool in
-                precondition(state.waiter == nil, "two tasks wait on one PostgreSQL socket")
-                let found = state.ready & (events | PostgresSocketSlot.failure)
-                if found != 0 {
-                    state.ready &= ~(events & ~PostgresSocketSlot.failure)
-                    return true
-                }
-                state.waiter = continuation
-                state.interest = events
-                return false
-            }
-            if now { continuation.resume() }
+            if slot.takeReadyOrPark(events, continuation) { continuation.resume() }
         }
     }
 

@@ -25,11 +25,26 @@ final class PostgresSocketSlot: Sendable {
 
     /// Takes `events` from what was seen while nobody waited; `true` when any was there.
     func takeReady(_ events: UInt32) -> Bool {
+        state.withLock { Self.take(events, from: &$0) }
+    }
+
+    /// Takes `events` if they were seen, or else parks `waiter` until the reactor sees them;
+    /// `true` when they were there (the caller resumes `waiter` itself).
+    func takeReadyOrPark(_ events: UInt32, _ waiter: UnsafeContinuation<Void, Never>) -> Bool {
         state.withLock { state in
-            let found = state.ready & (events | Self.failure)
-            state.ready &= ~(events & ~Self.failure)
-            return found != 0
+            precondition(state.waiter == nil, "two tasks wait on one PostgreSQL socket")
+            if Self.take(events, from: &state) { return true }
+            state.waiter = waiter
+            state.interest = events
+            return false
         }
+    }
+
+    /// Hang-ups and errors stay: every later wait must end at once too.
+    private static func take(_ events: UInt32, from state: inout State) -> Bool {
+        let found = state.ready & (events | failure)
+        state.ready &= ~(events & ~failure)
+        return found != 0
     }
 
     /// The reactor saw `events`: resumes the waiter they concern, or keeps them for the next wait.
