@@ -87,17 +87,6 @@ where PoolClock.Duration == Duration {
     @usableFromInline let clock: PoolClock
     let logger: Logger
     let metrics: PoolMetrics?
-
-    /// Records one wait in the metrics (out of line: the lease path stays free of metrics types).
-    @usableFromInline
-    func recordWait(since start: PoolClock.Instant) {
-        metrics?.recordWait(start.duration(to: clock.now))
-    }
-
-    @usableFromInline
-    func logValidationFailure() {
-        logger.debug("connection failed validation and was closed")
-    }
     @usableFromInline let state: Locked<State>
     /// Whether a lease needs the time (leak detection, or validation after idleness); without
     /// either, leasing an idle connection reads no clock.
@@ -258,6 +247,8 @@ where PoolClock.Duration == Duration {
         return granted
     }
 
+    /// Queues the waiter under the lock, or resumes it at once when a connection is free, the
+    /// pool failed, or the task is already cancelled.
     @inlinable
     func enqueue(
         _ continuation: UnsafeContinuation<Granted, any Error>, requestID: Int, deadline: PoolClock.Instant?,
@@ -311,6 +302,18 @@ where PoolClock.Duration == Duration {
             throw CancellationError()
         }
         return valid
+    }
+
+    /// Records one wait in the metrics (out of line: the lease path stays free of metrics types).
+    @usableFromInline
+    func recordWait(since start: PoolClock.Instant) {
+        metrics?.recordWait(start.duration(to: clock.now))
+    }
+
+    /// Logs a failed validation (out of line, like ``recordWait(since:)``).
+    @usableFromInline
+    func logValidationFailure() {
+        logger.debug("connection failed validation and was closed")
     }
 
     @inlinable
