@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Pooling", targets: ["Pooling"]),
         .library(name: "RateLimit", targets: ["RateLimit"]),
         .library(name: "PostgresPool", targets: ["PostgresPool"]),
+        .library(name: "SQLitePool", targets: ["SQLitePool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -71,6 +72,18 @@ let package = Package(
                 "CLibPQ", "SQLCore", "Pooling", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // SQLite over the system libsqlite3: one writer and parallel readers, each on its own thread.
+        .target(
+            name: "SQLitePool",
+            dependencies: [
+                "CSQLite3", "SQLCore", "KeelLocking",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
@@ -133,6 +146,14 @@ let package = Package(
             name: "PostgresPoolTests",
             dependencies: [
                 "PostgresPool", "SQLTestSupport", "Pooling",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SQLitePoolTests",
+            dependencies: [
+                "SQLitePool", "SQLTestSupport", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

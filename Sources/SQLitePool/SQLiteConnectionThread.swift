@@ -1,0 +1,40 @@
+import Foundation
+import SQLCore
+
+/// The thread that owns one connection: it opens the connection, serves its queue until the
+/// queue is closed and empty, then closes the connection. sqlite3 calls never run on Swift's
+/// cooperative threads.
+enum SQLiteConnectionThread {
+    /// Starts a thread for a connection serving `queue`; returns once it is open.
+    ///
+    /// #### Errors
+    /// The ``SQLiteError`` of opening the connection (the thread has then ended).
+    static func start(
+        serving queue: SQLiteWorkQueue, configuration: SQLiteConfiguration, isReader: Bool, name: String
+    ) async throws -> SQLDialect {
+        queue.threadStarted()
+        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<SQLDialect, any Error>) in
+            let thread = Thread {
+                let connection: SQLiteConnection
+                do {
+                    connection = try SQLiteConnection(configuration: configuration, isReader: isReader)
+                } catch {
+                    queue.threadExited()
+                    continuation.resume(throwing: error)
+                    return
+                }
+                configuration.logger.debug("SQLite connection opened", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
+                continuation.resume(returning: connection.dialect)
+                while let work = queue.next(runningOn: connection.handle) {
+                    work.perform(on: connection)
+                }
+                let isFile = if case .file = configuration.location { true } else { false }
+                connection.close(checkpoint: !isReader && isFile && configuration.journalMode == .wal)
+                configuration.logger.debug("SQLite connection closed", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
+                queue.threadExited()
+            }
+            thread.name = name
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// A closure to run on a connection's thread, and the caller waiting for its result.
+final class SQLiteJob<Result: Sendable>: SQLiteWorkItem, @unchecked Sendable {
+    // @unchecked Sendable: `state` and `isCancelRequested` are guarded by the queue's lock;
+    // `continuation` is set before the job is queued and used once, by whoever finishes it
+    // (the queue's lock orders the two).
+    var state = SQLiteWorkState.pending
+    var isCancelRequested = false
+    private let queue: SQLiteWorkQueue
+    private let body: (SQLiteConnection) throws -> Result
+    private var continuation: UnsafeContinuation<Result, any Error>?
+
+    init(queue: SQLiteWorkQueue, body: @escaping (SQLiteConnection) throws -> Result) {
+        self.queue = queue
+        self.body = body
+    }
+
+    /// Queues the job and waits for its result; cancellation removes it from the queue while it
+    /// waits, and interrupts its statement while it runs.
+    ///
+    /// With `cancellable` false the job runs even in a cancelled task: rollbacks use it.
+    func run(cancellable: Bool) async throws -> Result {
+        guard cancellable else {
+            return try await withUnsafeThrowingContinuation { continuation in
+                self.continuation = continuation
+                queue.enqueue(self)
+            }
+        }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                self.continuation = continuation
+                queue.enqueue(self)
+            }
+        } onCancel: {
+            queue.cancel(self)
+        }
+    }
+
+    var isCancelledWhileRunning: Bool { queue.isCancelRequested(self) }
+
+    func perform(on connection: SQLiteConnection) {
+        connection.currentWork = self
+        let result = Swift.Result { try body(connection) }
+        connection.currentWork = nil
+        let cancelled = queue.finish(self)
+        switch result {
+        case .failure(let error as SQLiteError) where cancelled && error.isInterrupted:
+            continuation?.resume(throwing: CancellationError())
+        default:
+            continuation?.resume(with: result)
+        }
+    }
+
+    func resume(throwing error: any Error) {
+        continuation?.resume(throwing: error)
+    }
+}

@@ -1,0 +1,36 @@
+import SQLCore
+
+/// The ``SQLDatabase`` a transaction body receives: every statement runs on the writer
+/// connection the transaction holds; `transaction` nests as a savepoint.
+struct SQLiteTransaction: SQLDatabase {
+    let lease: SQLiteLeaseJob
+    let depth: Int
+    let dialect: SQLDialect
+
+    func execute(_ statement: SQLStatement) async throws -> Int {
+        let rendered = try statement.render(for: dialect)
+        return try await lease.run { try $0.execute(rendered: rendered) }
+    }
+
+    func query(_ statement: SQLStatement) async throws -> [SQLRow] {
+        let rendered = try statement.render(for: dialect)
+        return try await lease.run { try $0.query(rendered: rendered) }
+    }
+
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        let inner = SQLiteTransaction(lease: lease, depth: depth + 1, dialect: dialect)
+        return try await SQLiteTransaction.run(depth: depth, lease: lease) { try await body(inner) }
+    }
+
+    /// Runs `body` between the control statements of ``SQLTransactionScope`` on the lease's
+    /// connection; control statements run even in a cancelled task, so rollbacks happen.
+    static func run<Result>(depth: Int, lease: SQLiteLeaseJob, body: () async throws -> Result) async throws -> Result {
+        try await SQLTransactionScope.run(
+            depth: depth,
+            execute: { sql in
+                let sql = sql == "BEGIN" ? "BEGIN IMMEDIATE" : sql
+                try await lease.run(cancellable: false) { try $0.executeControl(sql) }
+            },
+            body: body)
+    }
+}

@@ -1,0 +1,165 @@
+import CSQLite3
+import DequeModule
+import Foundation
+
+/// A FIFO of work served by one or more connection threads (the writer's, or the readers').
+///
+/// Callers ``enqueue(_:)`` from any task; each connection thread loops on ``next(runningOn:)``,
+/// sleeping on a condition variable while the queue is empty. Cancellation marks a waiting item
+/// finished (the thread skips it) and resumes its caller at once, or interrupts the statement
+/// of a running one. After ``close()``, new work is refused and the threads leave once the
+/// queue is empty.
+final class SQLiteWorkQueue: @unchecked Sendable {
+    // @unchecked Sendable: every stored var, and the `state` of every item in `items`, is read
+    // and written only while `mutex` is held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var items = Deque<any SQLiteWorkItem>()
+    private var isClosed = false
+    private var idleThreads = 0
+    private var liveThreads = 0
+    private var exitWaiters: [UnsafeContinuation<Void, Never>] = []
+    /// The error work gets when the queue is closed.
+    private let closedError: SQLiteError
+
+    init(closedError: SQLiteError = .closed) {
+        self.closedError = closedError
+        mutex.initialize(to: pthread_mutex_t())
+        condition.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        // Freeing the lock's own memory: no thread can be using it once the queue is released.
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    // MARK: Callers
+
+    /// Adds work at the back; resumes it with an error instead when it was cancelled before
+    /// it got here or the queue is closed.
+    func enqueue(_ work: any SQLiteWorkItem) {
+        pthread_mutex_lock(mutex)
+        if case .finished = work.state {
+            pthread_mutex_unlock(mutex)
+            work.resume(throwing: CancellationError())
+            return
+        }
+        if isClosed {
+            work.state = .finished
+            pthread_mutex_unlock(mutex)
+            work.resume(throwing: closedError)
+            return
+        }
+        work.state = .queued
+        items.append(work)
+        let wake = idleThreads > 0
+        pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(condition) }
+    }
+
+    /// The cancellation of a work's task: a waiting item leaves the queue and throws
+    /// `CancellationError`; a running one has its statement interrupted.
+    func cancel(_ work: any SQLiteWorkItem) {
+        pthread_mutex_lock(mutex)
+        switch work.state {
+        case .pending:
+            // Not queued yet: `enqueue` will see it finished and resume it.
+            work.state = .finished
+            pthread_mutex_unlock(mutex)
+        case .queued:
+            work.state = .finished
+            pthread_mutex_unlock(mutex)
+            work.resume(throwing: CancellationError())
+        case .running(let handle):
+            work.isCancelRequested = true
+            // Under the lock, so the connection cannot have moved on to other work: the thread
+            // takes the lock to finish this item before it takes the next.
+            sqlite3_interrupt(handle)
+            pthread_mutex_unlock(mutex)
+        case .finished:
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Whether the task of running work was cancelled.
+    func isCancelRequested(_ work: any SQLiteWorkItem) -> Bool {
+        locked { work.isCancelRequested }
+    }
+
+    // MARK: Connection threads
+
+    /// Registers a connection thread serving this queue.
+    func threadStarted() {
+        locked { liveThreads += 1 }
+    }
+
+    /// The next work for the connection with `handle`, waiting while there is none; `nil` once
+    /// the queue is closed and empty.
+    func next(runningOn handle: OpaquePointer) -> (any SQLiteWorkItem)? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while true {
+            while let work = items.popFirst() {
+                if case .queued = work.state {
+                    work.state = .running(handle)
+                    return work
+                }
+            }
+            if isClosed { return nil }
+            idleThreads += 1
+            pthread_cond_wait(condition, mutex)
+            idleThreads -= 1
+        }
+    }
+
+    /// Marks running work finished; returns whether its task was cancelled meanwhile.
+    func finish(_ work: any SQLiteWorkItem) -> Bool {
+        locked {
+            work.state = .finished
+            return work.isCancelRequested
+        }
+    }
+
+    /// A connection thread has left ``next(runningOn:)`` for good and closed its connection.
+    func threadExited() {
+        let waiters: [UnsafeContinuation<Void, Never>] = locked {
+            liveThreads -= 1
+            guard liveThreads == 0 else { return [] }
+            defer { exitWaiters = [] }
+            return exitWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Closing
+
+    /// Refuses new work from now on; the threads finish what is queued, then leave.
+    func close() {
+        locked { isClosed = true }
+        pthread_cond_broadcast(condition)
+    }
+
+    /// Closes the queue and waits until every connection thread has left.
+    func closeAndWait() async {
+        close()
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let done: Bool = locked {
+                guard liveThreads > 0 else { return true }
+                exitWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

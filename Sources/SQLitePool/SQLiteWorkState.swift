@@ -1,0 +1,11 @@
+/// Where a piece of work is in its queue's life; read and written only under the queue's lock.
+enum SQLiteWorkState {
+    /// Created, not yet in a queue.
+    case pending
+    /// Waiting in the queue for a connection.
+    case queued
+    /// Running on the connection with this handle (the target of `sqlite3_interrupt`).
+    case running(OpaquePointer)
+    /// Done, cancelled while waiting, or refused: it will not run (again).
+    case finished
+}
