@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         // The peer of the `pool` suite: PostgresNIO's generic connection pool.
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // The peer of the `sqlite` suite: GRDB's DatabasePool.
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         // Suite `sqlcore`: building and rendering statements.
@@ -50,6 +52,18 @@ let package = Package(
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/PostgresBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // Suite `sqlite`: Keel's SQLiteDatabase against GRDB's DatabasePool on the same file settings.
+        .executableTarget(
+            name: "SQLiteBenchmarks",
+            dependencies: [
+                .product(name: "SQLitePool", package: "keel"),
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/SQLiteBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
         // Suite `ratelimit`: permits and GCRA against a Mutex-guarded counter.

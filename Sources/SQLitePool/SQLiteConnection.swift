@@ -135,6 +135,9 @@ public final class SQLiteConnection {
     /// The rowid of the last row inserted on this connection (`sqlite3_last_insert_rowid`).
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// How many prepared statements the connection keeps for reuse now.
+    public var cachedStatementCount: Int { cache.count }
+
     /// Whether a transaction is open on this connection.
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 

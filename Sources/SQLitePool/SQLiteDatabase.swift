@@ -93,6 +93,15 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         writer.close()
     }
 
+    /// The work queued and running now.
+    public var statistics: SQLiteStatistics {
+        let writes = writer.counts
+        let reads = readers?.counts ?? (waiting: 0, running: 0)
+        return SQLiteStatistics(
+            queuedWrites: writes.waiting, runningWrites: writes.running, queuedReads: reads.waiting,
+            runningReads: reads.running, readerCount: readers == nil ? 0 : configuration.readerCount)
+    }
+
     // MARK: Closures on a connection
 
     /// Runs `body` on a reader connection, in a read transaction: every statement in it sees the

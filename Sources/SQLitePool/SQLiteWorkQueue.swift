@@ -19,6 +19,8 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     private var idleThreads = 0
     private var liveThreads = 0
     private var exitWaiters: [UnsafeContinuation<Void, Never>] = []
+    private var waitingCount = 0
+    private var runningCount = 0
     /// The error work gets when the queue is closed.
     private let closedError: SQLiteError
 
@@ -63,6 +65,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         }
         work.state = .queued
         items.append(work)
+        waitingCount += 1
         let wake = idleThreads > 0
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
@@ -79,6 +82,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
         case .queued:
             work.state = .finished
+            waitingCount -= 1
             pthread_mutex_unlock(mutex)
             work.resume(throwing: CancellationError())
         case .running(let handle):
@@ -97,6 +101,11 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         locked { work.isCancelRequested }
     }
 
+    /// The number of items waiting, and the number running.
+    var counts: (waiting: Int, running: Int) {
+        locked { (waitingCount, runningCount) }
+    }
+
     // MARK: Connection threads
 
     /// Registers a connection thread serving this queue.
@@ -113,6 +122,8 @@ final class SQLiteWorkQueue: @unchecked Sendable {
             while let work = items.popFirst() {
                 if case .queued = work.state {
                     work.state = .running(handle)
+                    waitingCount -= 1
+                    runningCount += 1
                     return work
                 }
             }
@@ -127,6 +138,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     func finish(_ work: any SQLiteWorkItem) -> Bool {
         locked {
             work.state = .finished
+            runningCount -= 1
             return work.isCancelRequested
         }
     }
