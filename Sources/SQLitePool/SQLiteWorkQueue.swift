@@ -1,6 +1,7 @@
 import CSQLite3
 import DequeModule
 import Foundation
+import Synchronization
 
 /// A FIFO of work served by one or more connection threads (the writer's, or the readers').
 ///
@@ -20,6 +21,8 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     private var liveThreads = 0
     private var exitWaiters: [UnsafeContinuation<Void, Never>] = []
     private var waitingCount = 0
+    /// `waitingCount`, readable without the lock by a thread spinning for work.
+    private let waitingHint = Atomic<Int>(0)
     private var runningCount = 0
     /// The error work gets when the queue is closed.
     private let closedError: SQLiteError
@@ -66,6 +69,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         work.state = .queued
         items.append(work)
         waitingCount += 1
+        waitingHint.store(waitingCount, ordering: .relaxed)
         let wake = idleThreads > 0
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
@@ -83,6 +87,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         case .queued:
             work.state = .finished
             waitingCount -= 1
+            waitingHint.store(waitingCount, ordering: .relaxed)
             pthread_mutex_unlock(mutex)
             work.resume(throwing: CancellationError())
         case .running(let handle):
@@ -115,22 +120,47 @@ final class SQLiteWorkQueue: @unchecked Sendable {
 
     /// The next work for the connection with `handle`, waiting while there is none; `nil` once
     /// the queue is closed and empty.
+    ///
+    /// An empty queue is first watched for a few microseconds (``spinDuration``) before the thread
+    /// sleeps: a caller that sends its next statement right after the last one's result (the usual
+    /// loop) then finds the thread awake, which saves a futex wake-up, 10-20 µs on a virtual machine.
     func next(runningOn handle: OpaquePointer) -> (any SQLiteWorkItem)? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
+        var hasSpun = false
         while true {
             while let work = items.popFirst() {
                 if case .queued = work.state {
                     work.state = .running(handle)
                     waitingCount -= 1
+                    waitingHint.store(waitingCount, ordering: .relaxed)
                     runningCount += 1
                     return work
                 }
             }
             if isClosed { return nil }
+            if !hasSpun {
+                hasSpun = true
+                pthread_mutex_unlock(mutex)
+                spinUntilWorkArrives()
+                pthread_mutex_lock(mutex)
+                continue
+            }
             idleThreads += 1
             pthread_cond_wait(condition, mutex)
             idleThreads -= 1
+        }
+    }
+
+    /// How long a connection thread watches an empty queue before it sleeps.
+    static let spinDuration: Duration = .microseconds(50)
+
+    /// Returns when work may be waiting, or after ``spinDuration``; yields the processor between
+    /// looks so a spinning thread never keeps a runnable one off a core.
+    private func spinUntilWorkArrives() {
+        let deadline = ContinuousClock.now + Self.spinDuration
+        while waitingHint.load(ordering: .relaxed) == 0 && ContinuousClock.now < deadline {
+            sched_yield()
         }
     }
 
