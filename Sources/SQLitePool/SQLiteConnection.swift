@@ -125,10 +125,11 @@ public final class SQLiteConnection {
     public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) throws {
         let rendered = try statement.render(for: dialect)
         _ = try withStatement(rendered) { prepared in
+            guard try step(prepared) else { return }
             let columns = prepared.columns
-            while try step(prepared) {
-                try body(SQLRow(columns: columns, values: rowValues(of: prepared)))
-            }
+            repeat {
+                try body(SQLRow(columns: columns, values: rowValues(of: prepared, count: columns.count)))
+            } while try step(prepared)
         }
     }
 
@@ -184,11 +185,12 @@ public final class SQLiteConnection {
     }
 
     private func readRows(of prepared: SQLitePreparedStatement) throws(SQLiteError) -> [SQLRow] {
+        guard try step(prepared) else { return [] }
         let columns = prepared.columns
         var rows: [SQLRow] = []
-        while try step(prepared) {
-            rows.append(SQLRow(columns: columns, values: rowValues(of: prepared)))
-        }
+        repeat {
+            rows.append(SQLRow(columns: columns, values: rowValues(of: prepared, count: columns.count)))
+        } while try step(prepared)
         return rows
     }
 
@@ -385,14 +387,13 @@ public final class SQLiteConnection {
         }
     }
 
-    private func rowValues(of prepared: SQLitePreparedStatement) -> [SQLValue] {
+    private func rowValues(of prepared: SQLitePreparedStatement, count: Int) -> [SQLValue] {
         let statement = prepared.handle
-        let count = prepared.columnCount
-        return [SQLValue](unsafeUninitializedCapacity: Int(count)) { buffer, initialized in
+        return [SQLValue](unsafeUninitializedCapacity: count) { buffer, initialized in
             for column in 0..<count {
-                (buffer.baseAddress! + Int(column)).initialize(to: Self.value(at: column, of: statement))
+                (buffer.baseAddress! + column).initialize(to: Self.value(at: Int32(column), of: statement))
             }
-            initialized = Int(count)
+            initialized = count
         }
     }
 

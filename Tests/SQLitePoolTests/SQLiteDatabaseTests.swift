@@ -398,3 +398,22 @@ import Testing
         return path
     }
 }
+
+@Suite struct SQLiteSchemaChangeTests {
+    /// A cached `SELECT *` returns the new column after `ALTER TABLE ... ADD COLUMN`.
+    @Test func cachedStatementSeesANewColumn() async throws {
+        try await withDatabase { database in
+            let names = try await database.write { connection in
+                try connection.execute("CREATE TABLE t (a INTEGER)")
+                try connection.execute("INSERT INTO t (a) VALUES (1)")
+                let before = try connection.query("SELECT * FROM t")[0].columns.names
+                try connection.execute("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'")
+                let after = try connection.query("SELECT * FROM t")[0]
+                return (before, after.columns.names, try after.decode(String.self, "b"))
+            }
+            #expect(names.0 == ["a"])
+            #expect(names.1 == ["a", "b"])
+            #expect(names.2 == "x")
+        }
+    }
+}
