@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "RateLimit", targets: ["RateLimit"]),
         .library(name: "PostgresPool", targets: ["PostgresPool"]),
         .library(name: "SQLitePool", targets: ["SQLitePool"]),
+        .library(name: "Batching", targets: ["Batching"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -85,6 +86,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // Chunked ON CONFLICT upserts and keyed batch updates over any SQLDatabase.
+        .target(
+            name: "Batching",
+            dependencies: ["SQLCore"],
             swiftSettings: strictSettings
         ),
 
@@ -156,6 +164,11 @@ let package = Package(
                 "SQLitePool", "SQLTestSupport", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BatchingTests",
+            dependencies: ["Batching", "SQLCore", "SQLTestSupport", "SQLitePool", "PostgresPool", "Pooling"],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,0 +1,268 @@
+public import SQLCore
+
+extension Upsert {
+    /// The name of the column PostgreSQL statements return last to tell inserts from updates.
+    static let insertFlagColumn = "keel_inserted"
+
+    /// Turns rows into chunked statements for `dialect`, without a database.
+    ///
+    /// Checks the description and every row first; then drops rows whose conflict key appears again
+    /// later (the last one wins), sorts the rest by key (``sortsByKey``), and cuts them into chunks
+    /// of ``chunkSize`` rows, fewer when `columns × rows` would pass the dialect's bind limit.
+    ///
+    /// #### Errors
+    /// ``BatchError`` naming the problem: no columns, a repeated or invalid column, a conflict or
+    /// update column not among the columns, a row with the wrong number of values, a NULL key, or
+    /// what the dialect cannot do.
+    public func plan(for rows: [[SQLValue]], dialect: SQLDialect) throws(BatchError) -> UpsertPlan {
+        let keyPositions = try validate(for: dialect)
+        for (index, row) in rows.enumerated() where row.count != columns.count {
+            throw BatchError(
+                code: .wrongValueCount,
+                message: "row \(index) has \(row.count) values; the upsert has \(columns.count) columns (\(columns.joined(separator: ", ")))")
+        }
+
+        // Last wins: remember the last position of each key.
+        var lastPosition: [[SQLValue]: Int] = [:]
+        lastPosition.reserveCapacity(rows.count)
+        var kept = [Bool](repeating: true, count: rows.count)
+        for (index, row) in rows.enumerated() {
+            let key = keyPositions.map { row[$0] }
+            if let nullPosition = key.firstIndex(where: \.isNull) {
+                guard allowsNullKeys else {
+                    throw BatchError(
+                        code: .nullKey,
+                        message: "row \(index) has NULL in conflict-key column \(keyColumns[nullPosition]): a NULL key never conflicts, "
+                            + "so the row would be inserted again on every run; set allowsNullKeys to accept it")
+                }
+                continue  // never a duplicate of anything
+            }
+            if let earlier = lastPosition.updateValue(index, forKey: key) {
+                kept[earlier] = false
+            }
+        }
+        var order = rows.indices.filter { kept[$0] }
+        let duplicatesRemoved = rows.count - order.count
+        if sortsByKey {
+            let keys = order.map { index in keyPositions.map { rows[index][$0] } }
+            order = zip(order, keys).sorted { SQLValueOrdering.precedes($0.1, $1.1) }.map(\.0)
+        }
+
+        let returnsInsertFlags = dialect.name == "postgres"
+        let suffix = try conflictClause(for: dialect, returnsInsertFlags: returnsInsertFlags)
+        let prefix = SQLStatement(unsafeRaw: "INSERT INTO \(Self.quoted(table)) (\(columns.map(Self.quoted).joined(separator: ", "))) ")
+
+        if let fastPath = fastPathChunks(order: order, rows: rows, dialect: dialect, prefix: prefix, suffix: suffix) {
+            return UpsertPlan(chunks: fastPath, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved, returnsInsertFlags: returnsInsertFlags)
+        }
+
+        let rowsPerChunk = max(1, min(chunkSize, dialect.maxBindParameters / columns.count))
+        var chunks: [UpsertChunk] = []
+        chunks.reserveCapacity((order.count + rowsPerChunk - 1) / rowsPerChunk)
+        var start = 0
+        while start < order.count {
+            let indices = Array(order[start..<min(start + rowsPerChunk, order.count)])
+            var statement = prefix
+            statement.reserveCapacity(textBytes: indices.count * columns.count * 4 + 256, binds: indices.count * columns.count)
+            statement.append(unsafeRaw: "VALUES ")
+            for (position, index) in indices.enumerated() {
+                statement.append(unsafeRaw: position == 0 ? "(" : ", (")
+                for (column, value) in rows[index].enumerated() {
+                    if column > 0 { statement.append(unsafeRaw: ", ") }
+                    statement.append(bind: value)
+                }
+                statement.append(unsafeRaw: ")")
+            }
+            statement.append(suffix)
+            chunks.append(UpsertChunk(statement: statement, rowIndices: indices, usesFastPath: false))
+            start += rowsPerChunk
+        }
+        return UpsertPlan(chunks: chunks, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved, returnsInsertFlags: returnsInsertFlags)
+    }
+
+    /// PostgreSQL's `INSERT ... SELECT * FROM unnest($1::type[], ...)` chunks, or `nil` when the
+    /// batch does not qualify (another dialect, too few rows, a column of mixed or only NULL values).
+    private func fastPathChunks(
+        order: [Int], rows: [[SQLValue]], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
+    ) -> [UpsertChunk]? {
+        guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold, fastPathChunkSize >= 1 else { return nil }
+        var types: [String] = []
+        for column in columns.indices {
+            guard let type = PostgresArrayLiteral.arrayType(of: order.lazy.map { rows[$0][column] }) else { return nil }
+            types.append(type)
+        }
+        var chunks: [UpsertChunk] = []
+        var start = 0
+        while start < order.count {
+            let indices = Array(order[start..<min(start + fastPathChunkSize, order.count)])
+            var statement = prefix
+            statement.append(unsafeRaw: "SELECT * FROM unnest(")
+            for (column, type) in types.enumerated() {
+                if column > 0 { statement.append(unsafeRaw: ", ") }
+                statement.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: indices.lazy.map { rows[$0][column] })))
+                statement.append(unsafeRaw: "::\(type)")
+            }
+            statement.append(unsafeRaw: ")")
+            statement.append(suffix)
+            chunks.append(UpsertChunk(statement: statement, rowIndices: indices, usesFastPath: true))
+            start += fastPathChunkSize
+        }
+        return chunks
+    }
+
+    /// ` ON CONFLICT ... DO ... [WHERE ...] [RETURNING ...]`, the same for every chunk.
+    private func conflictClause(for dialect: SQLDialect, returnsInsertFlags: Bool) throws(BatchError) -> SQLStatement {
+        var clause = SQLStatement(unsafeRaw: " ON CONFLICT ")
+        switch conflictTarget {
+        case .columns(let keys, let predicate):
+            clause.append(unsafeRaw: "(\(keys.map(Self.quoted).joined(separator: ", ")))")
+            if let predicate {
+                clause.append(unsafeRaw: " WHERE ")
+                clause.append(predicate)
+            }
+        case .constraint(let name, _):
+            clause.append(unsafeRaw: "ON CONSTRAINT \(Self.quoted(name))")
+        }
+
+        let assignments: [(column: String, value: SQLStatement)]
+        var comparedColumns: [String] = []
+        switch action {
+        case .doNothing:
+            assignments = []
+        case .update(let updated):
+            assignments = updated.map { ($0, SQLStatement(unsafeRaw: "EXCLUDED.\(Self.quoted($0))")) }
+            comparedColumns = updated
+        case .updateAllExceptKeys:
+            let updated = columns.filter { !keyColumns.contains($0) }
+            assignments = updated.map { ($0, SQLStatement(unsafeRaw: "EXCLUDED.\(Self.quoted($0))")) }
+            comparedColumns = updated
+        case .updateExpressions(let expressions):
+            assignments = expressions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+
+        if assignments.isEmpty {
+            clause.append(unsafeRaw: " DO NOTHING")
+        } else {
+            clause.append(unsafeRaw: " DO UPDATE SET ")
+            for (position, assignment) in assignments.enumerated() {
+                if position > 0 { clause.append(unsafeRaw: ", ") }
+                clause.append(unsafeRaw: "\(Self.quoted(assignment.column)) = ")
+                clause.append(assignment.value)
+            }
+            var conditions: [SQLStatement] = []
+            if let updateCondition { conditions.append(updateCondition) }
+            if skipsUnchangedRows, !comparedColumns.isEmpty {
+                conditions.append(SQLStatement(unsafeRaw: changedCondition(comparedColumns, dialect: dialect)))
+            }
+            if !conditions.isEmpty {
+                clause.append(unsafeRaw: " WHERE ")
+                for (position, condition) in conditions.enumerated() {
+                    if position > 0 { clause.append(unsafeRaw: " AND ") }
+                    clause.append(unsafeRaw: "(")
+                    clause.append(condition)
+                    clause.append(unsafeRaw: ")")
+                }
+            }
+        }
+
+        var returned = returning.map(Self.quoted)
+        if returnsInsertFlags { returned.append("(xmax = 0) AS \(Self.quoted(Self.insertFlagColumn))") }
+        if !returned.isEmpty {
+            clause.append(unsafeRaw: " RETURNING \(returned.joined(separator: ", "))")
+        }
+        return clause
+    }
+
+    /// True when an updated column would change: PostgreSQL compares row values with
+    /// `IS DISTINCT FROM`; SQLite, column by column with `IS NOT` (both treat NULLs as comparable).
+    private func changedCondition(_ compared: [String], dialect: SQLDialect) -> String {
+        let table = Self.quoted(self.table)
+        if dialect.name == "postgres" {
+            let existing = compared.map { "\(table).\(Self.quoted($0))" }
+            let incoming = compared.map { "EXCLUDED.\(Self.quoted($0))" }
+            return compared.count == 1
+                ? "\(existing[0]) IS DISTINCT FROM \(incoming[0])"
+                : "(\(existing.joined(separator: ", "))) IS DISTINCT FROM (\(incoming.joined(separator: ", ")))"
+        }
+        return compared.map { "\(table).\(Self.quoted($0)) IS NOT EXCLUDED.\(Self.quoted($0))" }.joined(separator: " OR ")
+    }
+
+    /// Checks the description against `dialect`; returns the positions of the key columns.
+    private func validate(for dialect: SQLDialect) throws(BatchError) -> [Int] {
+        try Self.checkIdentifier(table, what: "table", dialect: dialect)
+        guard !columns.isEmpty else {
+            throw BatchError(code: .emptyColumns, message: "the upsert into \(table) has no columns")
+        }
+        var seen = Set<String>()
+        for column in columns {
+            try Self.checkIdentifier(column, what: "column", dialect: dialect)
+            guard seen.insert(column).inserted else {
+                throw BatchError(code: .duplicateColumn, message: "column \(column) is listed twice")
+            }
+        }
+        guard !keyColumns.isEmpty else {
+            throw BatchError(code: .emptyConflictTarget, message: "the conflict target names no column")
+        }
+        let keyPositions = try keyColumns.map { (key) throws(BatchError) -> Int in
+            guard let position = columns.firstIndex(of: key) else {
+                throw BatchError(
+                    code: .columnNotInColumns,
+                    message: "conflict column \(key) is not among the columns (\(columns.joined(separator: ", ")))")
+            }
+            return position
+        }
+        let updated: [String] =
+            switch action {
+            case .update(let names): names
+            case .updateExpressions(let expressions): Array(expressions.keys)
+            case .doNothing, .updateAllExceptKeys: []
+            }
+        for column in updated {
+            try Self.checkIdentifier(column, what: "column", dialect: dialect)
+            guard columns.contains(column) else {
+                throw BatchError(
+                    code: .columnNotInColumns, message: "updated column \(column) is not among the columns (\(columns.joined(separator: ", ")))")
+            }
+        }
+        for column in returning { try Self.checkIdentifier(column, what: "returned column", dialect: dialect) }
+        if case .constraint(let name, _) = conflictTarget {
+            try Self.checkIdentifier(name, what: "constraint", dialect: dialect)
+            guard dialect.name == "postgres" else {
+                throw BatchError(code: .unsupported, message: "\(dialect.name) has no ON CONFLICT ON CONSTRAINT: name the key columns instead")
+            }
+        }
+        if !returning.isEmpty, !dialect.supportsReturning {
+            throw BatchError(code: .unsupported, message: "this \(dialect.name) has no RETURNING (SQLite 3.35 or later has)")
+        }
+        guard dialect.supportsOnConflict else {
+            throw BatchError(code: .unsupported, message: "this \(dialect.name) has no ON CONFLICT (SQLite 3.24 or later has)")
+        }
+        guard chunkSize >= 1 else {
+            throw BatchError(code: .invalidSetting, message: "chunkSize is \(chunkSize): it must be at least 1")
+        }
+        guard columns.count <= dialect.maxBindParameters else {
+            throw BatchError(
+                code: .unsupported,
+                message: "one row has \(columns.count) binds; \(dialect.name) allows \(dialect.maxBindParameters) per statement")
+        }
+        return keyPositions
+    }
+
+    private static func checkIdentifier(_ name: String, what: String, dialect: SQLDialect) throws(BatchError) {
+        do {
+            try dialect.validateIdentifier(name)
+        } catch {
+            throw BatchError(code: .invalidIdentifier, message: "\(what) name: \(error.message)")
+        }
+    }
+
+    /// A name in double quotes, inner quotes doubled (validated before use).
+    static func quoted(_ name: String) -> String {
+        var result = "\""
+        for character in name.unicodeScalars {
+            if character == "\"" { result.unicodeScalars.append("\"") }
+            result.unicodeScalars.append(character)
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,129 @@
+public import SQLCore
+
+extension Upsert {
+    /// Upserts `rows` on `database` and reports what happened.
+    ///
+    /// The rows are planned with ``plan(for:dialect:)`` (nothing is sent when that throws), then
+    /// each chunk runs in order: committed on its own (``BatchTransaction/perChunk``) or all in one
+    /// transaction (``BatchTransaction/whole``).
+    ///
+    /// #### Errors
+    /// ``BatchError`` before anything is sent; ``BatchWriteError`` (with the report of what was
+    /// committed) when a chunk fails under ``BatchFailurePolicy/stop``; under
+    /// ``BatchFailurePolicy/continue`` failures are in the report and a `whole` transaction still
+    /// commits the chunks that succeeded. `CancellationError` when the task is cancelled.
+    public func run(
+        _ rows: [[SQLValue]], on database: any SQLDatabase,
+        transaction: BatchTransaction = .perChunk, failure: BatchFailurePolicy = .stop
+    ) async throws -> UpsertReport {
+        let plan = try plan(for: rows, dialect: database.dialect)
+        var report = UpsertReport()
+        report.rowsReceived = plan.rowsReceived
+        report.duplicatesRemoved = plan.duplicatesRemoved
+        report.chunks = plan.chunks.count
+        report.usedFastPath = plan.chunks.first?.usesFastPath ?? false
+        if plan.returnsInsertFlags {
+            report.inserted = 0
+            report.updated = 0
+        }
+        let start = ContinuousClock.now
+        switch transaction {
+        case .perChunk:
+            try await runChunks(plan, on: database, savepoints: false, failure: failure, into: &report)
+        case .whole:
+            report = try await database.transaction { [report] db in
+                var report = report
+                do {
+                    try await runChunks(plan, on: db, savepoints: failure == .continue, failure: failure, into: &report)
+                } catch let error as BatchWriteError {
+                    // The transaction rolls back: nothing was committed.
+                    throw BatchWriteError(report: Self.rolledBack(error.report), failure: error.failure)
+                }
+                return report
+            }
+        }
+        report.duration = ContinuousClock.now - start
+        return report
+    }
+
+    /// Upserts models, each turned into its row of values (one per column, in column order) by `values`.
+    ///
+    /// ```swift
+    /// let report = try await upsert.run(tokens, on: database) { token in
+    ///     [.text(token.symbol), .double(token.price), .date(token.seenAt)]
+    /// }
+    /// ```
+    ///
+    /// #### Errors
+    /// What `values` throws, and as ``run(_:on:transaction:failure:)``.
+    public func run<Model>(
+        _ models: some Sequence<Model>, on database: any SQLDatabase,
+        transaction: BatchTransaction = .perChunk, failure: BatchFailurePolicy = .stop,
+        values: (Model) throws -> [SQLValue]
+    ) async throws -> UpsertReport {
+        try await run(models.map(values), on: database, transaction: transaction, failure: failure)
+    }
+
+    private func runChunks(
+        _ plan: UpsertPlan, on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
+        into report: inout UpsertReport
+    ) async throws {
+        for (position, chunk) in plan.chunks.enumerated() {
+            try Task.checkCancellation()
+            do {
+                let written: Int
+                var returned: [SQLRow] = []
+                var inserted = 0
+                if plan.returnsInsertFlags || !returning.isEmpty {
+                    let rows =
+                        savepoints
+                        ? try await database.transaction { try await $0.query(chunk.statement) }
+                        : try await database.query(chunk.statement)
+                    written = rows.count
+                    if plan.returnsInsertFlags {
+                        for row in rows where row[row.count - 1] == .bool(true) { inserted += 1 }
+                        if !returning.isEmpty { returned = rows.map(Self.droppingInsertFlag) }
+                    } else {
+                        returned = rows
+                    }
+                } else {
+                    written =
+                        savepoints
+                        ? try await database.transaction { try await $0.execute(chunk.statement) }
+                        : try await database.execute(chunk.statement)
+                }
+                report.chunksCommitted += 1
+                report.rowsCommitted += chunk.rowIndices.count
+                report.rowsWritten += written
+                report.committedRowIndices += chunk.rowIndices
+                report.returnedRows += returned
+                if plan.returnsInsertFlags {
+                    report.inserted? += inserted
+                    report.updated? += written - inserted
+                }
+            } catch {
+                if error is CancellationError { throw error }
+                let chunkFailure = UpsertChunkFailure(chunk: position, rowIndices: chunk.rowIndices, error: error)
+                guard failure == .continue else { throw BatchWriteError(report: report, failure: chunkFailure) }
+                report.failures.append(chunkFailure)
+            }
+        }
+    }
+
+    /// A row without its last column (the insert flag).
+    private static func droppingInsertFlag(_ row: SQLRow) -> SQLRow {
+        SQLRow(columns: SQLColumns(Array(row.columns.names.dropLast())), values: Array(row.values.dropLast()))
+    }
+
+    /// A report of a whole-batch transaction that rolled back.
+    private static func rolledBack(_ report: UpsertReport) -> UpsertReport {
+        var empty = UpsertReport()
+        empty.rowsReceived = report.rowsReceived
+        empty.duplicatesRemoved = report.duplicatesRemoved
+        empty.chunks = report.chunks
+        empty.usedFastPath = report.usedFastPath
+        empty.inserted = report.inserted.map { _ in 0 }
+        empty.updated = report.updated.map { _ in 0 }
+        return empty
+    }
+}
