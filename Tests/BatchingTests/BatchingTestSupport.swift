@@ -1,0 +1,54 @@
+import Foundation
+import Pooling
+import PostgresPool
+import SQLCore
+import SQLTestSupport
+import SQLitePool
+import Testing
+
+/// The backends the integration tests run on: SQLite always, PostgreSQL when scripts/test.sh
+/// started one (or in CI, where a missing one fails).
+enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
+    case sqlite, postgres
+
+    static var available: [Backend] { TestDatabaseEnvironment.runsPostgresTests ? [.sqlite, .postgres] : [.sqlite] }
+
+    var description: String { rawValue }
+
+    /// Opens a database of this backend, runs `body` with it and a table name of its own, closes it.
+    func withDatabase<Result: Sendable>(_ body: (any SQLDatabase, String) async throws -> Result) async throws -> Result {
+        let table = "keel_batch_\(UUID().uuidString.prefix(8).lowercased())"
+        switch self {
+        case .sqlite:
+            let database = try await SQLiteDatabase(path: try TestDatabaseEnvironment.temporarySQLitePath())
+            do {
+                let result = try await body(database, table)
+                await database.close()
+                return result
+            } catch {
+                await database.close()
+                throw error
+            }
+        case .postgres:
+            var pool = PoolConfiguration()
+            pool.maxConnections = 4
+            let database = try PostgresDatabase(
+                configuration: PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL()), pool: pool)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await database.run() }
+                do {
+                    let result = try await body(database, table)
+                    _ = try? await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
+                    await database.shutdown()
+                    try await group.waitForAll()
+                    return result
+                } catch {
+                    _ = try? await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
+                    await database.shutdown()
+                    try? await group.waitForAll()
+                    throw error
+                }
+            }
+        }
+    }
+}
