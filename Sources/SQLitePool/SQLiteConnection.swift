@@ -174,6 +174,21 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Runs `body` between `begin` and `COMMIT`; rolls back when it throws, or when the task of the
+    /// running work was cancelled meanwhile (then throws `CancellationError`).
+    func inTransaction<Result>(beginningWith begin: String, _ body: (SQLiteConnection) throws -> Result) throws -> Result {
+        try executeControl(begin)
+        do {
+            let result = try body(self)
+            if currentWork?.isCancelledWhileRunning == true { throw CancellationError() }
+            try executeControl("COMMIT")
+            return result
+        } catch {
+            rollbackIfInTransaction()
+            throw error
+        }
+    }
+
     /// Rolls back an open transaction, if any, so the connection is clean for the next work.
     func rollbackIfInTransaction() {
         guard isInTransaction else { return }

@@ -111,15 +111,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     /// What `body` throws, ``SQLiteError``, or `CancellationError`.
     public func read<Result: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> Result) async throws -> Result {
         try await SQLiteJob(queue: readers ?? writer) { connection in
-            try connection.executeControl("BEGIN")
-            do {
-                let result = try body(connection)
-                try connection.executeControl("COMMIT")
-                return result
-            } catch {
-                connection.rollbackIfInTransaction()
-                throw error
-            }
+            try connection.inTransaction(beginningWith: "BEGIN", body)
         }.run(cancellable: true)
     }
 
@@ -131,16 +123,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     @discardableResult
     public func write<Result: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> Result) async throws -> Result {
         try await SQLiteJob(queue: writer) { connection in
-            try connection.executeControl("BEGIN IMMEDIATE")
-            do {
-                let result = try body(connection)
-                if connection.currentWork?.isCancelledWhileRunning == true { throw CancellationError() }
-                try connection.executeControl("COMMIT")
-                return result
-            } catch {
-                connection.rollbackIfInTransaction()
-                throw error
-            }
+            try connection.inTransaction(beginningWith: "BEGIN IMMEDIATE", body)
         }.run(cancellable: true)
     }
 
