@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "SQLitePoolTests",
             dependencies: [
-                "SQLitePool", "SQLTestSupport", "CSQLite3",
+                "SQLitePool", "SQLTestSupport", "CSQLite3", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

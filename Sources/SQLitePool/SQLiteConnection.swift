@@ -31,8 +31,8 @@ public final class SQLiteConnection {
     private let busyTimeout: Duration
     private let logger: Logger
     private var cache: SQLiteStatementCache
-    /// The work running on this connection, asked whether its task was cancelled during busy waits.
-    var currentWork: (any SQLiteWorkItem)?
+    /// Stops this connection's statements when the running work's task is cancelled.
+    let interrupter: SQLiteInterrupter
 
     /// Opens a connection and applies the configuration's settings.
     ///
@@ -60,6 +60,8 @@ public final class SQLiteConnection {
             throw Self.openError(code: code, message: message, path: path)
         }
         handle = opened
+        interrupter = SQLiteInterrupter(handle: opened)
+        interrupter.install()
         sqlite3_extended_result_codes(handle, 1)
         self.isReader = isReader
         busyTimeout = configuration.busyTimeout
@@ -180,7 +182,7 @@ public final class SQLiteConnection {
         try executeControl(begin)
         do {
             let result = try body(self)
-            if currentWork?.isCancelledWhileRunning == true { throw CancellationError() }
+            if interrupter.isRequested { throw CancellationError() }
             try executeControl("COMMIT")
             return result
         } catch {
@@ -192,6 +194,8 @@ public final class SQLiteConnection {
     /// Rolls back an open transaction, if any, so the connection is clean for the next work.
     func rollbackIfInTransaction() {
         guard isInTransaction else { return }
+        // The rollback must run even for cancelled work.
+        interrupter.reset()
         do {
             try executeControl("ROLLBACK")
         } catch {
@@ -377,7 +381,7 @@ public final class SQLiteConnection {
             if backoff.attempts == 1 {
                 logger.debug("SQLite database is locked; retrying", metadata: ["database": "\(name)", "sql": "\(prepared.sql)"])
             }
-            if currentWork?.isCancelledWhileRunning == true {
+            if interrupter.isRequested {
                 throw SQLiteError(code: SQLITE_INTERRUPT, message: "interrupted while waiting for a lock", sql: prepared.sql)
             }
             Self.sleep(for: delay)

@@ -25,7 +25,7 @@ enum SQLiteConnectionThread {
                 }
                 configuration.logger.debug("SQLite connection opened", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
                 continuation.resume(returning: connection.dialect)
-                while let work = queue.next(runningOn: connection.handle) {
+                while let work = queue.next(runningOn: connection.interrupter) {
                     work.perform(on: connection)
                 }
                 let isFile = if case .file = configuration.location { true } else { false }

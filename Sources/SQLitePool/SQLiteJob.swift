@@ -35,12 +35,8 @@ final class SQLiteJob<Result: Sendable>: SQLiteWorkItem, @unchecked Sendable {
         }
     }
 
-    var isCancelledWhileRunning: Bool { queue.isCancelRequested(self) }
-
     func perform(on connection: SQLiteConnection) {
-        connection.currentWork = self
         let result = Swift.Result { try body(connection) }
-        connection.currentWork = nil
         let cancelled = queue.finish(self)
         switch result {
         case .failure(let error as SQLiteError) where cancelled && error.isInterrupted:

@@ -15,8 +15,6 @@ final class SQLiteLeaseJob: SQLiteWorkItem, @unchecked Sendable {
         self.writer = writer
     }
 
-    var isCancelledWhileRunning: Bool { writer.isCancelRequested(self) }
-
     /// Waits for the writer; a cancelled wait leaves the queue and throws `CancellationError`.
     func acquire() async throws {
         try await withTaskCancellationHandler {
@@ -44,7 +42,7 @@ final class SQLiteLeaseJob: SQLiteWorkItem, @unchecked Sendable {
     func perform(on connection: SQLiteConnection) {
         inbox.threadStarted()
         continuation?.resume()
-        while let work = inbox.next(runningOn: connection.handle) {
+        while let work = inbox.next(runningOn: connection.interrupter) {
             work.perform(on: connection)
         }
         // A transaction left open (its rollback failed) must not leak into the next write.

@@ -5,8 +5,6 @@ protocol SQLiteWorkItem: AnyObject, Sendable {
     var state: SQLiteWorkState { get set }
     /// Whether its task was cancelled while it ran; only under the queue's lock.
     var isCancelRequested: Bool { get set }
-    /// Whether its task has been cancelled while it runs (takes the queue's lock).
-    var isCancelledWhileRunning: Bool { get }
     /// Runs the work on the calling connection thread, marks it finished with
     /// ``SQLiteWorkQueue/finish(_:)`` and resumes its caller.
     func perform(on connection: SQLiteConnection)

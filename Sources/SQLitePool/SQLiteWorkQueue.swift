@@ -90,20 +90,15 @@ final class SQLiteWorkQueue: @unchecked Sendable {
             waitingHint.store(waitingCount, ordering: .relaxed)
             pthread_mutex_unlock(mutex)
             work.resume(throwing: CancellationError())
-        case .running(let handle):
+        case .running(let interrupter):
             work.isCancelRequested = true
             // Under the lock, so the connection cannot have moved on to other work: the thread
-            // takes the lock to finish this item before it takes the next.
-            sqlite3_interrupt(handle)
+            // takes the lock to finish this item before it takes the next (and resets the flag).
+            interrupter.interrupt()
             pthread_mutex_unlock(mutex)
         case .finished:
             pthread_mutex_unlock(mutex)
         }
-    }
-
-    /// Whether the task of running work was cancelled.
-    func isCancelRequested(_ work: any SQLiteWorkItem) -> Bool {
-        locked { work.isCancelRequested }
     }
 
     /// The number of items waiting, and the number running.
@@ -118,20 +113,21 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         locked { liveThreads += 1 }
     }
 
-    /// The next work for the connection with `handle`, waiting while there is none; `nil` once
-    /// the queue is closed and empty.
+    /// The next work for the connection `interrupter` stops, waiting while there is none; `nil`
+    /// once the queue is closed and empty.
     ///
     /// An empty queue is first watched for a few microseconds (``spinDuration``) before the thread
     /// sleeps: a caller that sends its next statement right after the last one's result (the usual
     /// loop) then finds the thread awake, which saves a futex wake-up, 10-20 µs on a virtual machine.
-    func next(runningOn handle: OpaquePointer) -> (any SQLiteWorkItem)? {
+    func next(runningOn interrupter: SQLiteInterrupter) -> (any SQLiteWorkItem)? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         var hasSpun = false
         while true {
             while let work = items.popFirst() {
                 if case .queued = work.state {
-                    work.state = .running(handle)
+                    interrupter.reset()
+                    work.state = .running(interrupter)
                     waitingCount -= 1
                     waitingHint.store(waitingCount, ordering: .relaxed)
                     runningCount += 1

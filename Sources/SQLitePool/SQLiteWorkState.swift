@@ -4,8 +4,8 @@ enum SQLiteWorkState {
     case pending
     /// Waiting in the queue for a connection.
     case queued
-    /// Running on the connection with this handle (the target of `sqlite3_interrupt`).
-    case running(OpaquePointer)
+    /// Running on the connection this interrupter stops.
+    case running(SQLiteInterrupter)
     /// Done, cancelled while waiting, or refused: it will not run (again).
     case finished
 }

@@ -1,4 +1,5 @@
 import CSQLite3
+import KeelLocking
 import Foundation
 import SQLCore
 import SQLTestSupport
@@ -172,6 +173,36 @@ import Testing
             try await eventually("the write runs") { database.statistics.runningWrites == 1 }
             write.cancel()
             await #expect(throws: CancellationError.self) { try await write.value }
+            let count = try await database.query("SELECT COUNT(*) AS n FROM t")[0].decode(Int.self, "n")
+            #expect(count == 0)
+        }
+    }
+
+    /// A cancellation that lands between two statements of a `write` closure still stops the
+    /// second: `sqlite3_interrupt` alone is cleared when a statement starts on an idle connection.
+    @Test func aCancellationBetweenStatementsStopsTheNextOne() async throws {
+        try await withDatabase { database in
+            try await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            let inserted = Signal()
+            let cancelled = Locked(false)
+            let write = Task {
+                try await database.write { connection in
+                    try connection.execute("INSERT INTO t (id) VALUES (1)")
+                    inserted.fire()
+                    while !cancelled.withLock({ $0 }) { sched_yield() }  // no statement runs now
+                    _ = try connection.query(
+                        """
+                        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000)
+                        SELECT COUNT(*) AS n FROM c
+                        """)
+                }
+            }
+            await inserted.wait()
+            write.cancel()
+            cancelled.withLock { $0 = true }
+            let start = ContinuousClock.now
+            await #expect(throws: CancellationError.self) { try await write.value }
+            #expect(ContinuousClock.now - start < .seconds(2), "the second statement was stopped, not run to its end")
             let count = try await database.query("SELECT COUNT(*) AS n FROM t")[0].decode(Int.self, "n")
             #expect(count == 0)
         }
