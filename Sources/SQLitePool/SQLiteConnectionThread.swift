@@ -1,4 +1,5 @@
 import Foundation
+import KeelLocking
 import SQLCore
 
 /// The thread that owns one connection: it opens the connection, serves its queue until the
@@ -13,18 +14,22 @@ enum SQLiteConnectionThread {
         serving queue: SQLiteWorkQueue, configuration: SQLiteConfiguration, isReader: Bool, name: String
     ) async throws -> SQLDialect {
         queue.threadStarted()
-        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<SQLDialect, any Error>) in
+        // The outcome goes through a lock, not the continuation (see SQLiteJob).
+        let opened = Locked<Result<SQLDialect, any Error>?>(nil)
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let thread = Thread {
                 let connection: SQLiteConnection
                 do {
                     connection = try SQLiteConnection(configuration: configuration, isReader: isReader)
                 } catch {
                     queue.threadExited()
-                    continuation.resume(throwing: error)
+                    opened.withLock { $0 = .failure(error) }
+                    continuation.resume()
                     return
                 }
                 configuration.logger.debug("SQLite connection opened", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
-                continuation.resume(returning: connection.dialect)
+                opened.withLock { $0 = .success(connection.dialect) }
+                continuation.resume()
                 while let work = queue.next(runningOn: connection.interrupter) {
                     work.perform(on: connection)
                 }
@@ -36,5 +41,6 @@ enum SQLiteConnectionThread {
             thread.name = name
             thread.start()
         }
+        return try opened.withLock { $0! }.get()
     }
 }

@@ -7,7 +7,10 @@ final class SQLiteJob<Result: Sendable>: SQLiteWorkItem, @unchecked Sendable {
     var isCancelRequested = false
     private let queue: SQLiteWorkQueue
     private let body: (SQLiteConnection) throws -> Result
-    private var continuation: UnsafeContinuation<Result, any Error>?
+    // The caller is resumed with no value and reads `outcome` under the queue's lock: a value
+    // passed through the continuation from this thread is a race ThreadSanitizer cannot see through.
+    private var continuation: UnsafeContinuation<Void, Never>?
+    private var outcome: Swift.Result<Result, any Error>?
 
     init(queue: SQLiteWorkQueue, body: @escaping (SQLiteConnection) throws -> Result) {
         self.queue = queue
@@ -19,20 +22,22 @@ final class SQLiteJob<Result: Sendable>: SQLiteWorkItem, @unchecked Sendable {
     ///
     /// With `cancellable` false the job runs even in a cancelled task: rollbacks use it.
     func run(cancellable: Bool) async throws -> Result {
-        guard cancellable else {
-            return try await withUnsafeThrowingContinuation { continuation in
+        if cancellable {
+            await withTaskCancellationHandler {
+                await withUnsafeContinuation { continuation in
+                    self.continuation = continuation
+                    queue.enqueue(self)
+                }
+            } onCancel: {
+                queue.cancel(self)
+            }
+        } else {
+            await withUnsafeContinuation { continuation in
                 self.continuation = continuation
                 queue.enqueue(self)
             }
         }
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                self.continuation = continuation
-                queue.enqueue(self)
-            }
-        } onCancel: {
-            queue.cancel(self)
-        }
+        return try queue.locked { outcome! }.get()
     }
 
     func perform(on connection: SQLiteConnection) {
@@ -40,13 +45,15 @@ final class SQLiteJob<Result: Sendable>: SQLiteWorkItem, @unchecked Sendable {
         let cancelled = queue.finish(self)
         switch result {
         case .failure(let error as SQLiteError) where cancelled && error.isInterrupted:
-            continuation?.resume(throwing: CancellationError())
+            resume(throwing: CancellationError())
         default:
-            continuation?.resume(with: result)
+            queue.locked { outcome = result }
+            continuation?.resume()
         }
     }
 
     func resume(throwing error: any Error) {
-        continuation?.resume(throwing: error)
+        queue.locked { outcome = .failure(error) }
+        continuation?.resume()
     }
 }

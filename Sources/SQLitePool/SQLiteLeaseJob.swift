@@ -9,7 +9,9 @@ final class SQLiteLeaseJob: SQLiteWorkItem, @unchecked Sendable {
     private let writer: SQLiteWorkQueue
     /// The statements of the transaction, served by the writer's thread while the lease holds it.
     private let inbox = SQLiteWorkQueue(closedError: .misuse("the transaction has ended: use the database it was started on"))
-    private var continuation: UnsafeContinuation<Void, any Error>?
+    // Resumed with no value; a failure is read from `failure` under the writer's lock (see SQLiteJob).
+    private var continuation: UnsafeContinuation<Void, Never>?
+    private var failure: (any Error)?
 
     init(writer: SQLiteWorkQueue) {
         self.writer = writer
@@ -17,14 +19,15 @@ final class SQLiteLeaseJob: SQLiteWorkItem, @unchecked Sendable {
 
     /// Waits for the writer; a cancelled wait leaves the queue and throws `CancellationError`.
     func acquire() async throws {
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
                 self.continuation = continuation
                 writer.enqueue(self)
             }
         } onCancel: {
             writer.cancel(self)
         }
+        if let failure = writer.locked({ failure }) { throw failure }
     }
 
     /// Runs `body` on the writer connection within the lease.
@@ -52,6 +55,7 @@ final class SQLiteLeaseJob: SQLiteWorkItem, @unchecked Sendable {
     }
 
     func resume(throwing error: any Error) {
-        continuation?.resume(throwing: error)
+        writer.locked { failure = error }
+        continuation?.resume()
     }
 }

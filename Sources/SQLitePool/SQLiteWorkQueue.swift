@@ -43,7 +43,8 @@ final class SQLiteWorkQueue: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    private func locked<T>(_ body: () -> T) -> T {
+    /// Runs `body` under the queue's lock (work items keep their outcome under it).
+    func locked<T>(_ body: () -> T) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return body()
