@@ -66,6 +66,22 @@ let package = Package(
             path: "Benchmarks/SQLiteBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Suite `batching`: 100,000-row upserts, Keel's chunks and fast path against row-by-row
+        // statements and COPY into a staging table, on PostgreSQL and SQLite.
+        .executableTarget(
+            name: "BatchingBenchmarks",
+            dependencies: [
+                .product(name: "Batching", package: "keel"),
+                .product(name: "PostgresPool", package: "keel"),
+                .product(name: "SQLitePool", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/BatchingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         // Suite `ratelimit`: permits and GCRA against a Mutex-guarded counter.
         .executableTarget(
             name: "RateLimitBenchmarks",

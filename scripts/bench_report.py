@@ -18,7 +18,7 @@ Benchmarks may also record custom per-sample metrics (see CUSTOM below); their m
 every implementation as
     figure: <suite>/<metric>/<workload>/<implementation> value=<v> unit=<unit>
 The `postgres` suite reports throughput in queries per second (unit=qps), from its own per-sample
-"queries per second" metric.
+"queries per second" metric; the `batching` suite in rows per second, from "rows per second".
 """
 import json
 import re
@@ -42,6 +42,15 @@ CUSTOM = {
 }
 UNITS = {"postgres": "qps"}
 
+# The `batching` suite names its benchmarks `<backend>/<method>` (throughput in rows/s) and compares
+# methods of one backend: (report name, Keel's method, the method it is compared with).
+BATCHING = [
+    ("postgres-default-vs-rowbyrow", "postgres/default", "postgres/rowbyrow"),
+    ("postgres-fastpath-vs-copystaging", "postgres/fastpath", "postgres/copystaging"),
+    ("sqlite-default-vs-rowbyrow", "sqlite/default", "sqlite/rowbyrow"),
+    ("sqlite-default-vs-limit", "sqlite/default", "sqlite/limit"),
+]
+
 
 def median(metric):
     return metric["scorePercentiles"]["50.0"]
@@ -50,6 +59,7 @@ def median(metric):
 def main(paths):
     results = defaultdict(dict)  # (suite, workload) -> implementation -> (ops/s, mallocs/op)
     customs = []
+    batching = {}  # "<backend>/<method>" -> rows/s
     for path in paths:
         for entry in json.load(open(path)):
             # "package.benchmark.<Target>.<workload>/<implementation>"
@@ -70,7 +80,7 @@ def main(paths):
             throughput = median(primary) * operations
             mallocs = None
             for key, metric in entry.get("secondaryMetrics", {}).items():
-                if key.startswith("queries per second"):
+                if key.startswith("queries per second") or key.startswith("rows per second"):
                     # A per-sample rate the benchmark measured itself (finer than samples/s).
                     throughput = median(metric)
                 if key.startswith("Malloc (total)"):
@@ -80,6 +90,9 @@ def main(paths):
                         continue  # only Keel's reactor counts its wake-ups
                     if key.startswith(custom):
                         customs.append((suite, report, workload, implementation, median(metric) * factor, unit))
+            if suite == "batching":
+                batching[f"{workload}/{implementation}"] = throughput
+                continue
             results[(suite, workload)][implementation] = (throughput, mallocs)
 
     for (suite, workload), implementations in sorted(results.items()):
@@ -96,6 +109,13 @@ def main(paths):
             print(f"figure: {suite}/{workload} value={1e9 / keel[0]:.1f} unit=ns")
         if keel[1] is not None:
             print(f"figure: {suite}/mallocs-per-op/{workload} value={keel[1]:.3g} unit=mallocs/op")
+    for name, keel, peer in BATCHING:
+        if keel in batching and peer in batching:
+            ratio = batching[keel] / batching[peer] if batching[peer] else float("nan")
+            print(f"compare: batching/{name} keel={batching[keel]:.0f} {peer.split('/')[1]}={batching[peer]:.0f} "
+                  f"ratio={ratio:.2f} unit=rows/s")
+    for method, rate in sorted(batching.items()):
+        print(f"figure: batching/{method} value={rate:.0f} unit=rows/s")
     for suite, report, workload, implementation, value, unit in sorted(customs):
         print(f"figure: {suite}/{report}/{workload}/{implementation} value={value:.3g} unit={unit}")
 

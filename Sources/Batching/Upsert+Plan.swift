@@ -48,12 +48,22 @@ extension Upsert {
             order = zip(order, keys).sorted { SQLValueOrdering.precedes($0.1, $1.1) }.map(\.0)
         }
 
-        let returnsInsertFlags = dialect.name == "postgres"
-        let suffix = try conflictClause(for: dialect, returnsInsertFlags: returnsInsertFlags)
-        let prefix = SQLStatement(unsafeRaw: "INSERT INTO \(Self.quoted(table)) (\(columns.map(Self.quoted).joined(separator: ", "))) ")
+        // PostgreSQL tells inserts from updates by `xmax = 0`. Without RETURNING columns, each
+        // statement counts them on the server and returns one row, not one row per written row.
+        let isPostgres = dialect.name == "postgres"
+        let returnsCounts = isPostgres && returning.isEmpty
+        let returnsInsertFlags = isPostgres && !returning.isEmpty
+        var suffix = try conflictClause(for: dialect, returnsInsertFlags: isPostgres)
+        var prefix = SQLStatement(unsafeRaw: "INSERT INTO \(Self.quoted(table)) (\(columns.map(Self.quoted).joined(separator: ", "))) ")
+        if returnsCounts {
+            let flag = Self.quoted(Self.insertFlagColumn)
+            prefix = SQLStatement(unsafeRaw: "WITH keel_written AS (") + prefix
+            suffix.append(unsafeRaw: ") SELECT count(*) FILTER (WHERE \(flag)), count(*) FROM keel_written")
+        }
 
         if let fastPath = fastPathChunks(order: order, rows: rows, dialect: dialect, prefix: prefix, suffix: suffix) {
-            return UpsertPlan(chunks: fastPath, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved, returnsInsertFlags: returnsInsertFlags)
+            return UpsertPlan(chunks: fastPath, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved,
+                returnsInsertFlags: returnsInsertFlags, returnsCounts: returnsCounts)
         }
 
         let rowsPerChunk = max(1, min(chunkSize, dialect.maxBindParameters / columns.count))
@@ -77,7 +87,8 @@ extension Upsert {
             chunks.append(UpsertChunk(statement: statement, rowIndices: indices, usesFastPath: false))
             start += rowsPerChunk
         }
-        return UpsertPlan(chunks: chunks, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved, returnsInsertFlags: returnsInsertFlags)
+        return UpsertPlan(chunks: chunks, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved,
+                returnsInsertFlags: returnsInsertFlags, returnsCounts: returnsCounts)
     }
 
     /// PostgreSQL's `INSERT ... SELECT * FROM unnest($1::type[], ...)` chunks, or `nil` when the

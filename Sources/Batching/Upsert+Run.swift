@@ -22,7 +22,7 @@ extension Upsert {
         report.duplicatesRemoved = plan.duplicatesRemoved
         report.chunks = plan.chunks.count
         report.usedFastPath = plan.chunks.first?.usesFastPath ?? false
-        if plan.returnsInsertFlags {
+        if plan.returnsInsertFlags || plan.returnsCounts {
             report.inserted = 0
             report.updated = 0
         }
@@ -74,7 +74,14 @@ extension Upsert {
                 let written: Int
                 var returned: [SQLRow] = []
                 var inserted = 0
-                if plan.returnsInsertFlags || !returning.isEmpty {
+                if plan.returnsCounts {
+                    let rows =
+                        savepoints
+                        ? try await database.transaction { try await $0.query(chunk.statement) }
+                        : try await database.query(chunk.statement)
+                    inserted = Int(try rows[0].decode(Int64.self, at: 0))
+                    written = Int(try rows[0].decode(Int64.self, at: 1))
+                } else if plan.returnsInsertFlags || !returning.isEmpty {
                     let rows =
                         savepoints
                         ? try await database.transaction { try await $0.query(chunk.statement) }
@@ -97,7 +104,7 @@ extension Upsert {
                 report.rowsWritten += written
                 report.committedRowIndices += chunk.rowIndices
                 report.returnedRows += returned
-                if plan.returnsInsertFlags {
+                if plan.returnsInsertFlags || plan.returnsCounts {
                     report.inserted? += inserted
                     report.updated? += written - inserted
                 }

@@ -9,12 +9,16 @@ public struct UpsertPlan: Sendable, Hashable {
     /// Whether each statement returns `keel_inserted` (PostgreSQL's `xmax = 0`) as its last column,
     /// so inserted and updated rows can be told apart.
     public let returnsInsertFlags: Bool
+    /// Whether each statement returns one row of two counts, the rows inserted and the rows
+    /// written (PostgreSQL without RETURNING columns).
+    public let returnsCounts: Bool
 
     /// Creates a plan.
-    public init(chunks: [UpsertChunk], rowsReceived: Int, duplicatesRemoved: Int, returnsInsertFlags: Bool) {
+    public init(chunks: [UpsertChunk], rowsReceived: Int, duplicatesRemoved: Int, returnsInsertFlags: Bool, returnsCounts: Bool = false) {
         self.chunks = chunks
         self.rowsReceived = rowsReceived
         self.duplicatesRemoved = duplicatesRemoved
         self.returnsInsertFlags = returnsInsertFlags
+        self.returnsCounts = returnsCounts
     }
 }

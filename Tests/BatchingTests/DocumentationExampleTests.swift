@@ -19,6 +19,9 @@ import Testing
         #expect(report.duplicatesRemoved == 1)
         let price = try await database.query("SELECT price FROM prices WHERE symbol = \("BTC")")[0].decode(Double.self, "price")
         #expect(price == 97_100)
+        let zeroed = try await KeyedUpdate(table: "prices", keyColumn: "symbol", values: ["price": .double(0)])
+            .run(keys: ["ETH", "DOGE"], on: database)
+        #expect(zeroed == 1)
         await database.close()
     }
 }

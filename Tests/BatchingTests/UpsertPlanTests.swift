@@ -18,7 +18,7 @@ import Testing
         let postgres = try upsert.plan(for: rows(2), dialect: .postgres).chunks[0].statement.render(for: .postgres)
         #expect(
             postgres.sql
-                == #"INSERT INTO "tokens" ("id", "name", "price") VALUES ($1, $2, $3), ($4, $5, $6) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted""#)
+                == #"WITH keel_written AS (INSERT INTO "tokens" ("id", "name", "price") VALUES ($1, $2, $3), ($4, $5, $6) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted") SELECT count(*) FILTER (WHERE "keel_inserted"), count(*) FROM keel_written"#)
         #expect(postgres.binds == rows(2).flatMap { $0 })
         let lite = try upsert.plan(for: rows(2), dialect: sqlite).chunks[0].statement.render(for: sqlite)
         #expect(
@@ -61,7 +61,7 @@ import Testing
         constraint.action = .doNothing
         #expect(
             try constraint.plan(for: rows(1), dialect: .postgres).chunks[0].statement.render(for: .postgres).sql
-                == #"INSERT INTO "tokens" ("id", "name", "price") VALUES ($1, $2, $3) ON CONFLICT ON CONSTRAINT "tokens_pkey" DO NOTHING RETURNING (xmax = 0) AS "keel_inserted""#)
+                == #"WITH keel_written AS (INSERT INTO "tokens" ("id", "name", "price") VALUES ($1, $2, $3) ON CONFLICT ON CONSTRAINT "tokens_pkey" DO NOTHING RETURNING (xmax = 0) AS "keel_inserted") SELECT count(*) FILTER (WHERE "keel_inserted"), count(*) FROM keel_written"#)
     }
 
     // MARK: Chunking
@@ -154,7 +154,7 @@ import Testing
         let rendered = try plan.chunks[0].statement.render(for: .postgres)
         #expect(
             rendered.sql
-                == #"INSERT INTO "tokens" ("id", "name", "price") SELECT * FROM unnest($1::bigint[], $2::text[], $3::double precision[]) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted""#)
+                == #"WITH keel_written AS (INSERT INTO "tokens" ("id", "name", "price") SELECT * FROM unnest($1::bigint[], $2::text[], $3::double precision[]) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted") SELECT count(*) FILTER (WHERE "keel_inserted"), count(*) FROM keel_written"#)
         #expect(rendered.binds.count == 3)
         // Below the threshold, or on SQLite, or with a mixed column: the default chunks.
         let small = try upsert.plan(for: rows(999), dialect: .postgres)
