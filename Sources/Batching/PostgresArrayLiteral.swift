@@ -27,42 +27,44 @@ enum PostgresArrayLiteral {
 
     /// The literal of `values`.
     static func literal(of values: some Sequence<SQLValue>) -> String {
-        var text = "{"
+        // Built as UTF-8 bytes: appending to a String piece by piece costs several times more.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.underestimatedCount * 12 + 2)
         var first = true
         for value in values {
-            if !first { text.append(",") }
+            if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
             switch value {
-            case .null: text.append("NULL")
-            case .bool(let flag): text.append(flag ? "t" : "f")
-            case .int64(let number): text.append(String(number))
-            case .double(let number): text.append(String(number))
-            case .text(let string), .json(let string): appendQuoted(string, to: &text)
-            case .blob(let bytes):
-                var hex = "\\x"
-                hex.reserveCapacity(2 + bytes.count * 2)
-                for byte in bytes {
-                    hex.append(hexDigits[Int(byte >> 4)])
-                    hex.append(hexDigits[Int(byte & 0x0F)])
+            case .null: bytes.append(contentsOf: "NULL".utf8)
+            case .bool(let flag): bytes.append(UInt8(ascii: flag ? "t" : "f"))
+            case .int64(let number): bytes.append(contentsOf: String(number).utf8)
+            case .double(let number): bytes.append(contentsOf: String(number).utf8)
+            case .text(let string), .json(let string): appendQuoted(string.utf8, to: &bytes)
+            case .blob(let data):
+                // bytea's hex format, quoted: "\\x0a1b" (the backslash escaped for the array).
+                bytes.append(contentsOf: #""\\x"#.utf8)
+                for byte in data {
+                    bytes.append(hexDigits[Int(byte >> 4)])
+                    bytes.append(hexDigits[Int(byte & 0x0F)])
                 }
-                appendQuoted(hex, to: &text)
-            case .date(let date): appendQuoted(SQLTimestamp.string(from: date), to: &text)
-            case .uuid(let uuid): text.append(uuid.uuidString)
+                bytes.append(UInt8(ascii: "\""))
+            case .date(let date): appendQuoted(SQLTimestamp.string(from: date).utf8, to: &bytes)
+            case .uuid(let uuid): bytes.append(contentsOf: uuid.uuidString.utf8)
             }
         }
-        text.append("}")
-        return text
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static let hexDigits: [Character] = Array("0123456789abcdef")
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// An element in double quotes, with `"` and `\` escaped by a backslash.
-    private static func appendQuoted(_ string: String, to text: inout String) {
-        text.append("\"")
-        for scalar in string.unicodeScalars {
-            if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }
-            text.unicodeScalars.append(scalar)
+    private static func appendQuoted(_ string: String.UTF8View, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
         }
-        text.append("\"")
+        bytes.append(UInt8(ascii: "\""))
     }
 }

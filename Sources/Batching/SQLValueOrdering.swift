@@ -11,6 +11,11 @@ enum SQLValueOrdering {
         return lhs.count < rhs.count
     }
 
+    /// Whether `lhs` sorts before `rhs` (single-column keys).
+    static func precedes(_ lhs: SQLValue, _ rhs: SQLValue) -> Bool {
+        compare(lhs, rhs) ?? false
+    }
+
     /// `true` when `lhs` < `rhs`, `false` when `lhs` > `rhs`, `nil` when equal.
     private static func compare(_ lhs: SQLValue, _ rhs: SQLValue) -> Bool? {
         switch (lhs, rhs) {

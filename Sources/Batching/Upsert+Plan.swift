@@ -22,31 +22,7 @@ extension Upsert {
                 message: "row \(index) has \(row.count) values; the upsert has \(columns.count) columns (\(columns.joined(separator: ", ")))")
         }
 
-        // Last wins: remember the last position of each key.
-        var lastPosition: [[SQLValue]: Int] = [:]
-        lastPosition.reserveCapacity(rows.count)
-        var kept = [Bool](repeating: true, count: rows.count)
-        for (index, row) in rows.enumerated() {
-            let key = keyPositions.map { row[$0] }
-            if let nullPosition = key.firstIndex(where: \.isNull) {
-                guard allowsNullKeys else {
-                    throw BatchError(
-                        code: .nullKey,
-                        message: "row \(index) has NULL in conflict-key column \(keyColumns[nullPosition]): a NULL key never conflicts, "
-                            + "so the row would be inserted again on every run; set allowsNullKeys to accept it")
-                }
-                continue  // never a duplicate of anything
-            }
-            if let earlier = lastPosition.updateValue(index, forKey: key) {
-                kept[earlier] = false
-            }
-        }
-        var order = rows.indices.filter { kept[$0] }
-        let duplicatesRemoved = rows.count - order.count
-        if sortsByKey {
-            let keys = order.map { index in keyPositions.map { rows[index][$0] } }
-            order = zip(order, keys).sorted { SQLValueOrdering.precedes($0.1, $1.1) }.map(\.0)
-        }
+        let (order, duplicatesRemoved) = try keptRowsInOrder(rows, keyPositions: keyPositions)
 
         // PostgreSQL tells inserts from updates by `xmax = 0`. Without RETURNING columns, each
         // statement counts them on the server and returns one row, not one row per written row.
@@ -91,26 +67,85 @@ extension Upsert {
                 returnsInsertFlags: returnsInsertFlags, returnsCounts: returnsCounts)
     }
 
+    /// The positions of the rows to write: without rows whose key appears again later (the last one
+    /// wins), sorted by key when ``sortsByKey``; and how many were dropped.
+    private func keptRowsInOrder(_ rows: [[SQLValue]], keyPositions: [Int]) throws(BatchError) -> (order: [Int], duplicatesRemoved: Int) {
+        var kept = [Bool](repeating: true, count: rows.count)
+        if keyPositions.count == 1 {
+            // One key column (the common case): keys are values, no array per row.
+            let position = keyPositions[0]
+            var lastPosition: [SQLValue: Int] = [:]
+            lastPosition.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                if row[position].isNull {
+                    try checkNullAllowed(row: index, keyColumn: 0)
+                    continue  // never a duplicate of anything
+                }
+                if let earlier = lastPosition.updateValue(index, forKey: row[position]) { kept[earlier] = false }
+            }
+        } else {
+            var lastPosition: [[SQLValue]: Int] = [:]
+            lastPosition.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                let key = keyPositions.map { row[$0] }
+                if let nullPosition = key.firstIndex(where: \.isNull) {
+                    try checkNullAllowed(row: index, keyColumn: nullPosition)
+                    continue
+                }
+                if let earlier = lastPosition.updateValue(index, forKey: key) { kept[earlier] = false }
+            }
+        }
+        var order = rows.indices.filter { kept[$0] }
+        let duplicatesRemoved = rows.count - order.count
+        if sortsByKey {
+            if keyPositions.count == 1 {
+                let position = keyPositions[0]
+                let keys = rows.map { $0[position] }
+                order.sort { SQLValueOrdering.precedes(keys[$0], keys[$1]) }
+            } else {
+                let keys = order.map { index in keyPositions.map { rows[index][$0] } }
+                order = zip(order, keys).sorted { SQLValueOrdering.precedes($0.1, $1.1) }.map(\.0)
+            }
+        }
+        return (order, duplicatesRemoved)
+    }
+
+    private func checkNullAllowed(row: Int, keyColumn: Int) throws(BatchError) {
+        guard allowsNullKeys else {
+            throw BatchError(
+                code: .nullKey,
+                message: "row \(row) has NULL in conflict-key column \(keyColumns[keyColumn]): a NULL key never conflicts, "
+                    + "so the row would be inserted again on every run; set allowsNullKeys to accept it")
+        }
+    }
+
     /// PostgreSQL's `INSERT ... SELECT * FROM unnest($1::type[], ...)` chunks, or `nil` when the
     /// batch does not qualify (another dialect, too few rows, a column of mixed or only NULL values).
     private func fastPathChunks(
         order: [Int], rows: [[SQLValue]], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
     ) -> [UpsertChunk]? {
         guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold, fastPathChunkSize >= 1 else { return nil }
+        // Each column's values in row order, once, and their array type.
+        var columnValues: [[SQLValue]] = []
         var types: [String] = []
         for column in columns.indices {
-            guard let type = PostgresArrayLiteral.arrayType(of: order.lazy.map { rows[$0][column] }) else { return nil }
+            var values: [SQLValue] = []
+            values.reserveCapacity(order.count)
+            for index in order { values.append(rows[index][column]) }
+            guard let type = PostgresArrayLiteral.arrayType(of: values) else { return nil }
+            columnValues.append(values)
             types.append(type)
         }
         var chunks: [UpsertChunk] = []
         var start = 0
         while start < order.count {
-            let indices = Array(order[start..<min(start + fastPathChunkSize, order.count)])
+            let end = min(start + fastPathChunkSize, order.count)
+            let indices = Array(order[start..<end])
             var statement = prefix
             statement.append(unsafeRaw: "SELECT * FROM unnest(")
             for (column, type) in types.enumerated() {
                 if column > 0 { statement.append(unsafeRaw: ", ") }
-                statement.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: indices.lazy.map { rows[$0][column] })))
+                statement.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: columnValues[column][start..<end])))
                 statement.append(unsafeRaw: "::\(type)")
             }
             statement.append(unsafeRaw: ")")

@@ -68,52 +68,86 @@ extension Upsert {
         _ plan: UpsertPlan, on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
         into report: inout UpsertReport
     ) async throws {
-        for (position, chunk) in plan.chunks.enumerated() {
+        // Per-chunk batches on a database that pipelines send `chunksPerRoundTrip` chunks at once.
+        // They commit together; when one fails, none is kept, and the window is run again one chunk
+        // at a time so that exactly the chunks before the failing one are committed.
+        let returnsRows = plan.returnsCounts || plan.returnsInsertFlags || !returning.isEmpty
+        let pipelined = savepoints || !returnsRows ? nil : database as? any SQLPipelining
+        let window = pipelined == nil ? 1 : max(1, chunksPerRoundTrip)
+        var start = 0
+        while start < plan.chunks.count {
             try Task.checkCancellation()
-            do {
-                let written: Int
-                var returned: [SQLRow] = []
-                var inserted = 0
-                if plan.returnsCounts {
-                    let rows =
-                        savepoints
-                        ? try await database.transaction { try await $0.query(chunk.statement) }
-                        : try await database.query(chunk.statement)
-                    inserted = Int(try rows[0].decode(Int64.self, at: 0))
-                    written = Int(try rows[0].decode(Int64.self, at: 1))
-                } else if plan.returnsInsertFlags || !returning.isEmpty {
-                    let rows =
-                        savepoints
-                        ? try await database.transaction { try await $0.query(chunk.statement) }
-                        : try await database.query(chunk.statement)
-                    written = rows.count
-                    if plan.returnsInsertFlags {
-                        for row in rows where row[row.count - 1] == .bool(true) { inserted += 1 }
-                        if !returning.isEmpty { returned = rows.map(Self.droppingInsertFlag) }
-                    } else {
-                        returned = rows
+            let end = min(start + window, plan.chunks.count)
+            if end - start > 1, let pipelined {
+                let results: [[SQLRow]]?
+                do {
+                    results = try await pipelined.queryPipelined(plan.chunks[start..<end].map(\.statement))
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    results = nil  // nothing was kept: run the window again, one chunk at a time, below
+                }
+                if let results {
+                    for (chunk, rows) in zip(plan.chunks[start..<end], results) {
+                        try record(chunk, rows: rows, affected: nil, plan: plan, into: &report)
                     }
-                } else {
-                    written =
-                        savepoints
-                        ? try await database.transaction { try await $0.execute(chunk.statement) }
-                        : try await database.execute(chunk.statement)
+                    start = end
+                    continue
                 }
-                report.chunksCommitted += 1
-                report.rowsCommitted += chunk.rowIndices.count
-                report.rowsWritten += written
-                report.committedRowIndices += chunk.rowIndices
-                report.returnedRows += returned
-                if plan.returnsInsertFlags || plan.returnsCounts {
-                    report.inserted? += inserted
-                    report.updated? += written - inserted
-                }
-            } catch {
-                if error is CancellationError { throw error }
-                let chunkFailure = UpsertChunkFailure(chunk: position, rowIndices: chunk.rowIndices, error: error)
-                guard failure == .continue else { throw BatchWriteError(report: report, failure: chunkFailure) }
-                report.failures.append(chunkFailure)
             }
+            for position in start..<end {
+                let chunk = plan.chunks[position]
+                if position > start { try Task.checkCancellation() }
+                do {
+                    if returnsRows {
+                        let rows =
+                            savepoints
+                            ? try await database.transaction { try await $0.query(chunk.statement) }
+                            : try await database.query(chunk.statement)
+                        try record(chunk, rows: rows, affected: nil, plan: plan, into: &report)
+                    } else {
+                        let affected =
+                            savepoints
+                            ? try await database.transaction { try await $0.execute(chunk.statement) }
+                            : try await database.execute(chunk.statement)
+                        try record(chunk, rows: [], affected: affected, plan: plan, into: &report)
+                    }
+                } catch {
+                    if error is CancellationError { throw error }
+                    let chunkFailure = UpsertChunkFailure(chunk: position, rowIndices: chunk.rowIndices, error: error)
+                    guard failure == .continue else { throw BatchWriteError(report: report, failure: chunkFailure) }
+                    report.failures.append(chunkFailure)
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Adds a committed chunk to the report: its rows written (`affected`, or read from `rows`),
+    /// inserted and updated, and returned rows.
+    private func record(
+        _ chunk: UpsertChunk, rows: [SQLRow], affected: Int?, plan: UpsertPlan, into report: inout UpsertReport
+    ) throws {
+        var written = affected ?? rows.count
+        var inserted = 0
+        var returned: [SQLRow] = []
+        if plan.returnsCounts {
+            inserted = Int(try rows[0].decode(Int64.self, at: 0))
+            written = Int(try rows[0].decode(Int64.self, at: 1))
+        } else if plan.returnsInsertFlags {
+            for row in rows where row[row.count - 1] == .bool(true) { inserted += 1 }
+            if !returning.isEmpty { returned = rows.map(Self.droppingInsertFlag) }
+        } else {
+            returned = rows
+        }
+        report.chunksCommitted += 1
+        report.rowsCommitted += chunk.rowIndices.count
+        report.rowsWritten += written
+        report.committedRowIndices += chunk.rowIndices
+        report.returnedRows += returned
+        if plan.returnsInsertFlags || plan.returnsCounts {
+            report.inserted? += inserted
+            report.updated? += written - inserted
         }
     }
 

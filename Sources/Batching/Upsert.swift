@@ -73,6 +73,11 @@ public struct Upsert: Sendable, Hashable {
     public var fastPathThreshold = 1_000
     /// The rows per fast-path statement. Default 10,000.
     public var fastPathChunkSize = 10_000
+    /// How many chunks a ``BatchTransaction/perChunk`` batch sends in one round trip on a database
+    /// that pipelines (``SQLCore/SQLPipelining``: PostgreSQL). The chunks of one round trip commit
+    /// together; when one fails, they are run again one at a time, so exactly the chunks before the
+    /// failing one are kept, as without pipelining. 1 sends one chunk at a time. Default 8.
+    public var chunksPerRoundTrip = 8
 
     /// An upsert on a unique index over `conflictColumns`.
     public init(table: String, columns: [String], conflictColumns: [String]) {

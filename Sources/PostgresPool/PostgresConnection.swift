@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Cancelling the task of a running statement sends a cancel request to the server, waits for the
 /// statement to end and throws `CancellationError`; the connection stays usable.
-public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
+public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     // @unchecked: `handle` and `statements` are used only by the task that holds `inUse`; every
     // other field is immutable or synchronised.
 
@@ -242,6 +242,19 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// #### Errors
     /// The first statement's ``PostgresError``; `CancellationError` when cancelled.
     public func executeBatch(_ statements: [SQLStatement]) async throws -> [Int] {
+        try await pipeline(statements).map(\.affected)
+    }
+
+    /// Sends all `statements` in one round trip (libpq pipeline mode) and returns each one's rows.
+    /// Outside a transaction they run in one implicit transaction; when one fails, none takes effect.
+    ///
+    /// #### Errors
+    /// As ``executeBatch(_:)``.
+    public func queryPipelined(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+        try await pipeline(statements).map(\.rows)
+    }
+
+    private func pipeline(_ statements: [SQLStatement]) async throws -> [(rows: [SQLRow], affected: Int)] {
         let rendered = try statements.map { try $0.render(for: dialect) }
         let binds = try rendered.map { try PostgresBinds($0.binds) }
         return try await exclusively {
@@ -258,12 +271,24 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 }
                 try sendMessage { PQpipelineSync(handle) }
                 try await flush()
-                var affected: [Int] = []
+                var outcomes: [(rows: [SQLRow], affected: Int)] = []
+                outcomes.reserveCapacity(rendered.count)
                 var failure: PostgresError?
                 for statement in rendered {
-                    let outcome = try await drainResults(binds: statement.binds)
-                    affected.append(outcome.affected)
-                    failure = failure ?? outcome.failure
+                    var rows: [SQLRow] = []
+                    var affected = 0
+                    while let result = try await nextResult() {
+                        switch PQresultStatus(result) {
+                        case PGRES_TUPLES_OK:
+                            rows = Self.rows(of: result)
+                            affected = Self.affectedRows(result)
+                        case PGRES_COMMAND_OK: affected = Self.affectedRows(result)
+                        case PGRES_FATAL_ERROR: failure = failure ?? serverError(result, binds: statement.binds)
+                        default: break
+                        }
+                        PQclear(result)
+                    }
+                    outcomes.append((rows, affected))
                 }
                 // The sync's own result, then the NULL that ends it.
                 while let result = try await nextResult() {
@@ -272,7 +297,7 @@ public final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                     if status == PGRES_PIPELINE_SYNC { break }
                 }
                 if let failure { throw failure }
-                return affected
+                return outcomes
             }
         }
     }

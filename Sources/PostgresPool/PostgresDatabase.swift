@@ -16,7 +16,7 @@ public import ServiceLifecycle
 /// A statement that finds its pooled connection already ended by the server (a restart,
 /// `pg_terminate_backend`) before anything was sent is retried on another connection; one that
 /// fails after it was sent is not retried, since it may have run.
-public final class PostgresDatabase: SQLDatabase, Service {
+public final class PostgresDatabase: SQLPipelining, Service {
     /// The pool of connections.
     public let pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>
     /// How many connections a statement may find already ended before it gives up: every pooled
@@ -79,6 +79,12 @@ public final class PostgresDatabase: SQLDatabase, Service {
     /// ``PostgresConnection/executeBatch(_:)``.
     public func executeBatch(_ statements: [SQLStatement]) async throws -> [Int] {
         try await withRetry { try await $0.executeBatch(statements) }
+    }
+
+    /// Sends `statements` in one round trip on one connection and returns each one's rows; see
+    /// ``PostgresConnection/queryPipelined(_:)``.
+    public func queryPipelined(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+        try await withRetry { try await $0.queryPipelined(statements) }
     }
 
     /// Loads rows with `COPY FROM STDIN`; see ``PostgresConnection/copy(into:columns:rows:)``.

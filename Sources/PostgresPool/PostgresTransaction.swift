@@ -2,7 +2,7 @@ import SQLCore
 
 /// The database a transaction body gets: statements run on the transaction's connection, and
 /// `transaction` nests as a savepoint.
-struct PostgresTransaction: SQLDatabase {
+struct PostgresTransaction: SQLPipelining {
     let connection: PostgresConnection
     let depth: Int
 
@@ -15,6 +15,10 @@ struct PostgresTransaction: SQLDatabase {
 
     func query(_ statement: SQLStatement) async throws -> [SQLRow] {
         try await connection.query(statement)
+    }
+
+    func queryPipelined(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+        try await connection.queryPipelined(statements)
     }
 
     @discardableResult

@@ -98,6 +98,27 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.available) func pipelinedChunksKeepExactlyTheChunksThatSucceed(_ backend: Backend) async throws {
+        try await backend.withDatabase { database, table in
+            try await createTable(table, on: database)
+            var batch = rows(1...1_000)
+            batch[250][2] = .int64(-1)  // chunk 2 (of the first round trip of 4 chunks)
+            batch[650][2] = .int64(-1)  // chunk 6 (of the second)
+            for chunksPerRoundTrip in [4, 1] {
+                try await database.execute("DELETE FROM \(identifier: table)")
+                var upsert = upsert(table)
+                upsert.chunksPerRoundTrip = chunksPerRoundTrip
+                upsert.usesFastPath = false
+                let report = try await upsert.run(batch, on: database, failure: .continue)
+                #expect(report.failures.map(\.chunk) == [2, 6])
+                #expect(report.rowsCommitted == 800 && report.rowsWritten == 800 && report.chunksCommitted == 8)
+                if backend == .postgres { #expect(report.inserted == 800) }
+                let ids = try await contents(table, database).map { try $0.decode(Int.self, "id") }
+                #expect(ids == Array(1...200) + Array(301...600) + Array(701...1_000))
+            }
+        }
+    }
+
     @Test(arguments: Backend.available) func oppositeOrdersNeverDeadlock(_ backend: Backend) async throws {
         try await backend.withDatabase { database, table in
             try await createTable(table, on: database)

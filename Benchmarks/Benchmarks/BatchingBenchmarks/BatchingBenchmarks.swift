@@ -12,6 +12,7 @@
 //                             the `unnest` fast path).
 // - postgres/copystaging:     the practical limit: in one transaction, COPY into a temporary table, then
 //                             one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
+// - postgres/plan-fastpath:   the client's share of the fast path, no database: `Upsert.plan`.
 // SQLite (a new file, WAL, synchronous=NORMAL):
 // - sqlite/rowbyrow:          one single-row upsert per statement, autocommit.
 // - sqlite/default:           Keel's `Upsert` with its defaults (chunks of 100 rows, a transaction each).
@@ -236,6 +237,15 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("postgres/copystaging", configuration: onPostgres(5)) { benchmark in
         try await postgresSample(benchmark, method: "copystaging", postgresCopyStaging)
+    }
+    // The client's share of the fast path: checking, deduplicating, sorting and rendering the batch.
+    Benchmark("postgres/plan-fastpath", configuration: configuration(samples: 20, setup: {}, teardown: {})) { benchmark in
+        let started = ContinuousClock.now
+        benchmark.startMeasurement()
+        let plan = try upsert(fastPath: true).plan(for: batch, dialect: .postgres)
+        benchmark.stopMeasurement()
+        record(benchmark, since: started)
+        precondition(plan.chunks.count == 10)
     }
     Benchmark("sqlite/rowbyrow", configuration: onSQLite(3)) { benchmark in
         try await sqliteSample(benchmark, method: "rowbyrow") { database in
