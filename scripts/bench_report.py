@@ -14,6 +14,9 @@ Throughput is the median of the samples (robust on a shared, noisy machine) in s
 times the operations per sample. Allocations are the median malloc count of one sample divided by
 the operations per sample.
 
+The `batching` suite comes as percentiles exports (.tsv) of its per-sample "rows per second" metric
+and is reported as compare lines between methods (BATCHING below) and a figure per method.
+
 Benchmarks may also record custom per-sample metrics (see CUSTOM below); their median is printed for
 every implementation as
     figure: <suite>/<metric>/<workload>/<implementation> value=<v> unit=<unit>
@@ -56,11 +59,28 @@ def median(metric):
     return metric["scorePercentiles"]["50.0"]
 
 
+def read_batching_percentiles(path, batching):
+    """Reads the median of one `batching` benchmark's "rows per second" from package-benchmark's
+    percentiles export, `<baseline>.BatchingBenchmarks.<backend>_<method>.rows_per_second.histogram.percentiles.tsv`
+    (a header naming the unit scale, then `<percentile>\t<value>` lines)."""
+    name = path.rsplit("/", 1)[-1].split(".")[2]
+    backend, _, method = name.partition("_")
+    lines = open(path).read().splitlines()
+    scale = {"(K)": 1e3, "(M)": 1e6, "(G)": 1e9}.get(lines[0].split()[-1], 1.0)
+    for line in lines[1:]:
+        percentile, value = line.split("\t")
+        if percentile == "50":
+            batching[f"{backend}/{method}"] = float(value) * scale
+
+
 def main(paths):
     results = defaultdict(dict)  # (suite, workload) -> implementation -> (ops/s, mallocs/op)
     customs = []
     batching = {}  # "<backend>/<method>" -> rows/s
     for path in paths:
+        if path.endswith(".tsv"):
+            read_batching_percentiles(path, batching)
+            continue
         for entry in json.load(open(path)):
             # "package.benchmark.<Target>.<workload>/<implementation>"
             name = entry["benchmark"].split(".", 3)[3]

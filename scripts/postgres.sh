@@ -77,8 +77,12 @@ keel_start_postgres() {
   keel_pg_run "$KEEL_PG_BIN/initdb" -D "$KEEL_PG_DIR/data" -U postgres --pwfile="$KEEL_PG_DIR/superpass" \
     --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$KEEL_PG_DIR/initdb.log" 2>&1 \
     || { cat "$KEEL_PG_DIR/initdb.log" >&2; return 1; }
+  # Tests skip flushing to disk; with KEEL_PG_DURABLE=1 (scripts/bench.sh) the server keeps
+  # PostgreSQL's default durability, every commit flushed, as in production.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ "${KEEL_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
   if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$KEEL_PG_DIR/data" -l "$KEEL_PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $KEEL_PG_PORT -k $KEEL_PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $KEEL_PG_PORT -k $KEEL_PG_DIR $durability -c max_connections=200" \
     start >/dev/null; then
     cat "$KEEL_PG_DIR/server.log" >&2
     return 1

@@ -204,12 +204,10 @@ func sqliteSample(_ benchmark: Benchmark, method: String, _ body: (SQLiteDatabas
 let benchmarks: @Sendable () -> Void = {
     func configuration(samples: Int, setup: @escaping @Sendable () async throws -> Void, teardown: @escaping @Sendable () async throws -> Void) -> Benchmark.Configuration {
         Benchmark.Configuration(
-            metrics: [.wallClock, .throughput, rowsPerSecond],  // JMH export needs .throughput
+            metrics: [.wallClock, rowsPerSecond],
             timeUnits: .milliseconds,
+            units: [rowsPerSecond: .count],  // unscaled in the percentiles export bench_report.py reads
             warmupIterations: 0,
-            // Only so that package-benchmark's JMH export, which needs a non-zero throughput,
-            // keeps samples slower than one a second; the report reads "rows per second".
-            scalingFactor: .kilo,
             maxDuration: .seconds(120),
             maxIterations: samples,
             setup: setup,
