@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SQLCore", targets: ["SQLCore"]),
         .library(name: "Pooling", targets: ["Pooling"]),
         .library(name: "RateLimit", targets: ["RateLimit"]),
+        .library(name: "CircuitBreaker", targets: ["CircuitBreaker"]),
         .library(name: "PostgresPool", targets: ["PostgresPool"]),
         .library(name: "SQLitePool", targets: ["SQLitePool"]),
         .library(name: "Batching", targets: ["Batching"]),
@@ -116,6 +117,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "CircuitBreaker",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strictSettings
+        ),
+
         // A Clock whose time moves only when a test says so: every timeout, TTL and back-off
         // is tested without sleeping.
         .target(
@@ -146,6 +153,14 @@ let package = Package(
             name: "RateLimitTests",
             dependencies: [
                 "RateLimit", "ManualClock", "KeelLocking",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CircuitBreakerTests",
+            dependencies: [
+                "CircuitBreaker", "ManualClock",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings

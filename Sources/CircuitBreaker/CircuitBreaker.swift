@@ -1,0 +1,257 @@
+public import CoreMetrics
+public import Synchronization
+
+/// Stops calling a service that keeps failing, and tests its recovery with a few probe calls.
+///
+/// ```swift
+/// let breaker = CircuitBreaker(name: "rpc")                 // opens after 5 failures in a row
+/// do {
+///     let block = try await breaker.run { try await rpc.latestBlock() }
+/// } catch CircuitBreakerError.open(let remaining) {
+///     print("RPC is down; next probe in \(remaining.map(String.init(describing:)) ?? "-")")
+/// }
+/// ```
+///
+/// Closed, calls go through and their outcomes are counted. When ``CircuitBreakerConfiguration``'s
+/// rules say so (failures in a row, a failure rate over a window, slow calls), the breaker opens:
+/// calls throw ``CircuitBreakerError/open(remaining:)`` at once, without being made. After the open
+/// duration it is half-open: a few probe calls go through; enough successes close it, a failure
+/// opens it again (for longer, when configured). Errors the classifier does not call failures
+/// (``CircuitBreakerConfiguration/isFailure``) count as successes; ignored errors and task
+/// cancellation are not counted at all.
+///
+/// The logic is a value-type state machine under a `Mutex`; the closed path reads the state from
+/// an atomic, takes the lock once to count the outcome, allocates nothing, and reads the clock only
+/// when calls are timed (a slow-call threshold or a time window) or fail.
+public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerClock.Duration == Duration {
+    @usableFromInline typealias Machine = CircuitBreakerStateMachine<BreakerClock.Instant>
+
+    /// The breaker's name (in transitions and metrics).
+    public let name: String
+    /// Its configuration.
+    public let configuration: CircuitBreakerConfiguration
+    @usableFromInline let clock: BreakerClock
+    /// Whether every call is timed.
+    @usableFromInline let timesCalls: Bool
+    /// `epoch << 1 | 1` while closed and `epoch << 1` otherwise: the closed path's lock-free check.
+    @usableFromInline let closedEpoch = Atomic<Int>(1)
+    @usableFromInline let machine: Mutex<Machine>
+    private let listeners = Mutex<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
+    private let nextListener = Atomic<Int>(0)
+    private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
+    private let exporter: CircuitBreakerMetricsExporter?
+
+    /// A breaker on `clock`.
+    ///
+    /// - Parameters:
+    ///   - name: Its name, in transitions and as the `breaker` dimension of its metrics.
+    ///   - configuration: When it opens and how it recovers; it must be valid (see the properties'
+    ///     ranges), or the initializer stops the program.
+    ///   - clock: The clock of open durations, time windows and slow calls.
+    ///   - metricsFactory: Where ``publishMetrics()`` sends the metrics; `nil` for none.
+    ///   - onTransition: Called after every state change, outside the lock.
+    public init(
+        name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: BreakerClock,
+        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+    ) {
+        if let problem = configuration.problem { preconditionFailure("CircuitBreakerConfiguration: \(problem)") }
+        self.name = name
+        self.configuration = configuration
+        self.clock = clock
+        if case .time = configuration.window {
+            timesCalls = true
+        } else {
+            timesCalls = configuration.slowCallThreshold != nil
+        }
+        machine = Mutex(Machine(configuration: configuration))
+        self.onTransition = onTransition
+        exporter = metricsFactory.map { CircuitBreakerMetricsExporter(factory: $0, breakerName: name) }
+    }
+
+    /// The state now (an open breaker whose open duration has passed says `open` until a call asks).
+    public var state: CircuitBreakerState { machine.withLock { $0.state } }
+
+    /// The counts since creation and the window's now.
+    public var metrics: CircuitBreakerMetrics {
+        let now = clock.now
+        return machine.withLock { $0.metrics(at: now) }
+    }
+
+    // MARK: Calls
+
+    /// Makes the call when the breaker allows it and counts its outcome.
+    ///
+    /// #### Errors
+    /// ``CircuitBreakerError`` without calling `body` when the breaker is open or its probe slots are
+    /// taken; otherwise whatever `body` throws.
+    @inlinable
+    public func run<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let ticket = try admit()
+        do {
+            let result = try await body()
+            finish(ticket, .success)
+            return result
+        } catch {
+            finish(ticket, outcome(of: error))
+            throw error
+        }
+    }
+
+    /// Asks to make one call, for code that cannot wrap it in a closure; report its outcome on the
+    /// permit. A permit dropped without a report counts as ignored (and frees its probe slot).
+    ///
+    /// ```swift
+    /// let permit = try breaker.permit()
+    /// do {
+    ///     try await send(request)
+    ///     permit.success()
+    /// } catch {
+    ///     permit.failure(error)
+    /// }
+    /// ```
+    ///
+    /// #### Errors
+    /// ``CircuitBreakerError`` when the breaker does not allow a call now.
+    public func permit() throws(CircuitBreakerError) -> CircuitBreakerPermit<BreakerClock> {
+        CircuitBreakerPermit(breaker: self, ticket: try admit())
+    }
+
+    /// What one admitted call carries: the epoch it was admitted in and when it started (when timed).
+    @usableFromInline
+    struct Ticket: Sendable {
+        @usableFromInline let epoch: Int
+        @usableFromInline let start: BreakerClock.Instant?
+        /// Admitted by the closed path, so a success needs no clock reading.
+        @usableFromInline let closed: Bool
+
+        @usableFromInline init(epoch: Int, start: BreakerClock.Instant?, closed: Bool) {
+            self.epoch = epoch
+            self.start = start
+            self.closed = closed
+        }
+    }
+
+    @inlinable
+    func admit() throws(CircuitBreakerError) -> Ticket {
+        let word = closedEpoch.load(ordering: .acquiring)
+        if word & 1 == 1 {
+            return Ticket(epoch: word >> 1, start: timesCalls ? clock.now : nil, closed: true)
+        }
+        return try admitSlowly()
+    }
+
+    @usableFromInline
+    func admitSlowly() throws(CircuitBreakerError) -> Ticket {
+        let now = clock.now
+        let (permission, transition) = machine.withLock { machine in
+            let answer = machine.permit(at: now)
+            if answer.transition != nil { publish(machine) }
+            return answer
+        }
+        if let transition { announce(transition) }
+        switch permission {
+        case .permitted(let epoch): return Ticket(epoch: epoch, start: timesCalls ? now : nil, closed: false)
+        case .rejected(let error): throw error
+        }
+    }
+
+    @inlinable
+    func outcome(of error: any Error) -> Machine.Outcome {
+        if error is CancellationError || configuration.isIgnored(error) { return .ignored }
+        return configuration.isFailure(error) ? .failure : .success
+    }
+
+    @usableFromInline
+    func finish(_ ticket: Ticket, _ outcome: Machine.Outcome) {
+        var now: BreakerClock.Instant?
+        if timesCalls || !ticket.closed {
+            now = clock.now
+        } else if case .failure = outcome {
+            now = clock.now
+        }
+        let duration = ticket.start.flatMap { start in now.map { start.duration(to: $0) } }
+        let transition = machine.withLock { machine in
+            let transition = machine.record(outcome, epoch: ticket.epoch, duration: duration, at: now)
+            if transition != nil { publish(machine) }
+            return transition
+        }
+        if let transition { announce(transition) }
+    }
+
+    // MARK: Control
+
+    /// Closes the breaker and empties its window.
+    public func reset() { force(.closed) }
+
+    /// Opens the breaker until ``reset()``: every call is rejected.
+    public func forceOpen() { force(.forcedOpen) }
+
+    /// Turns the breaker off: every call goes through and nothing is counted, until ``reset()``.
+    public func disable() { force(.disabled) }
+
+    private func force(_ state: CircuitBreakerState) {
+        let now = clock.now
+        let transition = machine.withLock { machine in
+            let transition = machine.force(state, at: now)
+            publish(machine)
+            return transition
+        }
+        if let transition { announce(transition) }
+    }
+
+    /// Stores the machine's epoch and whether it is closed (or disabled) for the lock-free path.
+    /// Called under the lock.
+    private func publish(_ machine: Machine) {
+        let open: Bool
+        switch machine.state {
+        case .closed, .disabled: open = true
+        case .open, .halfOpen, .forcedOpen: open = false
+        }
+        closedEpoch.store(machine.epoch << 1 | (open ? 1 : 0), ordering: .releasing)
+    }
+
+    // MARK: Transitions and metrics
+
+    /// The state changes from now on, for as long as the stream is iterated (the 100 newest are
+    /// kept for a slow reader). Each access gives a new stream.
+    public var transitions: AsyncStream<CircuitBreakerTransition> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CircuitBreakerTransition.self, bufferingPolicy: .bufferingNewest(100))
+        let key = nextListener.add(1, ordering: .relaxed).newValue
+        listeners.withLock { $0[key] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.listeners.withLock { $0.removeValue(forKey: key) }
+        }
+        return stream
+    }
+
+    private func announce(_ change: (CircuitBreakerState, CircuitBreakerState)) {
+        let transition = CircuitBreakerTransition(name: name, from: change.0, to: change.1)
+        for continuation in listeners.withLock({ Array($0.values) }) { continuation.yield(transition) }
+        onTransition?(transition)
+    }
+
+    /// Sends the metrics to the `metricsFactory` given at creation: the state as a gauge
+    /// (`keel_breaker_state`: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) and counters
+    /// of what changed since the last publication (`keel_breaker_calls_total`, `_failures_total`,
+    /// `_slow_calls_total`, `_not_permitted_total`, `_trips_total`), dimension `breaker`. Calls never
+    /// touch metrics; call this periodically.
+    public func publishMetrics() {
+        exporter?.publish(metrics)
+    }
+
+    deinit {
+        for continuation in listeners.withLock({ Array($0.values) }) { continuation.finish() }
+    }
+}
+
+extension CircuitBreaker where BreakerClock == ContinuousClock {
+    /// A breaker on the continuous clock.
+    public convenience init(
+        name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
+        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+    ) {
+        self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+    }
+}

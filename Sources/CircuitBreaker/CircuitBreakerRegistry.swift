@@ -1,0 +1,69 @@
+public import CoreMetrics
+import Synchronization
+
+/// Circuit breakers by name (one per endpoint or per RPC method), each created on first use from a
+/// shared configuration or its own override.
+///
+/// ```swift
+/// var slow = CircuitBreakerConfiguration()
+/// slow.slowCallThreshold = .seconds(5)
+/// let breakers = CircuitBreakerRegistry(overrides: ["eth_getLogs": slow])
+/// let block = try await breakers.breaker("eth_blockNumber").run { try await rpc.blockNumber() }
+/// ```
+///
+/// Breakers are independent: one method's failures never open another's breaker.
+public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where BreakerClock.Duration == Duration {
+    /// The configuration of breakers without an override.
+    public let configuration: CircuitBreakerConfiguration
+    /// Configurations by breaker name.
+    public let overrides: [String: CircuitBreakerConfiguration]
+    private let clock: BreakerClock
+    private let metricsFactory: (any MetricsFactory)?
+    private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
+    private let breakers = Mutex<[String: CircuitBreaker<BreakerClock>]>([:])
+
+    /// A registry whose breakers use `clock`, `metricsFactory` and `onTransition` (see
+    /// ``CircuitBreaker/init(name:configuration:clock:metricsFactory:onTransition:)``).
+    public init(
+        configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
+        overrides: [String: CircuitBreakerConfiguration] = [:], clock: BreakerClock,
+        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.overrides = overrides
+        self.clock = clock
+        self.metricsFactory = metricsFactory
+        self.onTransition = onTransition
+    }
+
+    /// The breaker named `name`, created the first time it is asked for.
+    public func breaker(_ name: String) -> CircuitBreaker<BreakerClock> {
+        breakers.withLock { breakers in
+            if let breaker = breakers[name] { return breaker }
+            let breaker = CircuitBreaker(
+                name: name, configuration: overrides[name] ?? configuration, clock: clock, metricsFactory: metricsFactory,
+                onTransition: onTransition)
+            breakers[name] = breaker
+            return breaker
+        }
+    }
+
+    /// The names of the breakers created so far, sorted.
+    public var names: [String] { breakers.withLock { $0.keys.sorted() } }
+
+    /// Publishes every breaker's metrics (``CircuitBreaker/publishMetrics()``).
+    public func publishMetrics() {
+        for breaker in breakers.withLock({ Array($0.values) }) { breaker.publishMetrics() }
+    }
+}
+
+extension CircuitBreakerRegistry where BreakerClock == ContinuousClock {
+    /// A registry on the continuous clock.
+    public convenience init(
+        configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
+        overrides: [String: CircuitBreakerConfiguration] = [:], metricsFactory: (any MetricsFactory)? = nil,
+        onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+    ) {
+        self.init(configuration: configuration, overrides: overrides, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+    }
+}

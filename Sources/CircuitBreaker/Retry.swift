@@ -1,0 +1,44 @@
+/// Calls `body` until it succeeds, retrying errors the policy allows after a back-off delay on
+/// `clock`, and returns its result.
+///
+/// ```swift
+/// let price = try await retry(.init(maxAttempts: 3)) {
+///     try await breaker.run { try await limiter.withPermit { try await api.price("bitcoin") } }
+/// }
+/// ```
+///
+/// An open breaker's ``CircuitBreakerError`` is not retried by default, so the composition above
+/// fails fast while the service is down instead of looping.
+///
+/// #### Errors
+/// The last attempt's error, when attempts run out, the error is not retryable, or the next delay
+/// would pass the policy's deadline. `CancellationError` when the task is cancelled while waiting.
+public func retry<Result, RetryClock: Clock>(
+    _ policy: RetryPolicy, clock: RetryClock, isolation: isolated (any Actor)? = #isolation,
+    _ body: () async throws -> Result
+) async throws -> Result where RetryClock.Duration == Duration {
+    let start = clock.now
+    var previous: Duration?
+    var generator = SystemRandomNumberGenerator()
+    var attempt = 1
+    while true {
+        do {
+            return try await body()
+        } catch {
+            guard attempt < policy.maxAttempts, policy.shouldRetry(error) else { throw error }
+            var delay = policy.delay(afterAttempt: attempt, previous: previous, using: &generator)
+            if let asked = policy.retryAfter(error), asked > delay { delay = asked }
+            if let deadline = policy.deadline, start.duration(to: clock.now) + delay > deadline { throw error }
+            try await clock.sleep(for: delay)
+            previous = delay
+            attempt += 1
+        }
+    }
+}
+
+/// ``retry(_:clock:isolation:_:)`` on the continuous clock.
+public func retry<Result>(
+    _ policy: RetryPolicy, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+) async throws -> Result {
+    try await retry(policy, clock: ContinuousClock(), body)
+}
