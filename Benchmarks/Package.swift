@@ -92,6 +92,16 @@ let package = Package(
             path: "Benchmarks/RateLimitBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Suite `breaker`: a circuit breaker's closed-path overhead and open-path rejection.
+        .executableTarget(
+            name: "CircuitBreakerBenchmarks",
+            dependencies: [
+                .product(name: "CircuitBreaker", package: "keel"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/CircuitBreakerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -45,6 +45,16 @@ CUSTOM = {
 }
 UNITS = {"postgres": "qps"}
 
+# The `breaker` suite's derived figures: (report name, workload, the workload whose `direct` call
+# is subtracted, or None for the time per operation itself).
+BREAKER = [
+    ("closed-overhead", "closed-run", "closed-run"),
+    ("closed-overhead-2tasks", "closed-run-2tasks", "closed-run-2tasks"),
+    ("count-window-overhead", "count-window", "closed-run"),
+    ("open-rejection", "open-permit", None),
+    ("open-rejection-run", "open-run", None),
+]
+
 # The `batching` suite names its benchmarks `<backend>/<method>` (throughput in rows/s) and compares
 # methods of one backend: (report name, Keel's method, the method it is compared with).
 BATCHING = [
@@ -129,6 +139,19 @@ def main(paths):
             print(f"figure: {suite}/{workload} value={1e9 / keel[0]:.1f} unit=ns")
         if keel[1] is not None:
             print(f"figure: {suite}/mallocs-per-op/{workload} value={keel[1]:.3g} unit=mallocs/op")
+    # The `breaker` suite's figures: the closed path's overhead over a direct call, and the open
+    # path's rejection (by `permit()`, typed throws; and by `run`, which boxes the error).
+    def nanoseconds(workload, implementation):
+        entry = results.get(("breaker", workload), {}).get(implementation)
+        return (1e9 / entry[0], entry[1]) if entry and entry[0] else (None, None)
+    for name, workload, subtract in BREAKER:
+        keel, mallocs = nanoseconds(workload, "keel")
+        if keel is None:
+            continue
+        value = keel - nanoseconds(subtract, "direct")[0] if subtract else keel
+        print(f"figure: breaker/{name} value={value:.1f} unit=ns")
+        if mallocs is not None:
+            print(f"figure: breaker/mallocs-per-op/{name} value={mallocs:.3g} unit=mallocs/op")
     for name, keel, peer in BATCHING:
         if keel in batching and peer in batching:
             ratio = batching[keel] / batching[peer] if batching[peer] else float("nan")

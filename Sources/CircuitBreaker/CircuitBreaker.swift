@@ -20,21 +20,29 @@ public import Synchronization
 /// (``CircuitBreakerConfiguration/isFailure``) count as successes; ignored errors and task
 /// cancellation are not counted at all.
 ///
-/// The logic is a value-type state machine under a `Mutex`; the closed path reads the state from
-/// an atomic, takes the lock once to count the outcome, allocates nothing, and reads the clock only
-/// when calls are timed (a slow-call threshold or a time window) or fail.
+/// The logic is a value-type state machine under a `Mutex`. The closed path reads the state from an
+/// atomic, takes the lock once to count the outcome, allocates nothing, and reads the clock only
+/// when calls are timed (a slow-call threshold or a time window) or fail; an open breaker rejects
+/// from atomics alone.
 public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerClock.Duration == Duration {
-    @usableFromInline typealias Machine = CircuitBreakerStateMachine<BreakerClock.Instant>
+    @usableFromInline typealias Machine = CircuitBreakerStateMachine
 
     /// The breaker's name (in transitions and metrics).
     public let name: String
     /// Its configuration.
     public let configuration: CircuitBreakerConfiguration
     @usableFromInline let clock: BreakerClock
+    /// Time zero of the state machine's nanosecond times.
+    @usableFromInline let origin: BreakerClock.Instant
     /// Whether every call is timed.
     @usableFromInline let timesCalls: Bool
-    /// `epoch << 1 | 1` while closed and `epoch << 1` otherwise: the closed path's lock-free check.
-    @usableFromInline let closedEpoch = Atomic<Int>(1)
+    /// `epoch << 2 | code`, code 1 closed or disabled, 2 open, 3 forced open, 0 half-open: the
+    /// lock-free check of the closed and open paths.
+    @usableFromInline let stateWord = Atomic<Int>(1)
+    /// When the current open state ends (ticks), valid while `stateWord`'s code is 2.
+    @usableFromInline let openUntil = Atomic<Int64>(0)
+    /// Calls the lock-free open path rejected.
+    @usableFromInline let rejectedWithoutLock = Atomic<Int>(0)
     @usableFromInline let machine: Mutex<Machine>
     private let listeners = Mutex<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
@@ -58,6 +66,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         self.name = name
         self.configuration = configuration
         self.clock = clock
+        origin = clock.now
         if case .time = configuration.window {
             timesCalls = true
         } else {
@@ -73,8 +82,17 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
 
     /// The counts since creation and the window's now.
     public var metrics: CircuitBreakerMetrics {
-        let now = clock.now
-        return machine.withLock { $0.metrics(at: now) }
+        let now = ticks()
+        var metrics = machine.withLock { $0.metrics(at: now) }
+        metrics.notPermitted += rejectedWithoutLock.load(ordering: .relaxed)
+        return metrics
+    }
+
+    /// Now, in nanoseconds since the breaker was created.
+    @inlinable
+    func ticks() -> Int64 {
+        let (seconds, attoseconds) = origin.duration(to: clock.now).components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     // MARK: Calls
@@ -122,11 +140,11 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     @usableFromInline
     struct Ticket: Sendable {
         @usableFromInline let epoch: Int
-        @usableFromInline let start: BreakerClock.Instant?
+        @usableFromInline let start: Int64?
         /// Admitted by the closed path, so a success needs no clock reading.
         @usableFromInline let closed: Bool
 
-        @usableFromInline init(epoch: Int, start: BreakerClock.Instant?, closed: Bool) {
+        @usableFromInline init(epoch: Int, start: Int64?, closed: Bool) {
             self.epoch = epoch
             self.start = start
             self.closed = closed
@@ -135,16 +153,30 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
 
     @inlinable
     func admit() throws(CircuitBreakerError) -> Ticket {
-        let word = closedEpoch.load(ordering: .acquiring)
-        if word & 1 == 1 {
-            return Ticket(epoch: word >> 1, start: timesCalls ? clock.now : nil, closed: true)
+        let word = stateWord.load(ordering: .acquiring)
+        switch word & 3 {
+        case 1:
+            return Ticket(epoch: word >> 2, start: timesCalls ? ticks() : nil, closed: true)
+        case 3:
+            rejectedWithoutLock.add(1, ordering: .relaxed)
+            throw .open(remaining: nil)
+        case 2:
+            let now = ticks()
+            let until = openUntil.load(ordering: .relaxed)
+            // The deadline read belongs to this open state only if the state did not move meanwhile.
+            if now < until, stateWord.load(ordering: .acquiring) == word {
+                rejectedWithoutLock.add(1, ordering: .relaxed)
+                throw .open(remaining: .nanoseconds(until - now))
+            }
+            return try admitSlowly()
+        default:
+            return try admitSlowly()
         }
-        return try admitSlowly()
     }
 
     @usableFromInline
     func admitSlowly() throws(CircuitBreakerError) -> Ticket {
-        let now = clock.now
+        let now = ticks()
         let (permission, transition) = machine.withLock { machine in
             let answer = machine.permit(at: now)
             if answer.transition != nil { publish(machine) }
@@ -165,13 +197,14 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
 
     @usableFromInline
     func finish(_ ticket: Ticket, _ outcome: Machine.Outcome) {
-        var now: BreakerClock.Instant?
+        var now: Int64?
         if timesCalls || !ticket.closed {
-            now = clock.now
+            now = ticks()
         } else if case .failure = outcome {
-            now = clock.now
+            now = ticks()
         }
-        let duration = ticket.start.flatMap { start in now.map { start.duration(to: $0) } }
+        var duration: Duration?
+        if let start = ticket.start, let now { duration = .nanoseconds(now - start) }
         let transition = machine.withLock { machine in
             let transition = machine.record(outcome, epoch: ticket.epoch, duration: duration, at: now)
             if transition != nil { publish(machine) }
@@ -192,7 +225,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     public func disable() { force(.disabled) }
 
     private func force(_ state: CircuitBreakerState) {
-        let now = clock.now
+        let now = ticks()
         let transition = machine.withLock { machine in
             let transition = machine.force(state, at: now)
             publish(machine)
@@ -201,15 +234,19 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         if let transition { announce(transition) }
     }
 
-    /// Stores the machine's epoch and whether it is closed (or disabled) for the lock-free path.
+    /// Stores the machine's epoch, state and open deadline for the lock-free paths.
     /// Called under the lock.
     private func publish(_ machine: Machine) {
-        let open: Bool
-        switch machine.state {
-        case .closed, .disabled: open = true
-        case .open, .halfOpen, .forcedOpen: open = false
+        let code: Int
+        switch machine.phase {
+        case .closed, .disabled: code = 1
+        case .open(let until):
+            openUntil.store(until, ordering: .relaxed)
+            code = 2
+        case .forcedOpen: code = 3
+        case .halfOpen: code = 0
         }
-        closedEpoch.store(machine.epoch << 1 | (open ? 1 : 0), ordering: .releasing)
+        stateWord.store(machine.epoch << 2 | code, ordering: .releasing)
     }
 
     // MARK: Transitions and metrics

@@ -26,7 +26,7 @@ public struct CircuitBreakerPermit<BreakerClock: Clock>: ~Copyable, Sendable whe
         report(.ignored)
     }
 
-    private mutating func report(_ outcome: CircuitBreakerStateMachine<BreakerClock.Instant>.Outcome) {
+    private mutating func report(_ outcome: CircuitBreakerStateMachine.Outcome) {
         reported = true
         breaker.finish(ticket, outcome)
     }

@@ -5,10 +5,13 @@
 /// outcome counts in the totals but changes the state only when the epoch is still the same (a
 /// call admitted while closed that fails after the breaker opened does not re-open it).
 @usableFromInline
-struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+///
+/// Times are nanoseconds since the breaker was created, so the machine is not generic over the clock
+/// (a generic one costs a metadata lookup per call where it is not specialised).
+struct CircuitBreakerStateMachine: Sendable {
     enum Phase: Sendable {
         case closed
-        case open(until: Instant)
+        case open(until: Int64)
         case halfOpen(inFlight: Int, successes: Int)
         case forcedOpen
         case disabled
@@ -32,7 +35,7 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
     let configuration: CircuitBreakerConfiguration
     private(set) var phase = Phase.closed
     private(set) var epoch = 0
-    private var window: CallWindow<Instant>
+    private var window: CallWindow
     private var currentOpenDuration: Duration
     private(set) var counts = CircuitBreakerMetrics()
 
@@ -53,7 +56,7 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
     }
 
     /// The metrics at `now`.
-    func metrics(at now: Instant?) -> CircuitBreakerMetrics {
+    func metrics(at now: Int64?) -> CircuitBreakerMetrics {
         var metrics = counts
         metrics.state = state
         let totals = window.totals(at: now)
@@ -64,14 +67,14 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
 
     /// Whether a call may go now; `transition` is set when asking moved the breaker (open to
     /// half-open once the open duration has passed).
-    mutating func permit(at now: Instant) -> (Permission, transition: (CircuitBreakerState, CircuitBreakerState)?) {
+    mutating func permit(at now: Int64) -> (Permission, transition: (CircuitBreakerState, CircuitBreakerState)?) {
         switch phase {
         case .closed, .disabled:
             return (.permitted(epoch: epoch), nil)
         case .open(let until):
             guard now >= until else {
                 counts.notPermitted += 1
-                return (.rejected(.open(remaining: now.duration(to: until))), nil)
+                return (.rejected(.open(remaining: .nanoseconds(until - now))), nil)
             }
             move(to: .halfOpen(inFlight: 1, successes: 0))
             return (.permitted(epoch: epoch), (.open, .halfOpen))
@@ -92,7 +95,7 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
     /// returns the transition it caused. `now` may be `nil` only for a success of an untimed call
     /// in a count window (it is then not needed).
     mutating func record(
-        _ outcome: Outcome, epoch callEpoch: Int, duration: Duration?, at now: Instant?
+        _ outcome: Outcome, epoch callEpoch: Int, duration: Duration?, at now: Int64?
     ) -> (CircuitBreakerState, CircuitBreakerState)? {
         if case .disabled = phase { return nil }
         var outcome = outcome
@@ -152,7 +155,7 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
     }
 
     /// Moves to `state` by hand (reset, force open, disable); returns the transition, if any.
-    mutating func force(_ state: CircuitBreakerState, at now: Instant) -> (CircuitBreakerState, CircuitBreakerState)? {
+    mutating func force(_ state: CircuitBreakerState, at now: Int64) -> (CircuitBreakerState, CircuitBreakerState)? {
         let from = self.state
         switch state {
         case .closed:
@@ -160,13 +163,13 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
             move(to: .closed)
         case .forcedOpen: move(to: .forcedOpen)
         case .disabled: move(to: .disabled)
-        case .open: move(to: .open(until: now.advanced(by: currentOpenDuration)))
+        case .open: move(to: .open(until: now + CallWindow.nanoseconds(currentOpenDuration)))
         case .halfOpen: move(to: .halfOpen(inFlight: 0, successes: 0))
         }
         return from == state ? nil : (from, state)
     }
 
-    private mutating func trip(at now: Instant?, growing: Bool, from: CircuitBreakerState) -> (CircuitBreakerState, CircuitBreakerState) {
+    private mutating func trip(at now: Int64?, growing: Bool, from: CircuitBreakerState) -> (CircuitBreakerState, CircuitBreakerState) {
         // The shell reads the clock for every failure, so a trip always has its instant.
         guard let now else { preconditionFailure("a failure must be recorded with the time") }
         if growing {
@@ -174,7 +177,7 @@ struct CircuitBreakerStateMachine<Instant: InstantProtocol>: Sendable where Inst
             currentOpenDuration = min(grown, configuration.maxOpenDuration)
         }
         counts.trips += 1
-        move(to: .open(until: now.advanced(by: currentOpenDuration)))
+        move(to: .open(until: now + CallWindow.nanoseconds(currentOpenDuration)))
         return (from, .open)
     }
 
