@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Pooling", targets: ["Pooling"]),
         .library(name: "RateLimit", targets: ["RateLimit"]),
         .library(name: "CircuitBreaker", targets: ["CircuitBreaker"]),
+        .library(name: "Cache", targets: ["Cache"]),
         .library(name: "PostgresPool", targets: ["PostgresPool"]),
         .library(name: "SQLitePool", targets: ["SQLitePool"]),
         .library(name: "Batching", targets: ["Batching"]),
@@ -118,6 +119,14 @@ let package = Package(
         ),
 
         .target(
+            name: "Cache",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CircuitBreaker",
             dependencies: [.product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
@@ -153,6 +162,14 @@ let package = Package(
             name: "RateLimitTests",
             dependencies: [
                 "RateLimit", "ManualClock", "KeelLocking",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CacheTests",
+            dependencies: [
+                "Cache", "ManualClock",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings

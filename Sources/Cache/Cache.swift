@@ -1,0 +1,310 @@
+public import CoreMetrics
+public import ServiceLifecycle
+import Synchronization
+
+/// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
+/// serving: the cache a server reaches for in front of a slow API or query.
+///
+/// ```swift
+/// let prices = Cache<String, Double>(maximumCapacity: 10_000, timeToLive: .seconds(60))
+/// let btc = try await prices.value(for: "bitcoin") { try await coinGecko.price("bitcoin") }
+/// ```
+///
+/// - Capacity: at most ``CacheConfiguration/maximumCapacity`` entries (or total weight), evicted by
+///   W-TinyLFU: a frequency sketch admits a newcomer only when it is more popular than the entry it
+///   would push out, so a one-time scan does not flush the hot set as it would from an LRU.
+/// - Freshness: fresh for the time to live (per entry if given, optionally jittered), then
+///   served stale while one background fetch refreshes it (``CacheConfiguration/serveStaleFor``),
+///   then kept as a fallback when fetches fail (``CacheConfiguration/staleIfErrorFor``), then gone.
+///   An optional time to idle expires entries nobody reads. ``value(for:)`` returns fresh values only.
+/// - Loading: concurrent ``value(for:orFetch:)`` misses on one key run one fetch; the others wait
+///   for it. The fetch runs in a task of its own: a cancelled caller stops waiting, the others
+///   still get the value, and it is cached. Errors are not cached unless
+///   ``CacheConfiguration/failureTimeToLive`` says so.
+/// - Invalidation: by key, by predicate, all, or every entry inserted with a tag
+///   (``invalidate(tag:)``, O(shards): a generation counter, no scan).
+/// - Concurrency: keys are spread over independently locked shards; a hit takes one lock and
+///   allocates nothing.
+///
+/// Time comes from the injected clock. Expired entries are removed when met and by ``run()`` (a
+/// swift-service-lifecycle `Service`), so memory is reclaimed without traffic.
+public final class Cache<Key: Hashable & Sendable, Value: Sendable, CacheClock: Clock>: Sendable, Service
+where CacheClock.Duration == Duration {
+    /// The configuration.
+    public let configuration: CacheConfiguration<Key, Value>
+    private let clock: CacheClock
+    private let origin: CacheClock.Instant
+    private let shards: [CacheShardBox<Key, Value>]
+    private let shardMask: Int
+    private let loads = Mutex<[Key: CacheLoad<Value>]>([:])
+    private let loadStatistics = Mutex(CacheStatistics())
+    private let exporter: CacheMetricsExporter?
+
+    /// A cache on `clock`.
+    ///
+    /// The configuration must be valid (see its properties' ranges), or the initializer stops the
+    /// program. `metricsFactory` receives the statistics when ``publishMetrics()`` runs
+    /// (dimension `cache`: `name`).
+    public init(
+        configuration: CacheConfiguration<Key, Value>, clock: CacheClock, name: String = "default",
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        if let problem = configuration.problem { preconditionFailure("CacheConfiguration: \(problem)") }
+        self.configuration = configuration
+        self.clock = clock
+        origin = clock.now
+        var count = configuration.shardCount ?? min(16, max(1, configuration.maximumCapacity / 256))
+        var power = 1
+        while power * 2 <= count { power *= 2 }
+        count = power
+        shardMask = count - 1
+        // Capacities add up to the maximum exactly, so the whole never exceeds it.
+        shards = (0..<count).map { shard in
+            let capacity = configuration.maximumCapacity / count + (shard < configuration.maximumCapacity % count ? 1 : 0)
+            return CacheShardBox(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle))
+        }
+        exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
+    }
+
+    /// Now, in nanoseconds since the cache was created.
+    private func ticks() -> Int64 {
+        Ticks.nanoseconds(origin.duration(to: clock.now))
+    }
+
+    private func shard(_ hash: Int) -> CacheShardBox<Key, Value> {
+        shards[(hash ^ (hash >> 16)) & shardMask]
+    }
+
+    // MARK: Reading
+
+    /// The fresh value of `key`, or `nil`.
+    public func value(for key: Key) -> Value? {
+        let hash = key.hashValue
+        let now = ticks()
+        let found = shard(hash).shard.withLock { $0.lookup(key, hash: hash, at: now) }
+        if case .fresh(let value) = found { return value }
+        return nil
+    }
+
+    /// The value of `key`: fresh from the cache, or stale while a refresh runs, or fetched (one fetch
+    /// for all concurrent callers), or the last good value when the fetch fails within the
+    /// stale-if-error window.
+    ///
+    /// #### Errors
+    /// The fetch's error (or a remembered one, with ``CacheConfiguration/failureTimeToLive``);
+    /// `CancellationError` when the calling task is cancelled while it waits (the fetch goes on for
+    /// the others).
+    public func value(for key: Key, orFetch fetch: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let hash = key.hashValue
+        let now = ticks()
+        let box = shard(hash)
+        let (found, failure) = box.shard.withLock { shard in
+            let found = shard.lookup(key, hash: hash, at: now)
+            if case .fresh = found { return (found, nil as (any Error)?) }
+            return (found, shard.failure(for: key, at: now))
+        }
+        var lastGood: Value?
+        switch found {
+        case .fresh(let value):
+            return value
+        case .stale(let value):
+            _ = load(key, hash: hash, fetch: fetch)
+            box.shard.withLock { $0.statistics.staleServed += 1 }
+            return value
+        case .lastGood(let value):
+            lastGood = value
+        case .missing:
+            break
+        }
+        if let failure { throw failure }
+        let load = load(key, hash: hash, fetch: fetch)
+        do {
+            return try await load.value()
+        } catch {
+            if let lastGood, !(error is CancellationError) {
+                box.shard.withLock { $0.statistics.staleServed += 1 }
+                return lastGood
+            }
+            throw error
+        }
+    }
+
+    /// The running load of `key`, started when there is none.
+    private func load(_ key: Key, hash: Int, fetch: @escaping @Sendable () async throws -> Value) -> CacheLoad<Value> {
+        let (load, started) = loads.withLock { loads -> (CacheLoad<Value>, Bool) in
+            if let running = loads[key] { return (running, false) }
+            let load = CacheLoad<Value>()
+            loads[key] = load
+            return (load, true)
+        }
+        guard started else {
+            loadStatistics.withLock { $0.coalescedWaits += 1 }
+            return load
+        }
+        Task { [self] in
+            let start = clock.now
+            let outcome: Result<Value, any Error>
+            do {
+                outcome = .success(try await fetch())
+            } catch {
+                outcome = .failure(error)
+            }
+            let elapsed = start.duration(to: clock.now)
+            switch outcome {
+            case .success(let value):
+                insert(value, for: key)
+            case .failure(let error):
+                if let failureTimeToLive = configuration.failureTimeToLive {
+                    let until = ticks() + Ticks.nanoseconds(failureTimeToLive)
+                    shard(hash).shard.withLock { $0.rememberFailure(error, for: key, until: until) }
+                }
+            }
+            loadStatistics.withLock { statistics in
+                if case .success = outcome { statistics.loadsSucceeded += 1 } else { statistics.loadsFailed += 1 }
+                statistics.totalLoadTime += elapsed
+            }
+            _ = loads.withLock { $0.removeValue(forKey: key) }
+            load.finish(outcome)
+        }
+        return load
+    }
+
+    // MARK: Writing
+
+    /// Inserts `value` for `key`, fresh for `timeToLive` (the configuration's when `nil`), tagged for
+    /// ``invalidate(tag:)`` when `tag` is given.
+    public func insert(_ value: Value, for key: Key, timeToLive: Duration? = nil, tag: String? = nil) {
+        let hash = key.hashValue
+        let now = ticks()
+        let times = lifetimes(timeToLive, at: now)
+        let weight = configuration.weigher?(key, value) ?? 1
+        shard(hash).shard.withLock {
+            $0.insert(
+                value, for: key, hash: hash, weight: weight, freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace,
+                tag: tag, at: now)
+        }
+    }
+
+    /// Inserts many values, taking each shard's lock once.
+    public func insert(contentsOf entries: some Sequence<(Key, Value)>, timeToLive: Duration? = nil, tag: String? = nil) {
+        var byShard = [[(Key, Value, Int)]](repeating: [], count: shards.count)
+        for (key, value) in entries {
+            let hash = key.hashValue
+            byShard[(hash ^ (hash >> 16)) & shardMask].append((key, value, hash))
+        }
+        let now = ticks()
+        for (index, entries) in byShard.enumerated() where !entries.isEmpty {
+            let lifetimes = entries.map { _ in self.lifetimes(timeToLive, at: now) }
+            let weights = entries.map { configuration.weigher?($0.0, $0.1) ?? 1 }
+            shards[index].shard.withLock { shard in
+                for (position, (key, value, hash)) in entries.enumerated() {
+                    let times = lifetimes[position]
+                    shard.insert(
+                        value, for: key, hash: hash, weight: weights[position], freshUntil: times.fresh, staleUntil: times.stale,
+                        graceUntil: times.grace, tag: tag, at: now)
+                }
+            }
+        }
+    }
+
+    /// When a value inserted now stops being fresh, stale-servable and a fallback.
+    private func lifetimes(_ timeToLive: Duration?, at now: Int64) -> (fresh: Int64, stale: Int64, grace: Int64) {
+        var live = Ticks.nanoseconds(timeToLive ?? configuration.timeToLive)
+        if configuration.timeToLiveJitter > 0 {
+            let spread = Double(live) * configuration.timeToLiveJitter
+            live = max(1, live + Int64(Double.random(in: -spread...spread)))
+        }
+        let fresh = now + live
+        let stale = fresh + Ticks.nanoseconds(configuration.serveStaleFor)
+        return (fresh, stale, stale + Ticks.nanoseconds(configuration.staleIfErrorFor))
+    }
+
+    /// Removes `key`'s entry and returns its value.
+    @discardableResult
+    public func removeValue(for key: Key) -> Value? {
+        let hash = key.hashValue
+        return shard(hash).shard.withLock { $0.removeValue(for: key) }
+    }
+
+    /// Removes every entry.
+    public func removeAll() {
+        for box in shards { box.shard.withLock { $0.removeAll() } }
+    }
+
+    /// Removes every entry for which `predicate` is true.
+    public func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
+        for box in shards { try box.shard.withLock { try $0.removeAll(where: predicate) } }
+    }
+
+    /// Invalidates every entry inserted with `tag` so far, without scanning: each is removed when
+    /// next met (or by ``run()``).
+    public func invalidate(tag: String) {
+        for box in shards { box.shard.withLock { $0.invalidate(tag: tag) } }
+    }
+
+    /// Removes the entries that can no longer be returned; ``run()`` calls it periodically.
+    public func removeExpired() {
+        let now = ticks()
+        for box in shards { box.shard.withLock { $0.removeExpired(at: now) } }
+    }
+
+    // MARK: Inspecting
+
+    /// The number of entries (expired ones not yet removed included).
+    public var count: Int { shards.reduce(0) { total, box in total + box.shard.withLock { $0.count } } }
+
+    /// A snapshot of the fresh entries.
+    public var entries: [(key: Key, value: Value)] {
+        let now = ticks()
+        return shards.flatMap { box in box.shard.withLock { $0.entries(at: now) } }
+    }
+
+    /// What the cache has done so far.
+    public var statistics: CacheStatistics {
+        var total = loadStatistics.withLock { $0 }
+        for box in shards {
+            let (shard, count) = box.shard.withLock { ($0.statistics, $0.count) }
+            total.hits += shard.hits
+            total.misses += shard.misses
+            total.staleServed += shard.staleServed
+            total.evictedBySize += shard.evictedBySize
+            total.evictedExpired += shard.evictedExpired
+            total.evictedExplicitly += shard.evictedExplicitly
+            total.replaced += shard.replaced
+            total.count += count
+        }
+        return total
+    }
+
+    /// Sends the statistics to the `metricsFactory` given at creation: `keel_cache_entries` (gauge),
+    /// counters `keel_cache_hits_total`, `_misses_total`, `_stale_served_total`,
+    /// `_coalesced_waits_total`, `_loads_total` (dimension `result`), `_evictions_total` (dimension
+    /// `cause`: size, expired, explicit, replaced), dimension `cache`. Reads and writes never touch
+    /// metrics; call this periodically.
+    public func publishMetrics() {
+        exporter?.publish(statistics)
+    }
+
+    /// Removes expired entries every ``CacheConfiguration/maintenanceInterval`` until cancelled (or
+    /// the service group shuts down gracefully).
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await self.clock.sleep(for: self.configuration.maintenanceInterval)
+                self.removeExpired()
+            }
+        }
+    }
+}
+
+extension Cache where CacheClock == ContinuousClock {
+    /// A cache on the continuous clock with a configuration.
+    public convenience init(configuration: CacheConfiguration<Key, Value>, name: String = "default", metricsFactory: (any MetricsFactory)? = nil) {
+        self.init(configuration: configuration, clock: ContinuousClock(), name: name, metricsFactory: metricsFactory)
+    }
+
+    /// A cache on the continuous clock of at most `maximumCapacity` entries, fresh for `timeToLive`.
+    public convenience init(maximumCapacity: Int, timeToLive: Duration) {
+        self.init(configuration: CacheConfiguration(maximumCapacity: maximumCapacity, timeToLive: timeToLive))
+    }
+}

@@ -1,0 +1,249 @@
+import Cache
+import ManualClock
+import MetricsTestKit
+import Synchronization
+import Testing
+
+struct APIDown: Error {}
+
+/// Counters and gates shared with fetch closures.
+final class Probe: Sendable {
+    let fetches = Atomic<Int>(0)
+    let open = Atomic<Bool>(false)
+
+    /// A fetch that counts itself, waits for the gate when `gated`, then returns `value`.
+    func fetch(_ value: Int, gated: Bool = false) -> @Sendable () async throws -> Int {
+        { [self] in
+            fetches.add(1, ordering: .relaxed)
+            while gated && !open.load(ordering: .relaxed) { await Task.yield() }
+            return value
+        }
+    }
+
+    func failing() -> @Sendable () async throws -> Int {
+        { [self] in
+            fetches.add(1, ordering: .relaxed)
+            throw APIDown()
+        }
+    }
+
+    var count: Int { fetches.load(ordering: .relaxed) }
+}
+
+@Suite struct CacheTests {
+    func cache(
+        capacity: Int = 100, ttl: Duration = .seconds(10), clock: ManualClock = ManualClock(),
+        _ configure: (inout CacheConfiguration<String, Int>) -> Void = { _ in }
+    ) -> Cache<String, Int, ManualClock> {
+        var configuration = CacheConfiguration<String, Int>(maximumCapacity: capacity, timeToLive: ttl)
+        configure(&configuration)
+        return Cache(configuration: configuration, clock: clock)
+    }
+
+    @Test func valuesLiveForTheirTimeToLive() {
+        let clock = ManualClock()
+        let cache = cache(clock: clock)
+        cache.insert(1, for: "a")
+        cache.insert(2, for: "b", timeToLive: .seconds(30))
+        clock.advance(by: .milliseconds(9_999))
+        #expect(cache.value(for: "a") == 1)
+        clock.advance(by: .milliseconds(1))
+        #expect(cache.value(for: "a") == nil, "expired exactly at its time to live")
+        #expect(cache.value(for: "b") == 2, "a per-entry time to live")
+        clock.advance(by: .seconds(20))
+        #expect(cache.value(for: "b") == nil)
+    }
+
+    @Test func valuesNobodyReadsExpireAfterTheTimeToIdle() {
+        let clock = ManualClock()
+        let cache = cache(ttl: .seconds(100), clock: clock) { $0.timeToIdle = .seconds(10) }
+        cache.insert(1, for: "read")
+        cache.insert(2, for: "unread")
+        for _ in 0..<5 {
+            clock.advance(by: .seconds(6))
+            #expect(cache.value(for: "read") == 1)
+        }
+        #expect(cache.value(for: "unread") == nil)
+    }
+
+    @Test func jitterSpreadsExpiryWithinItsBounds() {
+        let clock = ManualClock()
+        let cache = cache(capacity: 4_000, ttl: .seconds(100), clock: clock) { $0.timeToLiveJitter = 0.2 }
+        cache.insert(contentsOf: (0..<1_000).map { ("k\($0)", $0) })
+        clock.advance(by: .milliseconds(79_999))
+        #expect(cache.entries.count == 1_000, "none before 80 s")
+        clock.advance(by: .seconds(20))
+        let left = cache.entries.count
+        #expect(left > 200 && left < 800, "about half by 100 s, not all together: \(left)")
+        clock.advance(by: .milliseconds(20_002))
+        #expect(cache.entries.isEmpty, "all by 120 s")
+    }
+
+    @Test func everyFreshnessWindow() async throws {
+        let clock = ManualClock()
+        let cache = cache(ttl: .seconds(10), clock: clock) {
+            $0.serveStaleFor = .seconds(5)
+            $0.staleIfErrorFor = .seconds(20)
+        }
+        let probe = Probe()
+        #expect(try await cache.value(for: "btc", orFetch: probe.fetch(1)) == 1)
+        #expect(try await cache.value(for: "btc", orFetch: probe.fetch(99)) == 1)
+        #expect(probe.count == 1)
+
+        // Stale-while-revalidate: the stale value at once, one refresh behind it.
+        clock.advance(by: .seconds(12))
+        #expect(try await cache.value(for: "btc", orFetch: probe.fetch(2, gated: true)) == 1)
+        #expect(try await cache.value(for: "btc", orFetch: probe.fetch(3)) == 1)
+        probe.open.store(true, ordering: .relaxed)
+        while cache.value(for: "btc") != 2 { await Task.yield() }
+        #expect(probe.count == 2, "one background refresh")
+
+        // Stale-if-error: past the serve-stale window, the last good value when the fetch fails.
+        clock.advance(by: .seconds(16))  // 16 s after the refresh: past 10 + 5
+        #expect(try await cache.value(for: "btc", orFetch: probe.failing()) == 2)
+        // Past every window: the error.
+        clock.advance(by: .seconds(20))
+        await #expect(throws: APIDown.self) { try await cache.value(for: "btc", orFetch: probe.failing()) }
+        #expect(cache.statistics.staleServed == 3)
+    }
+
+    @Test func capacityIsNeverExceeded() {
+        let cache = cache(capacity: 1_000)
+        for key in 0..<10_000 {
+            cache.insert(key, for: "key-\(key)")
+            if key % 997 == 0 { #expect(cache.count <= 1_000) }
+        }
+        #expect(cache.count == 1_000)
+        #expect(cache.statistics.evictedBySize == 9_000)
+    }
+
+    @Test func frequentKeysSurviveAOneTimeScan() {
+        let cache = cache(capacity: 100) { $0.shardCount = 1 }
+        for round in 0..<20 {
+            for key in 0..<50 {
+                if cache.value(for: "hot-\(key)") == nil { cache.insert(round, for: "hot-\(key)") }
+            }
+        }
+        for key in 0..<10_000 { cache.insert(key, for: "scan-\(key)") }
+        let survivors = (0..<50).filter { cache.value(for: "hot-\($0)") != nil }.count
+        #expect(survivors >= 45, "an LRU would keep none: \(survivors)")
+    }
+
+    @Test func aThousandConcurrentMissesRunOneFetch() async throws {
+        let cache = cache()
+        let probe = Probe()
+        let values = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<1_000 {
+                group.addTask { try await cache.value(for: "eth", orFetch: probe.fetch(7, gated: true)) }
+            }
+            while cache.statistics.coalescedWaits < 999 { await Task.yield() }
+            probe.open.store(true, ordering: .relaxed)
+            var values: [Int] = []
+            for try await value in group { values.append(value) }
+            return values
+        }
+        #expect(values.count == 1_000 && values.allSatisfy { $0 == 7 })
+        #expect(probe.count == 1)
+        let statistics = cache.statistics
+        #expect(statistics.loadsSucceeded == 1 && statistics.coalescedWaits == 999 && statistics.misses == 1_000)
+    }
+
+    @Test func theStartersCancellationNeitherCancelsTheOthersNorPoisonsTheEntry() async throws {
+        let cache = cache()
+        let probe = Probe()
+        let starter = Task { try await cache.value(for: "sol", orFetch: probe.fetch(5, gated: true)) }
+        while probe.count == 0 { await Task.yield() }
+        let other = Task { try await cache.value(for: "sol", orFetch: probe.fetch(6)) }
+        while cache.statistics.coalescedWaits == 0 { await Task.yield() }
+        starter.cancel()
+        await #expect(throws: CancellationError.self) { try await starter.value }
+        probe.open.store(true, ordering: .relaxed)
+        #expect(try await other.value == 5)
+        #expect(cache.value(for: "sol") == 5)
+        #expect(probe.count == 1)
+    }
+
+    @Test func errorsAreNotCachedUnlessConfigured() async throws {
+        let clock = ManualClock()
+        let plain = cache(clock: clock)
+        let probe = Probe()
+        await #expect(throws: APIDown.self) { try await plain.value(for: "x", orFetch: probe.failing()) }
+        await #expect(throws: APIDown.self) { try await plain.value(for: "x", orFetch: probe.failing()) }
+        #expect(probe.count == 2)
+
+        let negative = cache(clock: clock) { $0.failureTimeToLive = .seconds(5) }
+        let counted = Probe()
+        await #expect(throws: APIDown.self) { try await negative.value(for: "x", orFetch: counted.failing()) }
+        await #expect(throws: APIDown.self) { try await negative.value(for: "x", orFetch: counted.failing()) }
+        #expect(counted.count == 1, "the failure was remembered")
+        clock.advance(by: .seconds(5))
+        #expect(try await negative.value(for: "x", orFetch: counted.fetch(1)) == 1)
+        #expect(counted.count == 2)
+    }
+
+    @Test func tagsInvalidateTheirEntriesOnly() {
+        let cache = cache()
+        cache.insert(contentsOf: [("okx:btc", 1), ("okx:eth", 2)], tag: "okx")
+        cache.insert(3, for: "binance:btc", tag: "binance")
+        cache.invalidate(tag: "okx")
+        #expect(cache.value(for: "okx:btc") == nil && cache.value(for: "okx:eth") == nil)
+        #expect(cache.value(for: "binance:btc") == 3)
+        cache.insert(4, for: "okx:btc", tag: "okx")
+        #expect(cache.value(for: "okx:btc") == 4, "entries inserted after the invalidation are valid")
+    }
+
+    @Test func removalsWeightsAndSnapshots() {
+        var configuration = CacheConfiguration<String, String>(maximumCapacity: 10, timeToLive: .seconds(10))
+        configuration.weigher = { _, value in value.count }
+        configuration.shardCount = 1
+        let cache = Cache(configuration: configuration, clock: ManualClock())
+        cache.insert("aaaa", for: "a")
+        cache.insert("bbbb", for: "b")
+        cache.insert("cccc", for: "c")  // 12 > 10: one goes
+        #expect(cache.count == 2)
+        cache.insert("dddddddddddd", for: "d")  // heavier than the whole cache: not kept
+        #expect(cache.value(for: "d") == nil)
+        #expect(cache.removeValue(for: cache.entries[0].key) != nil)
+        cache.insert("e", for: "e")
+        cache.removeAll { key, _ in key == "e" }
+        #expect(cache.entries.count == 1)
+        cache.removeAll()
+        #expect(cache.count == 0)
+    }
+
+    @Test func statisticsAreExactAndExported() async throws {
+        let metrics = TestMetrics()
+        let cache = Cache(
+            configuration: CacheConfiguration<String, Int>(maximumCapacity: 10, timeToLive: .seconds(10)), clock: ManualClock(),
+            name: "prices", metricsFactory: metrics)
+        cache.insert(1, for: "a")
+        cache.insert(2, for: "a")
+        _ = cache.value(for: "a")
+        _ = cache.value(for: "a")
+        _ = cache.value(for: "b")
+        _ = try await cache.value(for: "c") { 3 }
+        let statistics = cache.statistics
+        #expect(statistics.hits == 2 && statistics.misses == 2 && statistics.replaced == 1 && statistics.loadsSucceeded == 1)
+        #expect(statistics.count == 2 && statistics.hitRatio == 0.5)
+        cache.publishMetrics()
+        cache.publishMetrics()
+        let dimensions = [("cache", "prices")]
+        #expect(metrics.counterTotal(label: "keel_cache_hits_total", dimensions: dimensions) == 2)
+        #expect(metrics.counterTotal(label: "keel_cache_misses_total", dimensions: dimensions) == 2)
+        #expect(metrics.counterTotal(label: "keel_cache_evictions_total", dimensions: dimensions + [("cause", "replaced")]) == 1)
+        #expect(try metrics.expectGauge("keel_cache_entries", dimensions).lastValue == 2)
+    }
+
+    @Test func theMaintenanceTaskRemovesExpiredEntries() async throws {
+        let clock = ManualClock()
+        let cache = cache(ttl: .seconds(10), clock: clock) { $0.maintenanceInterval = .seconds(30) }
+        cache.insert(contentsOf: (0..<50).map { ("k\($0)", $0) })
+        let maintenance = Task { try await cache.run() }
+        #expect(await clock.waitForSleepers(1))
+        clock.advance(by: .seconds(30))
+        #expect(await clock.waitForSleepers(1))
+        #expect(cache.count == 0 && cache.statistics.evictedExpired == 50)
+        maintenance.cancel()
+        _ = await maintenance.result
+    }
+}
