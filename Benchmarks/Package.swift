@@ -102,6 +102,27 @@ let package = Package(
             path: "Benchmarks/CircuitBreakerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Suite `cache`: reads and 75/25 reads/writes against a Mutex LRU (CacheBaselines), and the
+        // hit-ratio harness (CacheHitRatio, run by scripts/bench.sh cache).
+        .target(
+            name: "CacheBaselines",
+            path: "Support/CacheBaselines"
+        ),
+        .executableTarget(
+            name: "CacheBenchmarks",
+            dependencies: [
+                "CacheBaselines",
+                .product(name: "Cache", package: "keel"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/CacheBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "CacheHitRatio",
+            dependencies: ["CacheBaselines", .product(name: "Cache", package: "keel")],
+            path: "Tools/CacheHitRatio"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

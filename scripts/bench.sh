@@ -57,6 +57,14 @@ fi
 python3 scripts/bench_report.py $(ls "$out"/*.jmh.json "$out"/*rows_per_second*.tsv 2>/dev/null)
 rm -rf "$out"
 
+# The cache suite's hit ratios come from a replay harness, not from timed samples.
+case " ${suites[*]} " in
+  *" cache "*)
+    swift build -c release --package-path Benchmarks --product CacheHitRatio >/dev/null
+    "$(swift build -c release --package-path Benchmarks --show-bin-path)/CacheHitRatio"
+    ;;
+esac
+
 # The practical limit of the postgres suite's workload: pgbench in prepared mode, same server,
 # same query, as many connections as each workload's pool (its `kv` table was made by the suite).
 case " ${suites[*]} " in
