@@ -121,6 +121,7 @@ let package = Package(
         .target(
             name: "Cache",
             dependencies: [
+                "KeelLocking",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -128,7 +129,7 @@ let package = Package(
         ),
         .target(
             name: "CircuitBreaker",
-            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["KeelLocking", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
 
@@ -169,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "CacheTests",
             dependencies: [
-                "Cache", "ManualClock",
+                "Cache", "ManualClock", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -177,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "CircuitBreakerTests",
             dependencies: [
-                "CircuitBreaker", "ManualClock",
+                "CircuitBreaker", "ManualClock", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import ServiceLifecycle
-import Synchronization
+import KeelLocking
 
 /// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
 /// serving: the cache a server reaches for in front of a slow API or query.
@@ -36,8 +36,8 @@ where CacheClock.Duration == Duration {
     private let origin: CacheClock.Instant
     private let shards: [CacheShardBox<Key, Value>]
     private let shardMask: Int
-    private let loads = Mutex<[Key: CacheLoad<Value>]>([:])
-    private let loadStatistics = Mutex(CacheStatistics())
+    private let loads = Locked<[Key: CacheLoad<Value>]>([:])
+    private let loadStatistics = Locked(CacheStatistics())
     private let exporter: CacheMetricsExporter?
 
     /// A cache on `clock`.

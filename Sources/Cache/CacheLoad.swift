@@ -1,4 +1,4 @@
-import Synchronization
+import KeelLocking
 
 /// One fetch of one key and the callers waiting for it. The fetch runs in a task of its own, so a
 /// waiter's cancellation ends only that waiter's wait.
@@ -9,7 +9,7 @@ final class CacheLoad<Value: Sendable>: Sendable {
         var nextWaiter = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Waits for the outcome; `CancellationError` when the waiting task is cancelled first.
     func value() async throws -> Value {

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Synchronization
+import KeelLocking
 
 /// A cache's statistics as swift-metrics, published by ``Cache/publishMetrics()``: counters get what
 /// changed since the last publication.
@@ -12,7 +12,7 @@ final class CacheMetricsExporter: Sendable {
     private let loadsSucceeded: Counter
     private let loadsFailed: Counter
     private let evictions: [String: Counter]
-    private let published = Mutex(CacheStatistics())
+    private let published = Locked(CacheStatistics())
 
     init(factory: any MetricsFactory, cacheName: String) {
         let dimensions = [("cache", cacheName)]

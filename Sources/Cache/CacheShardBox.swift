@@ -1,10 +1,10 @@
-import Synchronization
+import KeelLocking
 
 /// A shard and its lock.
 final class CacheShardBox<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    let shard: Mutex<CacheShard<Key, Value>>
+    let shard: Locked<CacheShard<Key, Value>>
 
     init(_ shard: CacheShard<Key, Value>) {
-        self.shard = Mutex(shard)
+        self.shard = Locked(shard)
     }
 }

@@ -1,4 +1,5 @@
 public import CoreMetrics
+public import KeelLocking
 public import Synchronization
 
 /// Stops calling a service that keeps failing, and tests its recovery with a few probe calls.
@@ -20,7 +21,7 @@ public import Synchronization
 /// (``CircuitBreakerConfiguration/isFailure``) count as successes; ignored errors and task
 /// cancellation are not counted at all.
 ///
-/// The logic is a value-type state machine under a `Mutex`. The closed path reads the state from an
+/// The logic is a value-type state machine under a pthread lock (`Locked`). The closed path reads the state from an
 /// atomic, takes the lock once to count the outcome, allocates nothing, and reads the clock only
 /// when calls are timed (a slow-call threshold or a time window) or fail; an open breaker rejects
 /// from atomics alone.
@@ -43,8 +44,8 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     @usableFromInline let openUntil = Atomic<Int64>(0)
     /// Calls the lock-free open path rejected.
     @usableFromInline let rejectedWithoutLock = Atomic<Int>(0)
-    @usableFromInline let machine: Mutex<Machine>
-    private let listeners = Mutex<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
+    @usableFromInline let machine: Locked<Machine>
+    private let listeners = Locked<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
     private let exporter: CircuitBreakerMetricsExporter?
@@ -72,7 +73,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         } else {
             timesCalls = configuration.slowCallThreshold != nil
         }
-        machine = Mutex(Machine(configuration: configuration))
+        machine = Locked(Machine(configuration: configuration))
         self.onTransition = onTransition
         exporter = metricsFactory.map { CircuitBreakerMetricsExporter(factory: $0, breakerName: name) }
     }

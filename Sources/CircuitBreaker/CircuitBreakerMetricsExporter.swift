@@ -1,5 +1,5 @@
 import CoreMetrics
-import Synchronization
+import KeelLocking
 
 /// A breaker's metrics as swift-metrics gauges and counters, with a `breaker` dimension, published
 /// by ``CircuitBreaker/publishMetrics()``: counters get what changed since the last publication.
@@ -10,7 +10,7 @@ final class CircuitBreakerMetricsExporter: Sendable {
     private let slowCalls: Counter
     private let notPermitted: Counter
     private let trips: Counter
-    private let published = Mutex(CircuitBreakerMetrics())
+    private let published = Locked(CircuitBreakerMetrics())
 
     init(factory: any MetricsFactory, breakerName: String) {
         let dimensions = [("breaker", breakerName)]

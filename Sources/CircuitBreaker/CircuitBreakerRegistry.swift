@@ -1,5 +1,5 @@
 public import CoreMetrics
-import Synchronization
+import KeelLocking
 
 /// Circuit breakers by name (one per endpoint or per RPC method), each created on first use from a
 /// shared configuration or its own override.
@@ -20,7 +20,7 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
     private let clock: BreakerClock
     private let metricsFactory: (any MetricsFactory)?
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
-    private let breakers = Mutex<[String: CircuitBreaker<BreakerClock>]>([:])
+    private let breakers = Locked<[String: CircuitBreaker<BreakerClock>]>([:])
 
     /// A registry whose breakers use `clock`, `metricsFactory` and `onTransition` (see
     /// ``CircuitBreaker/init(name:configuration:clock:metricsFactory:onTransition:)``).

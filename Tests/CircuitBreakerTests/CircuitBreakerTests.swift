@@ -1,6 +1,7 @@
 import CircuitBreaker
 import ManualClock
 import MetricsTestKit
+import KeelLocking
 import Synchronization
 import Testing
 
@@ -24,7 +25,7 @@ final class Shared: Sendable {
 
 /// Records the transitions a breaker announces through its callback.
 final class TransitionLog: Sendable {
-    private let transitions = Mutex<[String]>([])
+    private let transitions = Locked<[String]>([])
     var all: [String] { transitions.withLock { $0 } }
     func record(_ transition: CircuitBreakerTransition) { transitions.withLock { $0.append("\(transition.from)->\(transition.to)") } }
 }
