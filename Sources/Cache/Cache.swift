@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import ServiceLifecycle
-import KeelLocking
+public import KeelLocking
 
 /// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
 /// serving: the cache a server reaches for in front of a slow API or query.
@@ -32,10 +32,10 @@ public final class Cache<Key: Hashable & Sendable, Value: Sendable, CacheClock: 
 where CacheClock.Duration == Duration {
     /// The configuration.
     public let configuration: CacheConfiguration<Key, Value>
-    private let clock: CacheClock
-    private let origin: CacheClock.Instant
-    private let shards: [CacheShardBox<Key, Value>]
-    private let shardMask: Int
+    @usableFromInline let clock: CacheClock
+    @usableFromInline let origin: CacheClock.Instant
+    @usableFromInline let shards: [CacheShardBox<Key, Value>]
+    @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
     private let exporter: CacheMetricsExporter?
@@ -67,17 +67,20 @@ where CacheClock.Duration == Duration {
     }
 
     /// Now, in nanoseconds since the cache was created.
-    private func ticks() -> Int64 {
+    @inlinable
+    func ticks() -> Int64 {
         Ticks.nanoseconds(origin.duration(to: clock.now))
     }
 
-    private func shard(_ hash: Int) -> CacheShardBox<Key, Value> {
+    @inlinable
+    func shard(_ hash: Int) -> CacheShardBox<Key, Value> {
         shards[(hash ^ (hash >> 16)) & shardMask]
     }
 
     // MARK: Reading
 
     /// The fresh value of `key`, or `nil`.
+    @inlinable
     public func value(for key: Key) -> Value? {
         let hash = key.hashValue
         let now = ticks()
@@ -173,6 +176,7 @@ where CacheClock.Duration == Duration {
 
     /// Inserts `value` for `key`, fresh for `timeToLive` (the configuration's when `nil`), tagged for
     /// ``invalidate(tag:)`` when `tag` is given.
+    @inlinable
     public func insert(_ value: Value, for key: Key, timeToLive: Duration? = nil, tag: String? = nil) {
         let hash = key.hashValue
         let now = ticks()
@@ -208,7 +212,8 @@ where CacheClock.Duration == Duration {
     }
 
     /// When a value inserted now stops being fresh, stale-servable and a fallback.
-    private func lifetimes(_ timeToLive: Duration?, at now: Int64) -> (fresh: Int64, stale: Int64, grace: Int64) {
+    @inlinable
+    func lifetimes(_ timeToLive: Duration?, at now: Int64) -> (fresh: Int64, stale: Int64, grace: Int64) {
         var live = Ticks.nanoseconds(timeToLive ?? configuration.timeToLive)
         if configuration.timeToLiveJitter > 0 {
             let spread = Double(live) * configuration.timeToLiveJitter

@@ -3,36 +3,56 @@
 /// entries, guarded by a frequency sketch that admits a newcomer only when it is seen more often
 /// than the entry it would push out). Times are nanoseconds since the cache was created. A value
 /// type, kept under its shard's lock; nothing here allocates on a hit.
+@usableFromInline
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    enum Region: UInt8, Sendable { case window, probation, protected }
+    @usableFromInline enum Region: UInt8, Sendable { case window, probation, protected }
 
-    struct Node: Sendable {
-        var key: Key
-        var value: Value
-        var weight: Int
+    @usableFromInline struct Node: Sendable {
+        @usableFromInline var key: Key
+        @usableFromInline var value: Value
+        @usableFromInline var weight: Int
         /// Fresh until; then stale (served while refreshing) until `staleUntil`; then served only when
         /// a fetch fails until `graceUntil`; then gone.
-        var freshUntil: Int64
-        var staleUntil: Int64
-        var graceUntil: Int64
+        @usableFromInline var freshUntil: Int64
+        @usableFromInline var staleUntil: Int64
+        @usableFromInline var graceUntil: Int64
         /// Gone when not read until then (time to idle); `Int64.max` without one.
-        var idleUntil: Int64
-        var tag: String?
-        var tagGeneration: Int
-        var region: Region
-        var previous: Int32 = -1
-        var next: Int32 = -1
+        @usableFromInline var idleUntil: Int64
+        @usableFromInline var tag: String?
+        @usableFromInline var tagGeneration: Int
+        @usableFromInline var region: Region
+        @usableFromInline var previous: Int32 = -1
+        @usableFromInline var next: Int32 = -1
+
+        @inlinable
+        init(
+            key: Key, value: Value, weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, tag: String?,
+            tagGeneration: Int, region: Region
+        ) {
+            self.key = key
+            self.value = value
+            self.weight = weight
+            self.freshUntil = freshUntil
+            self.staleUntil = staleUntil
+            self.graceUntil = graceUntil
+            self.idleUntil = idleUntil
+            self.tag = tag
+            self.tagGeneration = tagGeneration
+            self.region = region
+        }
     }
 
     /// A doubly linked list of node indices, least recently used at the head.
-    struct List: Sendable {
-        var head: Int32 = -1
-        var tail: Int32 = -1
-        var weight = 0
+    @usableFromInline struct List: Sendable {
+        @usableFromInline var head: Int32 = -1
+        @usableFromInline var tail: Int32 = -1
+        @usableFromInline var weight = 0
+
+        @inlinable init() {}
     }
 
     /// What a read found.
-    enum Lookup {
+    @usableFromInline enum Lookup {
         case fresh(Value)
         /// Past its time to live, inside the serve-stale window.
         case stale(Value)
@@ -41,20 +61,20 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         case missing
     }
 
-    private(set) var nodes: [Node?] = []
-    private var free: [Int32] = []
-    private var index: [Key: Int32] = [:]
-    private var lists = [List(), List(), List()]
-    private var sketch: FrequencySketch
-    let capacity: Int
-    private let windowCapacity: Int
-    private let protectedCapacity: Int
-    private let timeToIdle: Int64?
-    private var tagGenerations: [String: Int] = [:]
-    private var failures: [Key: (error: any Error, until: Int64)] = [:]
-    var statistics = CacheStatistics()
+    @usableFromInline var nodes: [Node?] = []
+    @usableFromInline var free: [Int32] = []
+    @usableFromInline var index: [Key: Int32] = [:]
+    @usableFromInline var lists = [List(), List(), List()]
+    @usableFromInline var sketch: FrequencySketch
+    @usableFromInline let capacity: Int
+    @usableFromInline let windowCapacity: Int
+    @usableFromInline let protectedCapacity: Int
+    @usableFromInline let timeToIdle: Int64?
+    @usableFromInline var tagGenerations: [String: Int] = [:]
+    @usableFromInline var failures: [Key: (error: any Error, until: Int64)] = [:]
+    @usableFromInline var statistics = CacheStatistics()
 
-    init(capacity: Int, timeToIdle: Duration?) {
+    @inlinable init(capacity: Int, timeToIdle: Duration?) {
         self.capacity = capacity
         windowCapacity = max(1, capacity / 100)
         protectedCapacity = (capacity - windowCapacity) * 8 / 10
@@ -63,14 +83,14 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         index.reserveCapacity(capacity)
     }
 
-    var count: Int { index.count }
-    var totalWeight: Int { lists[0].weight + lists[1].weight + lists[2].weight }
+    @inlinable var count: Int { index.count }
+    @inlinable var totalWeight: Int { lists[0].weight + lists[1].weight + lists[2].weight }
 
     // MARK: Reading
 
     /// The value of `key` at `now`, counting the access; an entry past all its windows, idle too
     /// long, or invalidated by its tag is removed.
-    mutating func lookup(_ key: Key, hash: Int, at now: Int64, counting: Bool = true) -> Lookup {
+    @inlinable mutating func lookup(_ key: Key, hash: Int, at now: Int64, counting: Bool = true) -> Lookup {
         sketch.increment(hash)
         guard let position = index[key] else {
             if counting { statistics.misses += 1 }
@@ -92,26 +112,26 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Whether the node's tag was not invalidated since it was inserted.
-    private func isCurrent(_ node: Node) -> Bool {
+    @inlinable func isCurrent(_ node: Node) -> Bool {
         guard let tag = node.tag else { return true }
         return tagGenerations[tag, default: 0] == node.tagGeneration
     }
 
     /// A remembered failure of `key` still in force at `now`.
-    mutating func failure(for key: Key, at now: Int64) -> (any Error)? {
+    @inlinable mutating func failure(for key: Key, at now: Int64) -> (any Error)? {
         guard let failure = failures[key] else { return nil }
         if failure.until > now { return failure.error }
         failures[key] = nil
         return nil
     }
 
-    mutating func rememberFailure(_ error: any Error, for key: Key, until: Int64) {
+    @inlinable mutating func rememberFailure(_ error: any Error, for key: Key, until: Int64) {
         if failures.count >= capacity, let any = failures.keys.first { failures[any] = nil }
         failures[key] = (error, until)
     }
 
     /// The fresh entries at `now`.
-    func entries(at now: Int64) -> [(key: Key, value: Value)] {
+    @inlinable func entries(at now: Int64) -> [(key: Key, value: Value)] {
         index.values.compactMap { position in
             let node = nodes[Int(position)]!
             return node.freshUntil > now && node.idleUntil > now && isCurrent(node) ? (node.key, node.value) : nil
@@ -121,7 +141,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     // MARK: Writing
 
     /// Inserts or replaces `key`, then evicts what capacity requires.
-    mutating func insert(
+    @inlinable mutating func insert(
         _ value: Value, for key: Key, hash: Int, weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, tag: String?, at now: Int64
     ) {
         failures[key] = nil
@@ -162,7 +182,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Removes `key`'s entry; returns its value.
-    mutating func removeValue(for key: Key) -> Value? {
+    @inlinable mutating func removeValue(for key: Key) -> Value? {
         failures[key] = nil
         guard let position = index[key] else { return nil }
         let value = nodes[Int(position)]!.value
@@ -171,7 +191,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Removes every entry for which `predicate` is true.
-    mutating func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
+    @inlinable mutating func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
         for position in Array(index.values) {
             let node = nodes[Int(position)]!
             if try predicate(node.key, node.value) { remove(at: position, cause: .explicit) }
@@ -179,18 +199,18 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Removes every entry and remembered failure.
-    mutating func removeAll() {
+    @inlinable mutating func removeAll() {
         removeAll { _, _ in true }
         failures.removeAll()
     }
 
     /// Makes every entry inserted with `tag` so far invalid (removed when next met).
-    mutating func invalidate(tag: String) {
+    @inlinable mutating func invalidate(tag: String) {
         tagGenerations[tag, default: 0] += 1
     }
 
     /// Removes every entry that can no longer be returned at `now`.
-    mutating func removeExpired(at now: Int64) {
+    @inlinable mutating func removeExpired(at now: Int64) {
         for position in Array(index.values) {
             let node = nodes[Int(position)]!
             if node.graceUntil <= now || node.idleUntil <= now || !isCurrent(node) {
@@ -203,7 +223,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     // MARK: Eviction
 
     /// Counts an access: the entry moves to the front of its list, a probation entry is promoted.
-    private mutating func touch(_ position: Int32, at now: Int64) {
+    @inlinable mutating func touch(_ position: Int32, at now: Int64) {
         if let timeToIdle { nodes[Int(position)]!.idleUntil = now + timeToIdle }
         switch nodes[Int(position)]!.region {
         case .window, .protected:
@@ -223,7 +243,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Moves entries out of the full window into probation, then, while over capacity, lets the
     /// sketch choose between the newest probation entry (the candidate) and the oldest (the victim).
-    private mutating func evict() {
+    @inlinable mutating func evict() {
         while lists[Int(Region.window.rawValue)].weight > windowCapacity {
             let moved = lists[Int(Region.window.rawValue)].head
             unlink(moved)
@@ -250,9 +270,9 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Why an entry leaves.
-    private enum RemovalCause { case size, expired, explicit }
+    @usableFromInline enum RemovalCause { case size, expired, explicit }
 
-    private mutating func remove(at position: Int32, cause: RemovalCause) {
+    @inlinable mutating func remove(at position: Int32, cause: RemovalCause) {
         switch cause {
         case .size: statistics.evictedBySize += 1
         case .expired: statistics.evictedExpired += 1
@@ -264,7 +284,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         free.append(position)
     }
 
-    private mutating func append(_ position: Int32, to region: Region) {
+    @inlinable mutating func append(_ position: Int32, to region: Region) {
         let list = Int(region.rawValue)
         nodes[Int(position)]!.region = region
         nodes[Int(position)]!.previous = lists[list].tail
@@ -274,7 +294,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         lists[list].weight += nodes[Int(position)]!.weight
     }
 
-    private mutating func unlink(_ position: Int32) {
+    @inlinable mutating func unlink(_ position: Int32) {
         let node = nodes[Int(position)]!
         let list = Int(node.region.rawValue)
         if node.previous != -1 { nodes[Int(node.previous)]!.next = node.next } else { lists[list].head = node.next }

@@ -1,8 +1,9 @@
-import KeelLocking
+public import KeelLocking
 
 /// A shard and its lock.
+@usableFromInline
 final class CacheShardBox<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    let shard: Locked<CacheShard<Key, Value>>
+    @usableFromInline let shard: Locked<CacheShard<Key, Value>>
 
     init(_ shard: CacheShard<Key, Value>) {
         self.shard = Locked(shard)

@@ -1,14 +1,15 @@
 /// TinyLFU's memory of how often keys were seen: a count-min sketch of 4-bit counters (4 rows,
 /// 16 counters per 64-bit word) whose counts are halved every `sampleSize` increments, so old
 /// popularity fades. A value type, kept under its shard's lock.
+@usableFromInline
 struct FrequencySketch: Sendable {
-    private var table: [UInt64]
-    private let mask: Int
-    private let sampleSize: Int
-    private var additions = 0
+    @usableFromInline var table: [UInt64]
+    @usableFromInline let mask: Int
+    @usableFromInline let sampleSize: Int
+    @usableFromInline var additions = 0
 
     /// A sketch sized for `capacity` entries.
-    init(capacity: Int) {
+    @inlinable init(capacity: Int) {
         var width = 8
         while width < capacity { width <<= 1 }
         table = [UInt64](repeating: 0, count: width)
@@ -17,7 +18,7 @@ struct FrequencySketch: Sendable {
     }
 
     /// The estimated count of `hash`, 0 to 15.
-    func frequency(_ hash: Int) -> Int {
+    @inlinable func frequency(_ hash: Int) -> Int {
         var lowest = 15
         for row in 0..<4 {
             let (word, shift) = position(hash, row: row)
@@ -27,7 +28,7 @@ struct FrequencySketch: Sendable {
     }
 
     /// Counts one more sighting of `hash`.
-    mutating func increment(_ hash: Int) {
+    @inlinable mutating func increment(_ hash: Int) {
         var added = false
         for row in 0..<4 {
             let (word, shift) = position(hash, row: row)
@@ -43,13 +44,13 @@ struct FrequencySketch: Sendable {
     }
 
     /// Halves every counter.
-    private mutating func halve() {
+    @inlinable mutating func halve() {
         for index in table.indices { table[index] = (table[index] >> 1) & 0x7777_7777_7777_7777 }
         additions /= 2
     }
 
     /// The word and bit shift of `hash`'s counter in `row` (each row a different mix of the hash).
-    private func position(_ hash: Int, row: Int) -> (Int, UInt64) {
+    @inlinable func position(_ hash: Int, row: Int) -> (Int, UInt64) {
         var mixed = UInt64(bitPattern: Int64(hash)) &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -4,7 +4,7 @@
 //
 // - reads-1task / reads-2tasks:               100% `value(for:)`.
 // - mixed-75-25-1task / mixed-75-25-2tasks:   75% reads, 25% inserts of the same keys.
-// Each sample runs 1,000 operations in total (tag opsPerSample); throughput is
+// Each sample runs 100,000 operations in total (tag opsPerSample); throughput is
 // operations per second over all tasks; mallocs are per operation.
 
 import Benchmark
@@ -32,18 +32,43 @@ func filledLRU() -> LRUCache<String, Int> {
     return cache
 }
 
-/// Runs `operation` `total` times over `tasks` tasks, each starting at its own place in `accesses`.
-nonisolated func run(tasks: Int, total: Int, _ operation: @escaping @Sendable (Int, Int) -> Void) async {
+/// What the benchmarks call on both caches.
+protocol BenchmarkedCache: Sendable {
+    func value(for key: String) -> Int?
+    func insert(_ value: Int, for key: String)
+}
+
+extension LRUCache: BenchmarkedCache where Key == String, Value == Int {}
+
+/// Keel's cache, with the arguments the protocol has.
+struct KeelCache: BenchmarkedCache {
+    let cache: Cache<String, Int, ContinuousClock>
+    @inline(__always) func value(for key: String) -> Int? { cache.value(for: key) }
+    @inline(__always) func insert(_ value: Int, for key: String) { cache.insert(value, for: key) }
+}
+
+/// `count` operations from `start` in `accesses`: every fourth an insert when `writes`.
+@inline(__always)
+func loop(_ cache: some BenchmarkedCache, keys: [String], accesses: [Int], count: Int, start: Int, writes: Bool) {
+    var cursor = start
+    for step in 0..<count {
+        let key = keys[accesses[cursor & 65_535]]
+        if writes && step & 3 == 3 { cache.insert(step, for: key) } else { blackHole(cache.value(for: key)) }
+        cursor &+= 1
+    }
+}
+
+/// Runs `total` operations over `tasks` tasks (1: on the benchmark's own task).
+nonisolated func run(_ cache: some BenchmarkedCache, tasks: Int, total: Int, writes: Bool) async {
+    let keys = keys
+    let accesses = accesses
+    if tasks == 1 {
+        loop(cache, keys: keys, accesses: accesses, count: total, start: 0, writes: writes)
+        return
+    }
     await withTaskGroup(of: Void.self) { group in
         for task in 0..<tasks {
-            let share = total / tasks
-            group.addTask {
-                var cursor = task * 16_384
-                for step in 0..<share {
-                    operation(accesses[cursor & 65_535], step)
-                    cursor &+= 1
-                }
-            }
+            group.addTask { loop(cache, keys: keys, accesses: accesses, count: total / tasks, start: task * 16_384, writes: writes) }
         }
     }
 }
@@ -51,7 +76,7 @@ nonisolated func run(tasks: Int, total: Int, _ operation: @escaping @Sendable (I
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.throughput, .mallocCountTotal],
-        tags: ["opsPerSample": "1000"],  // read by bench_report.py
+        tags: ["opsPerSample": "100000"],  // read by bench_report.py: 100 × the scaled 1,000
         warmupIterations: 10,
         scalingFactor: .kilo,
         maxDuration: .seconds(2),
@@ -59,33 +84,19 @@ let benchmarks: @Sendable () -> Void = {
     )
     for tasks in [1, 2] {
         let suffix = tasks == 1 ? "1task" : "2tasks"
-        Benchmark("reads-\(suffix)/keel", configuration: configuration) { benchmark in
-            let cache = filledKeel()
-            benchmark.startMeasurement()
-            await run(tasks: tasks, total: benchmark.scaledIterations.count) { key, _ in blackHole(cache.value(for: keys[key])) }
-            benchmark.stopMeasurement()
-        }
-        Benchmark("reads-\(suffix)/lru", configuration: configuration) { benchmark in
-            let cache = filledLRU()
-            benchmark.startMeasurement()
-            await run(tasks: tasks, total: benchmark.scaledIterations.count) { key, _ in blackHole(cache.value(for: keys[key])) }
-            benchmark.stopMeasurement()
-        }
-        Benchmark("mixed-75-25-\(suffix)/keel", configuration: configuration) { benchmark in
-            let cache = filledKeel()
-            benchmark.startMeasurement()
-            await run(tasks: tasks, total: benchmark.scaledIterations.count) { key, step in
-                if step & 3 == 3 { cache.insert(step, for: keys[key]) } else { blackHole(cache.value(for: keys[key])) }
+        for (workload, writes) in [("reads", false), ("mixed-75-25", true)] {
+            Benchmark("\(workload)-\(suffix)/keel", configuration: configuration) { benchmark in
+                let cache = KeelCache(cache: filledKeel())
+                benchmark.startMeasurement()
+                await run(cache, tasks: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)
+                benchmark.stopMeasurement()
             }
-            benchmark.stopMeasurement()
-        }
-        Benchmark("mixed-75-25-\(suffix)/lru", configuration: configuration) { benchmark in
-            let cache = filledLRU()
-            benchmark.startMeasurement()
-            await run(tasks: tasks, total: benchmark.scaledIterations.count) { key, step in
-                if step & 3 == 3 { cache.insert(step, for: keys[key]) } else { blackHole(cache.value(for: keys[key])) }
+            Benchmark("\(workload)-\(suffix)/lru", configuration: configuration) { benchmark in
+                let cache = filledLRU()
+                benchmark.startMeasurement()
+                await run(cache, tasks: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)
+                benchmark.stopMeasurement()
             }
-            benchmark.stopMeasurement()
         }
     }
 }
