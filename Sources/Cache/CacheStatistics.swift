@@ -2,7 +2,7 @@
 public struct CacheStatistics: Sendable, Hashable {
     /// Reads that found a fresh value.
     public var hits = 0
-    /// Reads that found no usable value.
+    /// Reads that found no fresh value (a stale value served is also counted in ``staleServed``).
     public var misses = 0
     /// Stale values returned (stale-while-revalidate or stale-if-error).
     public var staleServed = 0
