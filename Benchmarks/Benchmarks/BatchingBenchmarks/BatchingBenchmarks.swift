@@ -122,15 +122,7 @@ func resetPostgres(_ database: PostgresDatabase) async throws {
 }
 
 func postgresSample(_ benchmark: Benchmark, method: String, _ body: (PostgresDatabase) async throws -> Void) async throws {
-    let database = postgres!
-    try await resetPostgres(database)
-    let started = ContinuousClock.now
-    benchmark.startMeasurement()
-    try await body(database)
-    benchmark.stopMeasurement()
-    record(benchmark, since: started)
-    let rows = try await database.query("SELECT count(*) FROM items WHERE name NOT LIKE 'old-%'")
-    check(Int(try rows[0].decode(Int64.self, at: 0)), method)
+    try await sample(benchmark, method: method, on: postgres!, reset: resetPostgres, body)
 }
 
 func postgresRowByRow(_ database: PostgresDatabase) async throws {
@@ -188,8 +180,16 @@ func resetSQLite(_ database: SQLiteDatabase) async throws {
 }
 
 func sqliteSample(_ benchmark: Benchmark, method: String, _ body: (SQLiteDatabase) async throws -> Void) async throws {
-    let database = sqlite!
-    try await resetSQLite(database)
+    try await sample(benchmark, method: method, on: sqlite!, reset: resetSQLite, body)
+}
+
+/// One sample: the table reset, `body` measured and its rows per second recorded, then a check
+/// that every row holds its new values.
+func sample<Database: SQLDatabase>(
+    _ benchmark: Benchmark, method: String, on database: Database, reset: (Database) async throws -> Void,
+    _ body: (Database) async throws -> Void
+) async throws {
+    try await reset(database)
     let started = ContinuousClock.now
     benchmark.startMeasurement()
     try await body(database)
