@@ -1,4 +1,5 @@
-/// One independently locked part of a ``Cache``: a dictionary from keys to nodes of an array, and
+/// One independently locked part of a ``Cache``: a dictionary from keys to positions in parallel
+/// arrays (bookkeeping, keys, values, tags), and
 /// W-TinyLFU eviction over them (a small LRU window, then a segmented LRU of probation and protected
 /// entries, guarded by a frequency sketch that admits a newcomer only when it is seen more often
 /// than the entry it would push out). Times are nanoseconds since the cache was created. A value
@@ -7,9 +8,10 @@
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline enum Region: UInt8, Sendable { case window, probation, protected }
 
-    @usableFromInline struct Node: Sendable {
-        @usableFromInline var key: Key
-        @usableFromInline var value: Value
+    /// An entry's bookkeeping: plain values only, so that the hot path (freshness checks, list
+    /// moves) copies no reference and calls no value witness. Its key, value and tag live in
+    /// parallel arrays at the same position.
+    @usableFromInline struct Meta: Sendable {
         @usableFromInline var weight: Int
         /// Fresh until; then stale (served while refreshing) until `staleUntil`; then served only when
         /// a fetch fails until `graceUntil`; then gone.
@@ -18,26 +20,24 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         @usableFromInline var graceUntil: Int64
         /// Gone when not read until then (time to idle); `Int64.max` without one.
         @usableFromInline var idleUntil: Int64
-        @usableFromInline var tag: String?
         @usableFromInline var tagGeneration: Int
+        @usableFromInline var hasTag: Bool
         @usableFromInline var region: Region
         @usableFromInline var previous: Int32 = -1
         @usableFromInline var next: Int32 = -1
 
         @inlinable
         init(
-            key: Key, value: Value, weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, tag: String?,
-            tagGeneration: Int, region: Region
+            weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, tagGeneration: Int, hasTag: Bool,
+            region: Region
         ) {
-            self.key = key
-            self.value = value
             self.weight = weight
             self.freshUntil = freshUntil
             self.staleUntil = staleUntil
             self.graceUntil = graceUntil
             self.idleUntil = idleUntil
-            self.tag = tag
             self.tagGeneration = tagGeneration
+            self.hasTag = hasTag
             self.region = region
         }
     }
@@ -61,7 +61,10 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         case missing
     }
 
-    @usableFromInline var nodes: [Node?] = []
+    @usableFromInline var meta: [Meta] = []
+    @usableFromInline var keys: [Key?] = []
+    @usableFromInline var values: [Value?] = []
+    @usableFromInline var tags: [String?] = []
     @usableFromInline var free: [Int32] = []
     @usableFromInline var index: [Key: Int32] = [:]
     @usableFromInline var lists = [List(), List(), List()]
@@ -96,25 +99,27 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             if counting { statistics.misses += 1 }
             return .missing
         }
-        let node = nodes[Int(position)]!
-        if node.graceUntil <= now || node.idleUntil <= now || !isCurrent(node) {
-            remove(at: position, cause: isCurrent(node) ? .expired : .explicit)
+        let slot = Int(position)
+        let entry = meta[slot]
+        let current = isCurrent(slot)
+        if entry.graceUntil <= now || entry.idleUntil <= now || !current {
+            remove(at: position, cause: current ? .expired : .explicit)
             if counting { statistics.misses += 1 }
             return .missing
         }
-        if node.freshUntil > now {
+        if entry.freshUntil > now {
             if counting { statistics.hits += 1 }
             touch(position, at: now)
-            return .fresh(node.value)
+            return .fresh(values[slot].unsafelyUnwrapped)
         }
         if counting { statistics.misses += 1 }
-        return node.staleUntil > now ? .stale(node.value) : .lastGood(node.value)
+        return entry.staleUntil > now ? .stale(values[slot].unsafelyUnwrapped) : .lastGood(values[slot].unsafelyUnwrapped)
     }
 
-    /// Whether the node's tag was not invalidated since it was inserted.
-    @inlinable func isCurrent(_ node: Node) -> Bool {
-        guard let tag = node.tag else { return true }
-        return tagGenerations[tag, default: 0] == node.tagGeneration
+    /// Whether the entry's tag was not invalidated since it was inserted.
+    @inlinable func isCurrent(_ slot: Int) -> Bool {
+        guard meta[slot].hasTag, let tag = tags[slot] else { return true }
+        return tagGenerations[tag, default: 0] == meta[slot].tagGeneration
     }
 
     /// A remembered failure of `key` still in force at `now`.
@@ -133,8 +138,10 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The fresh entries at `now`.
     @inlinable func entries(at now: Int64) -> [(key: Key, value: Value)] {
         index.values.compactMap { position in
-            let node = nodes[Int(position)]!
-            return node.freshUntil > now && node.idleUntil > now && isCurrent(node) ? (node.key, node.value) : nil
+            let slot = Int(position)
+            let entry = meta[slot]
+            guard entry.freshUntil > now, entry.idleUntil > now, isCurrent(slot) else { return nil }
+            return (keys[slot].unsafelyUnwrapped, values[slot].unsafelyUnwrapped)
         }
     }
 
@@ -149,31 +156,38 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let generation = tag.map { tagGenerations[$0, default: 0] } ?? 0
         if let position = index[key] {
             statistics.replaced += 1
-            var node = nodes[Int(position)]!
-            lists[Int(node.region.rawValue)].weight += weight - node.weight
-            node.value = value
-            node.weight = weight
-            node.freshUntil = freshUntil
-            node.staleUntil = staleUntil
-            node.graceUntil = graceUntil
-            node.idleUntil = idleUntil
-            node.tag = tag
-            node.tagGeneration = generation
-            nodes[Int(position)] = node
+            let slot = Int(position)
+            lists[Int(meta[slot].region.rawValue)].weight += weight - meta[slot].weight
+            meta[slot].weight = weight
+            meta[slot].freshUntil = freshUntil
+            meta[slot].staleUntil = staleUntil
+            meta[slot].graceUntil = graceUntil
+            meta[slot].idleUntil = idleUntil
+            meta[slot].tagGeneration = generation
+            meta[slot].hasTag = tag != nil
+            values[slot] = value
+            tags[slot] = tag
             touch(position, at: now)
         } else {
             guard weight <= capacity else { return }  // could never fit
             sketch.increment(hash)
-            let node = Node(
-                key: key, value: value, weight: weight, freshUntil: freshUntil, staleUntil: staleUntil, graceUntil: graceUntil,
-                idleUntil: idleUntil, tag: tag, tagGeneration: generation, region: .window)
+            let entry = Meta(
+                weight: weight, freshUntil: freshUntil, staleUntil: staleUntil, graceUntil: graceUntil, idleUntil: idleUntil,
+                tagGeneration: generation, hasTag: tag != nil, region: .window)
             let position: Int32
             if let reused = free.popLast() {
                 position = reused
-                nodes[Int(position)] = node
+                let slot = Int(position)
+                meta[slot] = entry
+                keys[slot] = key
+                values[slot] = value
+                tags[slot] = tag
             } else {
-                position = Int32(nodes.count)
-                nodes.append(node)
+                position = Int32(meta.count)
+                meta.append(entry)
+                keys.append(key)
+                values.append(value)
+                tags.append(tag)
             }
             index[key] = position
             append(position, to: .window)
@@ -185,7 +199,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable mutating func removeValue(for key: Key) -> Value? {
         failures[key] = nil
         guard let position = index[key] else { return nil }
-        let value = nodes[Int(position)]!.value
+        let value = values[Int(position)]
         remove(at: position, cause: .explicit)
         return value
     }
@@ -193,8 +207,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Removes every entry for which `predicate` is true.
     @inlinable mutating func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
         for position in Array(index.values) {
-            let node = nodes[Int(position)]!
-            if try predicate(node.key, node.value) { remove(at: position, cause: .explicit) }
+            let slot = Int(position)
+            if try predicate(keys[slot].unsafelyUnwrapped, values[slot].unsafelyUnwrapped) { remove(at: position, cause: .explicit) }
         }
     }
 
@@ -212,9 +226,10 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Removes every entry that can no longer be returned at `now`.
     @inlinable mutating func removeExpired(at now: Int64) {
         for position in Array(index.values) {
-            let node = nodes[Int(position)]!
-            if node.graceUntil <= now || node.idleUntil <= now || !isCurrent(node) {
-                remove(at: position, cause: isCurrent(node) ? .expired : .explicit)
+            let slot = Int(position)
+            let current = isCurrent(slot)
+            if meta[slot].graceUntil <= now || meta[slot].idleUntil <= now || !current {
+                remove(at: position, cause: current ? .expired : .explicit)
             }
         }
         failures = failures.filter { $0.value.until > now }
@@ -224,14 +239,14 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Counts an access: the entry moves to the front of its list, a probation entry is promoted.
     @inlinable mutating func touch(_ position: Int32, at now: Int64) {
-        if let timeToIdle { nodes[Int(position)]!.idleUntil = now + timeToIdle }
-        switch nodes[Int(position)]!.region {
+        let slot = Int(position)
+        if let timeToIdle { meta[slot].idleUntil = now + timeToIdle }
+        let region = meta[slot].region
+        unlink(position)
+        switch region {
         case .window, .protected:
-            let region = nodes[Int(position)]!.region
-            unlink(position)
             append(position, to: region)
         case .probation:
-            unlink(position)
             append(position, to: .protected)
             while lists[Int(Region.protected.rawValue)].weight > protectedCapacity {
                 let demoted = lists[Int(Region.protected.rawValue)].head
@@ -259,10 +274,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             } else if probation.head == probation.tail {
                 loser = probation.head
             } else {
-                let candidate = nodes[Int(probation.tail)]!
-                let victim = nodes[Int(probation.head)]!
-                let candidateFrequency = sketch.frequency(candidate.key.hashValue)
-                let victimFrequency = sketch.frequency(victim.key.hashValue)
+                let candidateFrequency = sketch.frequency(keys[Int(probation.tail)].unsafelyUnwrapped.hashValue)
+                let victimFrequency = sketch.frequency(keys[Int(probation.head)].unsafelyUnwrapped.hashValue)
                 loser = candidateFrequency > victimFrequency ? probation.head : probation.tail
             }
             remove(at: loser, cause: .size)
@@ -279,26 +292,30 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         case .explicit: statistics.evictedExplicitly += 1
         }
         unlink(position)
-        index[nodes[Int(position)]!.key] = nil
-        nodes[Int(position)] = nil
+        let slot = Int(position)
+        index[keys[slot].unsafelyUnwrapped] = nil
+        keys[slot] = nil
+        values[slot] = nil
+        tags[slot] = nil
         free.append(position)
     }
 
     @inlinable mutating func append(_ position: Int32, to region: Region) {
         let list = Int(region.rawValue)
-        nodes[Int(position)]!.region = region
-        nodes[Int(position)]!.previous = lists[list].tail
-        nodes[Int(position)]!.next = -1
-        if lists[list].tail != -1 { nodes[Int(lists[list].tail)]!.next = position } else { lists[list].head = position }
+        let slot = Int(position)
+        meta[slot].region = region
+        meta[slot].previous = lists[list].tail
+        meta[slot].next = -1
+        if lists[list].tail != -1 { meta[Int(lists[list].tail)].next = position } else { lists[list].head = position }
         lists[list].tail = position
-        lists[list].weight += nodes[Int(position)]!.weight
+        lists[list].weight += meta[slot].weight
     }
 
     @inlinable mutating func unlink(_ position: Int32) {
-        let node = nodes[Int(position)]!
-        let list = Int(node.region.rawValue)
-        if node.previous != -1 { nodes[Int(node.previous)]!.next = node.next } else { lists[list].head = node.next }
-        if node.next != -1 { nodes[Int(node.next)]!.previous = node.previous } else { lists[list].tail = node.previous }
-        lists[list].weight -= node.weight
+        let entry = meta[Int(position)]
+        let list = Int(entry.region.rawValue)
+        if entry.previous != -1 { meta[Int(entry.previous)].next = entry.next } else { lists[list].head = entry.next }
+        if entry.next != -1 { meta[Int(entry.next)].previous = entry.previous } else { lists[list].tail = entry.previous }
+        lists[list].weight -= entry.weight
     }
 }
