@@ -102,16 +102,4 @@ enum KeyFilter {
         }
         return affected
     }
-
-    /// The quoted name, after checking it.
-    ///
-    /// #### Errors
-    /// ``BatchError/Code/invalidIdentifier``.
-    static func quoted(_ name: String, what: String, dialect: SQLDialect) throws(BatchError) -> String {
-        do {
-            return try dialect.quoteIdentifier(name)
-        } catch {
-            throw BatchError(code: .invalidIdentifier, message: "\(what) name: \(error.message)")
-        }
-    }
 }

@@ -29,8 +29,8 @@ public struct KeyedDelete: Sendable, Hashable {
     /// #### Errors
     /// ``BatchError``: an invalid name, a NULL key, or a chunk size below 1.
     public func statements(for keys: [SQLValue], dialect: SQLDialect) throws(BatchError) -> [SQLStatement] {
-        let prefix = SQLStatement(unsafeRaw: "DELETE FROM \(try KeyFilter.quoted(table, what: "table", dialect: dialect))")
-        let quotedKey = try KeyFilter.quoted(keyColumn, what: "key column", dialect: dialect)
+        let prefix = SQLStatement(unsafeRaw: "DELETE FROM \(try BatchIdentifier.quoted(table, what: "table", dialect: dialect))")
+        let quotedKey = try BatchIdentifier.quoted(keyColumn, what: "key column", dialect: dialect)
         let keys = try KeyFilter.prepare(keys, column: keyColumn)
         return try KeyFilter.statements(
             prefix: prefix, quotedKey: quotedKey, keys: keys, condition: condition, chunkSize: chunkSize, dialect: dialect)

@@ -41,8 +41,8 @@ public struct KeyedUpdate: Sendable, Hashable {
     /// ``BatchError``: an invalid name, nothing to set, a column both in ``values`` and
     /// ``expressions``, a NULL key, or a chunk size below 1.
     public func statements(for keys: [SQLValue], dialect: SQLDialect) throws(BatchError) -> [SQLStatement] {
-        let quotedTable = try KeyFilter.quoted(table, what: "table", dialect: dialect)
-        let quotedKey = try KeyFilter.quoted(keyColumn, what: "key column", dialect: dialect)
+        let quotedTable = try BatchIdentifier.quoted(table, what: "table", dialect: dialect)
+        let quotedKey = try BatchIdentifier.quoted(keyColumn, what: "key column", dialect: dialect)
         guard !values.isEmpty || !expressions.isEmpty else {
             throw BatchError(code: .emptyColumns, message: "the update of \(table) sets no column")
         }
@@ -57,7 +57,7 @@ public struct KeyedUpdate: Sendable, Hashable {
         }.merging(expressions) { value, _ in value }
         for (position, (column, assignment)) in assignments.sorted(by: { $0.key < $1.key }).enumerated() {
             if position > 0 { prefix.append(unsafeRaw: ", ") }
-            prefix.append(unsafeRaw: "\(try KeyFilter.quoted(column, what: "column", dialect: dialect)) = ")
+            prefix.append(unsafeRaw: "\(try BatchIdentifier.quoted(column, what: "column", dialect: dialect)) = ")
             prefix.append(assignment)
         }
         let keys = try KeyFilter.prepare(keys, column: keyColumn)

@@ -30,9 +30,11 @@ extension Upsert {
         let returnsCounts = isPostgres && returning.isEmpty
         let returnsInsertFlags = isPostgres && !returning.isEmpty
         var suffix = try conflictClause(for: dialect, returnsInsertFlags: isPostgres)
-        var prefix = SQLStatement(unsafeRaw: "INSERT INTO \(Self.quoted(table)) (\(columns.map(Self.quoted).joined(separator: ", "))) ")
+        let quotedTable = try BatchIdentifier.quoted(table, dialect: dialect)
+        let quotedColumns = try BatchIdentifier.quoted(columns, dialect: dialect)
+        var prefix = SQLStatement(unsafeRaw: "INSERT INTO \(quotedTable) (\(quotedColumns.joined(separator: ", "))) ")
         if returnsCounts {
-            let flag = Self.quoted(Self.insertFlagColumn)
+            let flag = try BatchIdentifier.quoted(Self.insertFlagColumn, dialect: dialect)
             prefix = SQLStatement(unsafeRaw: "WITH keel_written AS (") + prefix
             suffix.append(unsafeRaw: ") SELECT count(*) FILTER (WHERE \(flag)), count(*) FROM keel_written")
         }
@@ -161,13 +163,13 @@ extension Upsert {
         var clause = SQLStatement(unsafeRaw: " ON CONFLICT ")
         switch conflictTarget {
         case .columns(let keys, let predicate):
-            clause.append(unsafeRaw: "(\(keys.map(Self.quoted).joined(separator: ", ")))")
+            clause.append(unsafeRaw: "(\(try BatchIdentifier.quoted(keys, dialect: dialect).joined(separator: ", ")))")
             if let predicate {
                 clause.append(unsafeRaw: " WHERE ")
                 clause.append(predicate)
             }
         case .constraint(let name, _):
-            clause.append(unsafeRaw: "ON CONSTRAINT \(Self.quoted(name))")
+            clause.append(unsafeRaw: "ON CONSTRAINT \(try BatchIdentifier.quoted(name, dialect: dialect))")
         }
 
         let assignments: [(column: String, value: SQLStatement)]
@@ -176,11 +178,11 @@ extension Upsert {
         case .doNothing:
             assignments = []
         case .update(let updated):
-            assignments = updated.map { ($0, SQLStatement(unsafeRaw: "EXCLUDED.\(Self.quoted($0))")) }
+            assignments = try excludedValues(of: updated, dialect: dialect)
             comparedColumns = updated
         case .updateAllExceptKeys:
             let updated = columns.filter { !keyColumns.contains($0) }
-            assignments = updated.map { ($0, SQLStatement(unsafeRaw: "EXCLUDED.\(Self.quoted($0))")) }
+            assignments = try excludedValues(of: updated, dialect: dialect)
             comparedColumns = updated
         case .updateExpressions(let expressions):
             assignments = expressions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -192,13 +194,13 @@ extension Upsert {
             clause.append(unsafeRaw: " DO UPDATE SET ")
             for (position, assignment) in assignments.enumerated() {
                 if position > 0 { clause.append(unsafeRaw: ", ") }
-                clause.append(unsafeRaw: "\(Self.quoted(assignment.column)) = ")
+                clause.append(unsafeRaw: "\(try BatchIdentifier.quoted(assignment.column, dialect: dialect)) = ")
                 clause.append(assignment.value)
             }
             var conditions: [SQLStatement] = []
             if let updateCondition { conditions.append(updateCondition) }
             if skipsUnchangedRows, !comparedColumns.isEmpty {
-                conditions.append(SQLStatement(unsafeRaw: changedCondition(comparedColumns, dialect: dialect)))
+                conditions.append(SQLStatement(unsafeRaw: try changedCondition(comparedColumns, dialect: dialect)))
             }
             if !conditions.isEmpty {
                 clause.append(unsafeRaw: " WHERE ")
@@ -211,8 +213,8 @@ extension Upsert {
             }
         }
 
-        var returned = returning.map(Self.quoted)
-        if returnsInsertFlags { returned.append("(xmax = 0) AS \(Self.quoted(Self.insertFlagColumn))") }
+        var returned = try BatchIdentifier.quoted(returning, dialect: dialect)
+        if returnsInsertFlags { returned.append("(xmax = 0) AS \(try BatchIdentifier.quoted(Self.insertFlagColumn, dialect: dialect))") }
         if !returned.isEmpty {
             clause.append(unsafeRaw: " RETURNING \(returned.joined(separator: ", "))")
         }
@@ -221,27 +223,37 @@ extension Upsert {
 
     /// True when an updated column would change: PostgreSQL compares row values with
     /// `IS DISTINCT FROM`; SQLite, column by column with `IS NOT` (both treat NULLs as comparable).
-    private func changedCondition(_ compared: [String], dialect: SQLDialect) -> String {
-        let table = Self.quoted(self.table)
+    private func changedCondition(_ compared: [String], dialect: SQLDialect) throws(BatchError) -> String {
+        let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
+        let quoted = try BatchIdentifier.quoted(compared, dialect: dialect)
         if dialect.name == "postgres" {
-            let existing = compared.map { "\(table).\(Self.quoted($0))" }
-            let incoming = compared.map { "EXCLUDED.\(Self.quoted($0))" }
-            return compared.count == 1
+            let existing = quoted.map { "\(table).\($0)" }
+            let incoming = quoted.map { "EXCLUDED.\($0)" }
+            return quoted.count == 1
                 ? "\(existing[0]) IS DISTINCT FROM \(incoming[0])"
                 : "(\(existing.joined(separator: ", "))) IS DISTINCT FROM (\(incoming.joined(separator: ", ")))"
         }
-        return compared.map { "\(table).\(Self.quoted($0)) IS NOT EXCLUDED.\(Self.quoted($0))" }.joined(separator: " OR ")
+        return quoted.map { "\(table).\($0) IS NOT EXCLUDED.\($0)" }.joined(separator: " OR ")
+    }
+
+    /// `column = EXCLUDED.column` assignments of `columns`.
+    private func excludedValues(of columns: [String], dialect: SQLDialect) throws(BatchError) -> [(column: String, value: SQLStatement)] {
+        var assignments: [(column: String, value: SQLStatement)] = []
+        for column in columns {
+            assignments.append((column, SQLStatement(unsafeRaw: "EXCLUDED.\(try BatchIdentifier.quoted(column, dialect: dialect))")))
+        }
+        return assignments
     }
 
     /// Checks the description against `dialect`; returns the positions of the key columns.
     private func validate(for dialect: SQLDialect) throws(BatchError) -> [Int] {
-        try Self.checkIdentifier(table, what: "table", dialect: dialect)
+        _ = try BatchIdentifier.quoted(table, what: "table", dialect: dialect)
         guard !columns.isEmpty else {
             throw BatchError(code: .emptyColumns, message: "the upsert into \(table) has no columns")
         }
         var seen = Set<String>()
         for column in columns {
-            try Self.checkIdentifier(column, what: "column", dialect: dialect)
+            _ = try BatchIdentifier.quoted(column, what: "column", dialect: dialect)
             guard seen.insert(column).inserted else {
                 throw BatchError(code: .duplicateColumn, message: "column \(column) is listed twice")
             }
@@ -264,15 +276,15 @@ extension Upsert {
             case .doNothing, .updateAllExceptKeys: []
             }
         for column in updated {
-            try Self.checkIdentifier(column, what: "column", dialect: dialect)
+            _ = try BatchIdentifier.quoted(column, what: "column", dialect: dialect)
             guard columns.contains(column) else {
                 throw BatchError(
                     code: .columnNotInColumns, message: "updated column \(column) is not among the columns (\(columns.joined(separator: ", ")))")
             }
         }
-        for column in returning { try Self.checkIdentifier(column, what: "returned column", dialect: dialect) }
+        for column in returning { _ = try BatchIdentifier.quoted(column, what: "returned column", dialect: dialect) }
         if case .constraint(let name, _) = conflictTarget {
-            try Self.checkIdentifier(name, what: "constraint", dialect: dialect)
+            _ = try BatchIdentifier.quoted(name, what: "constraint", dialect: dialect)
             guard dialect.name == "postgres" else {
                 throw BatchError(code: .unsupported, message: "\(dialect.name) has no ON CONFLICT ON CONSTRAINT: name the key columns instead")
             }
@@ -292,23 +304,5 @@ extension Upsert {
                 message: "one row has \(columns.count) binds; \(dialect.name) allows \(dialect.maxBindParameters) per statement")
         }
         return keyPositions
-    }
-
-    private static func checkIdentifier(_ name: String, what: String, dialect: SQLDialect) throws(BatchError) {
-        do {
-            try dialect.validateIdentifier(name)
-        } catch {
-            throw BatchError(code: .invalidIdentifier, message: "\(what) name: \(error.message)")
-        }
-    }
-
-    /// A name in double quotes, inner quotes doubled (validated before use).
-    static func quoted(_ name: String) -> String {
-        var result = "\""
-        for character in name.unicodeScalars {
-            if character == "\"" { result.unicodeScalars.append("\"") }
-            result.unicodeScalars.append(character)
-        }
-        return result + "\""
     }
 }

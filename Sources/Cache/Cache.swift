@@ -34,7 +34,7 @@ where CacheClock.Duration == Duration {
     public let configuration: CacheConfiguration<Key, Value>
     @usableFromInline let clock: CacheClock
     @usableFromInline let origin: CacheClock.Instant
-    @usableFromInline let shards: [CacheShardBox<Key, Value>]
+    @usableFromInline let shards: [Locked<CacheShard<Key, Value>>]
     @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
@@ -61,7 +61,7 @@ where CacheClock.Duration == Duration {
         // Capacities add up to the maximum exactly, so the whole never exceeds it.
         shards = (0..<count).map { shard in
             let capacity = configuration.maximumCapacity / count + (shard < configuration.maximumCapacity % count ? 1 : 0)
-            return CacheShardBox(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle))
+            return Locked(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle))
         }
         exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
     }
@@ -73,8 +73,14 @@ where CacheClock.Duration == Duration {
     }
 
     @inlinable
-    func shard(_ hash: Int) -> CacheShardBox<Key, Value> {
-        shards[(hash ^ (hash >> 16)) & shardMask]
+    func shard(_ hash: Int) -> Locked<CacheShard<Key, Value>> {
+        shards[shardIndex(hash)]
+    }
+
+    /// Which shard holds keys of `hash`.
+    @inlinable
+    func shardIndex(_ hash: Int) -> Int {
+        (hash ^ (hash >> 16)) & shardMask
     }
 
     // MARK: Reading
@@ -84,7 +90,7 @@ where CacheClock.Duration == Duration {
     public func value(for key: Key) -> Value? {
         let hash = key.hashValue
         let now = ticks()
-        let found = shard(hash).shard.withLock { $0.lookup(key, hash: hash, at: now) }
+        let found = shard(hash).withLock { $0.lookup(key, hash: hash, at: now) }
         if case .fresh(let value) = found { return value }
         return nil
     }
@@ -101,7 +107,7 @@ where CacheClock.Duration == Duration {
         let hash = key.hashValue
         let now = ticks()
         let box = shard(hash)
-        let (found, failure) = box.shard.withLock { shard in
+        let (found, failure) = box.withLock { shard in
             let found = shard.lookup(key, hash: hash, at: now)
             if case .fresh = found { return (found, nil as (any Error)?) }
             return (found, shard.failure(for: key, at: now))
@@ -112,7 +118,7 @@ where CacheClock.Duration == Duration {
             return value
         case .stale(let value):
             _ = load(key, hash: hash, fetch: fetch)
-            box.shard.withLock { $0.statistics.staleServed += 1 }
+            box.withLock { $0.statistics.staleServed += 1 }
             return value
         case .lastGood(let value):
             lastGood = value
@@ -125,7 +131,7 @@ where CacheClock.Duration == Duration {
             return try await load.value()
         } catch {
             if let lastGood, !(error is CancellationError) {
-                box.shard.withLock { $0.statistics.staleServed += 1 }
+                box.withLock { $0.statistics.staleServed += 1 }
                 return lastGood
             }
             throw error
@@ -159,7 +165,7 @@ where CacheClock.Duration == Duration {
             case .failure(let error):
                 if let failureTimeToLive = configuration.failureTimeToLive {
                     let until = ticks() + Ticks.nanoseconds(failureTimeToLive)
-                    shard(hash).shard.withLock { $0.rememberFailure(error, for: key, until: until) }
+                    shard(hash).withLock { $0.rememberFailure(error, for: key, until: until) }
                 }
             }
             loadStatistics.withLock { statistics in
@@ -182,7 +188,7 @@ where CacheClock.Duration == Duration {
         let now = ticks()
         let times = lifetimes(timeToLive, at: now)
         let weight = configuration.weigher?(key, value) ?? 1
-        shard(hash).shard.withLock {
+        shard(hash).withLock {
             $0.insert(
                 value, for: key, hash: hash, weight: weight, freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace,
                 tag: tag, at: now)
@@ -194,13 +200,13 @@ where CacheClock.Duration == Duration {
         var byShard = [[(Key, Value, Int)]](repeating: [], count: shards.count)
         for (key, value) in entries {
             let hash = key.hashValue
-            byShard[(hash ^ (hash >> 16)) & shardMask].append((key, value, hash))
+            byShard[shardIndex(hash)].append((key, value, hash))
         }
         let now = ticks()
         for (index, entries) in byShard.enumerated() where !entries.isEmpty {
             let lifetimes = entries.map { _ in self.lifetimes(timeToLive, at: now) }
             let weights = entries.map { configuration.weigher?($0.0, $0.1) ?? 1 }
-            shards[index].shard.withLock { shard in
+            shards[index].withLock { shard in
                 for (position, (key, value, hash)) in entries.enumerated() {
                     let times = lifetimes[position]
                     shard.insert(
@@ -228,47 +234,47 @@ where CacheClock.Duration == Duration {
     @discardableResult
     public func removeValue(for key: Key) -> Value? {
         let hash = key.hashValue
-        return shard(hash).shard.withLock { $0.removeValue(for: key) }
+        return shard(hash).withLock { $0.removeValue(for: key) }
     }
 
     /// Removes every entry.
     public func removeAll() {
-        for box in shards { box.shard.withLock { $0.removeAll() } }
+        for box in shards { box.withLock { $0.removeAll() } }
     }
 
     /// Removes every entry for which `predicate` is true.
     public func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
-        for box in shards { try box.shard.withLock { try $0.removeAll(where: predicate) } }
+        for box in shards { try box.withLock { try $0.removeAll(where: predicate) } }
     }
 
     /// Invalidates every entry inserted with `tag` so far, without scanning: each is removed when
     /// next met (or by ``run()``).
     public func invalidate(tag: String) {
-        for box in shards { box.shard.withLock { $0.invalidate(tag: tag) } }
+        for box in shards { box.withLock { $0.invalidate(tag: tag) } }
     }
 
     /// Removes the entries that can no longer be returned; ``run()`` calls it periodically.
     public func removeExpired() {
         let now = ticks()
-        for box in shards { box.shard.withLock { $0.removeExpired(at: now) } }
+        for box in shards { box.withLock { $0.removeExpired(at: now) } }
     }
 
     // MARK: Inspecting
 
     /// The number of entries (expired ones not yet removed included).
-    public var count: Int { shards.reduce(0) { total, box in total + box.shard.withLock { $0.count } } }
+    public var count: Int { shards.reduce(0) { total, box in total + box.withLock { $0.count } } }
 
     /// A snapshot of the fresh entries.
     public var entries: [(key: Key, value: Value)] {
         let now = ticks()
-        return shards.flatMap { box in box.shard.withLock { $0.entries(at: now) } }
+        return shards.flatMap { box in box.withLock { $0.entries(at: now) } }
     }
 
     /// What the cache has done so far.
     public var statistics: CacheStatistics {
         var total = loadStatistics.withLock { $0 }
         for box in shards {
-            let (shard, count) = box.shard.withLock { ($0.statistics, $0.count) }
+            let (shard, count) = box.withLock { ($0.statistics, $0.count) }
             total.hits += shard.hits
             total.misses += shard.misses
             total.staleServed += shard.staleServed

@@ -25,7 +25,7 @@ struct CallWindow: Sendable {
         case .count(let calls):
             storage = .count(outcomes: [UInt8](repeating: 0, count: calls), next: 0)
         case .time(let duration, let buckets):
-            storage = .time(buckets: [Bucket](repeating: Bucket(), count: buckets), length: max(1, Self.nanoseconds(duration) / Int64(buckets)))
+            storage = .time(buckets: [Bucket](repeating: Bucket(), count: buckets), length: max(1, Ticks.nanoseconds(duration) / Int64(buckets)))
         }
     }
 
@@ -70,10 +70,5 @@ struct CallWindow: Sendable {
             }
             return (calls, failures)
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

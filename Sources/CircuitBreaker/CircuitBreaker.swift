@@ -92,8 +92,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     /// Now, in nanoseconds since the breaker was created.
     @inlinable
     func ticks() -> Int64 {
-        let (seconds, attoseconds) = origin.duration(to: clock.now).components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        Ticks.nanoseconds(origin.duration(to: clock.now))
     }
 
     // MARK: Calls

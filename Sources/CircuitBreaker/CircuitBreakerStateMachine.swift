@@ -163,7 +163,7 @@ struct CircuitBreakerStateMachine: Sendable {
             move(to: .closed)
         case .forcedOpen: move(to: .forcedOpen)
         case .disabled: move(to: .disabled)
-        case .open: move(to: .open(until: now + CallWindow.nanoseconds(currentOpenDuration)))
+        case .open: move(to: .open(until: now + Ticks.nanoseconds(currentOpenDuration)))
         case .halfOpen: move(to: .halfOpen(inFlight: 0, successes: 0))
         }
         return from == state ? nil : (from, state)
@@ -177,7 +177,7 @@ struct CircuitBreakerStateMachine: Sendable {
             currentOpenDuration = min(grown, configuration.maxOpenDuration)
         }
         counts.trips += 1
-        move(to: .open(until: now + CallWindow.nanoseconds(currentOpenDuration)))
+        move(to: .open(until: now + Ticks.nanoseconds(currentOpenDuration)))
         return (from, .open)
     }
 

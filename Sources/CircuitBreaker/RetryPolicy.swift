@@ -73,32 +73,20 @@ public struct RetryPolicy: Sendable {
     /// The delay after failed attempt `attempt` (1 for the first), given the previous delay (for
     /// decorrelated jitter) and a source of randomness.
     public func delay(afterAttempt attempt: Int, previous: Duration?, using generator: inout some RandomNumberGenerator) -> Duration {
-        let cap = Self.nanoseconds(maxDelay)
-        let base = min(Double(Self.nanoseconds(initialDelay)) * pow(multiplier, Double(attempt - 1)), Double(cap))
+        let cap = Ticks.nanoseconds(maxDelay)
+        // initialDelay × multiplier^(attempt - 1), capped (and stopped growing once past the cap).
+        var base = Double(Ticks.nanoseconds(initialDelay))
+        for _ in 1..<max(1, attempt) where base < Double(cap) { base *= multiplier }
+        base = min(base, Double(cap))
         switch jitter {
         case .none:
             return .nanoseconds(Int64(base))
         case .full:
             return .nanoseconds(Int64.random(in: 0...Int64(base), using: &generator))
         case .decorrelated:
-            let low = min(Self.nanoseconds(initialDelay), cap)
-            let high = min(max(low, Self.nanoseconds(previous ?? initialDelay) * 3), cap)
+            let low = min(Ticks.nanoseconds(initialDelay), cap)
+            let high = min(max(low, Ticks.nanoseconds(previous ?? initialDelay) * 3), cap)
             return .nanoseconds(Int64.random(in: low...high, using: &generator))
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
-    private func pow(_ base: Double, _ exponent: Double) -> Double {
-        var result = 1.0
-        var count = Int(exponent)
-        while count > 0 && result < 1e18 {
-            result *= base
-            count -= 1
-        }
-        return result
     }
 }
