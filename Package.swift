@@ -204,6 +204,18 @@ let package = Package(
             dependencies: ["Batching", "SQLCore", "SQLTestSupport", "SQLitePool", "PostgresPool", "Pooling"],
             swiftSettings: strictSettings
         ),
+        // The fault-injection scenarios of RELIABILITY.md: restarts, killed connections, network
+        // faults, cancellation storms, interrupted batches, SQLite contention, hostile input and
+        // rate limits held. They use the second PostgreSQL server of scripts/test.sh.
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
+                "SQLCore", "SQLTestSupport", "ManualClock", "KeelLocking",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

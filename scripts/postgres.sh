@@ -45,13 +45,17 @@ keel_free_port() {
 }
 
 keel_stop_postgres() {
-  if [ -n "${KEEL_PG_DIR:-}" ] && [ -d "$KEEL_PG_DIR" ]; then
-    if [ -f "$KEEL_PG_DIR/data/postmaster.pid" ]; then
-      keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$KEEL_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  local dir
+  for dir in "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
+    if [ -n "$dir" ] && [ -d "$dir" ]; then
+      if [ -f "$dir/data/postmaster.pid" ]; then
+        keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+      fi
+      rm -rf "$dir"
     fi
-    rm -rf "$KEEL_PG_DIR"
-  fi
+  done
   KEEL_PG_DIR=
+  KEEL_PG_RELIABILITY_DIR=
 }
 
 keel_pg_run() {
@@ -62,34 +66,60 @@ keel_pg_run() {
 keel_start_postgres() {
   KEEL_PG_BIN=$(keel_postgres_bindir)
   [ -n "$KEEL_PG_BIN" ] || { echo "postgres.sh: initdb not found after install" >&2; return 1; }
-  KEEL_PG_DIR=$(mktemp -d /tmp/keel-pg.XXXXXX)
   trap 'status=$?; keel_stop_postgres; exit $status' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  chmod 755 "$KEEL_PG_DIR"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$KEEL_PG_DIR"; fi
+  KEEL_PG_DIR=$(mktemp -d /tmp/keel-pg.XXXXXX)
+  keel_init_and_start_cluster "$KEEL_PG_DIR"
+  export TEST_DATABASE_URL="$KEEL_CLUSTER_URL"
+  export KEEL_PG_SOCKET_DIR="$KEEL_PG_DIR"
+}
 
-  local superpass
+# A second throwaway server for the reliability scenarios (Tests/ReliabilityTests), which restart
+# it and end its connections: the other tests' server is never disturbed. Exports
+# KEEL_RELIABILITY_DATABASE_URL and KEEL_RELIABILITY_PG_RESTART (a script that restarts it with
+# `pg_ctl restart -m fast` and returns once it accepts connections again).
+keel_start_reliability_postgres() {
+  KEEL_PG_RELIABILITY_DIR=$(mktemp -d /tmp/keel-pg-reliability.XXXXXX)
+  keel_init_and_start_cluster "$KEEL_PG_RELIABILITY_DIR"
+  local restart="$KEEL_PG_RELIABILITY_DIR/restart.sh"
+  local as_postgres=""
+  if [ "$(id -u)" -eq 0 ]; then as_postgres="runuser -u postgres --"; fi
+  printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -l "%s/server.log" -w -t 60 -m fast restart >/dev/null\n' \
+    "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_RELIABILITY_DIR" "$KEEL_PG_RELIABILITY_DIR" > "$restart"
+  chmod 755 "$restart"
+  export KEEL_RELIABILITY_DATABASE_URL="$KEEL_CLUSTER_URL"
+  export KEEL_RELIABILITY_PG_RESTART="$restart"
+}
+
+# Creates a cluster in the folder $1 (owned by the postgres OS user when run as root), starts it
+# on a free port, creates the keel_test role and database, and sets KEEL_CLUSTER_URL.
+keel_init_and_start_cluster() {
+  local dir=$1
+  chmod 755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+
+  local superpass password port
   superpass=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-  KEEL_PG_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-  KEEL_PG_PORT=$(keel_free_port)
-  keel_pg_run sh -c "umask 077; printf '%s\n' '$superpass' > '$KEEL_PG_DIR/superpass'"
-  keel_pg_run "$KEEL_PG_BIN/initdb" -D "$KEEL_PG_DIR/data" -U postgres --pwfile="$KEEL_PG_DIR/superpass" \
-    --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$KEEL_PG_DIR/initdb.log" 2>&1 \
-    || { cat "$KEEL_PG_DIR/initdb.log" >&2; return 1; }
+  password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  port=$(keel_free_port)
+  keel_pg_run sh -c "umask 077; printf '%s\n' '$superpass' > '$dir/superpass'"
+  keel_pg_run "$KEEL_PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/superpass" \
+    --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
   # Tests skip flushing to disk; with KEEL_PG_DURABLE=1 (scripts/bench.sh) the server keeps
   # PostgreSQL's default durability, every commit flushed, as in production.
   local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   if [ "${KEEL_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
-  if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$KEEL_PG_DIR/data" -l "$KEEL_PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $KEEL_PG_PORT -k $KEEL_PG_DIR $durability -c max_connections=200" \
+  if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200" \
     start >/dev/null; then
-    cat "$KEEL_PG_DIR/server.log" >&2
+    cat "$dir/server.log" >&2
     return 1
   fi
-  PGPASSWORD=$superpass psql -X -q -v ON_ERROR_STOP=1 -h "$KEEL_PG_DIR" -p "$KEEL_PG_PORT" -U postgres -d postgres \
-    -c "CREATE ROLE keel_test LOGIN PASSWORD '$KEEL_PG_PASSWORD'" \
+  PGPASSWORD=$superpass psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
+    -c "CREATE ROLE keel_test LOGIN PASSWORD '$password'" \
     -c "CREATE DATABASE keel_test OWNER keel_test" >/dev/null
-  export TEST_DATABASE_URL="postgresql://keel_test:${KEEL_PG_PASSWORD}@127.0.0.1:${KEEL_PG_PORT}/keel_test"
-  export KEEL_PG_SOCKET_DIR="$KEEL_PG_DIR"
+  KEEL_PG_PASSWORD=$password
+  KEEL_CLUSTER_URL="postgresql://keel_test:${password}@127.0.0.1:${port}/keel_test"
 }

@@ -3,10 +3,13 @@
 #   1. installs what is missing (libpq-dev, libsqlite3-dev, postgresql) with apt-get,
 #   2. starts a throwaway PostgreSQL in a temporary folder (127.0.0.1 on a free port plus a
 #      unix socket in that folder, password authentication, a role and database for tests),
-#   3. exports TEST_DATABASE_URL and runs `swift test "$@"` (with scripts/tsan-suppressions.txt
-#      in TSAN_OPTIONS when "$@" has --sanitize=thread),
-#   4. stops the server and deletes the folder on exit, failure or Ctrl-C.
+#      and a second one that the reliability scenarios restart and disturb,
+#   3. exports TEST_DATABASE_URL (and KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART)
+#      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
+#      has --sanitize=thread),
+#   4. stops the servers and deletes their folders on exit, failure or Ctrl-C.
 # Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
+#        scripts/test.sh --filter Reliability           (the fault-injection scenarios, RELIABILITY.md)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +18,8 @@ source scripts/postgres.sh
 keel_install_missing_packages
 keel_start_postgres
 echo "test.sh: PostgreSQL ready at ${TEST_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
+keel_start_reliability_postgres
+echo "test.sh: PostgreSQL for the reliability scenarios ready at ${KEEL_RELIABILITY_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
 
 case " $* " in
   *" --sanitize=thread "*) export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" ;;

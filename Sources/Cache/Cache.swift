@@ -273,6 +273,7 @@ where CacheClock.Duration == Duration {
     /// What the cache has done so far.
     public var statistics: CacheStatistics {
         var total = loadStatistics.withLock { $0 }
+        total.loadsInFlight = loads.withLock { $0.count }
         for box in shards {
             let (shard, count) = box.withLock { ($0.statistics, $0.count) }
             total.hits += shard.hits

@@ -24,6 +24,8 @@ public struct CacheStatistics: Sendable, Hashable {
     public var replaced = 0
     /// Entries now.
     public var count = 0
+    /// Fetches running now (each shared by every caller waiting for its key).
+    public var loadsInFlight = 0
 
     /// Hits divided by reads (0 when there were none).
     public var hitRatio: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }

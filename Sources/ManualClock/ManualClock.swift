@@ -59,6 +59,9 @@ public final class ManualClock: Clock, Sendable {
     /// How many tasks are sleeping on this clock now.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
+    /// The earliest deadline a task sleeps until now; `nil` when none sleeps.
+    public var nextDeadline: Instant? { state.withLock { $0.sleepers.map(\.deadline).min() } }
+
     /// How many times `sleep` has been called with a deadline in the future.
     public var sleepCallCount: Int { state.withLock { $0.sleepCalls } }
 
@@ -101,6 +104,12 @@ public final class ManualClock: Clock, Sendable {
             return due
         }
         for sleeper in due { sleeper.continuation.resume() }
+    }
+
+    /// Moves the clock forward to `instant` (if it is later than now) and wakes every sleeper whose
+    /// deadline has come.
+    public func advance(to instant: Instant) {
+        advance(by: max(.zero, now.duration(to: instant)))
     }
 
     /// Waits (yielding, never sleeping) until at least `count` tasks sleep on this clock.

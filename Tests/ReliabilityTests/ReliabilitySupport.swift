@@ -1,0 +1,160 @@
+import Foundation
+import KeelLocking
+import Logging
+import Pooling
+import PostgresPool
+import SQLCore
+import SQLTestSupport
+import Testing
+
+/// The fault-injection scenarios of RELIABILITY.md, one after another: each one loads the machine's
+/// two cores, restarts or disturbs the reliability server, and measures timings that must not be
+/// skewed by the scenario next to it.
+@Suite("Reliability", .serialized) struct Reliability {}
+
+/// How the scenarios find the second throwaway PostgreSQL that scripts/test.sh starts for them.
+enum ReliabilityEnvironment {
+    /// `KEEL_RELIABILITY_DATABASE_URL`, when set.
+    static var postgresURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["KEEL_RELIABILITY_DATABASE_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// `KEEL_RELIABILITY_PG_RESTART`: a script that restarts the server (`pg_ctl restart -m fast`).
+    static var restartScript: String? {
+        guard let path = ProcessInfo.processInfo.environment["KEEL_RELIABILITY_PG_RESTART"], !path.isEmpty else { return nil }
+        return path
+    }
+
+    /// Whether the PostgreSQL scenarios run: the server is there, or this is CI (where its absence fails).
+    static var runsPostgresScenarios: Bool { postgresURL != nil || TestDatabaseEnvironment.isCI }
+
+    /// The URL with `application_name` set, so a scenario can find its own server sessions.
+    static func url(applicationName: String) throws -> String {
+        let url = try #require(
+            postgresURL, "KEEL_RELIABILITY_DATABASE_URL is not set: run the scenarios through scripts/test.sh")
+        return url + (url.contains("?") ? "&" : "?") + "application_name=\(applicationName)"
+    }
+
+    /// A quiet configuration for the reliability server.
+    static func configuration(
+        applicationName: String, _ adjust: (inout PostgresConfiguration) -> Void = { _ in }
+    ) throws -> PostgresConfiguration {
+        var logger = Logger(label: "keel.reliability")
+        logger.logLevel = .warning
+        var configuration = try PostgresConfiguration(connectionString: url(applicationName: applicationName), logger: logger)
+        adjust(&configuration)
+        return configuration
+    }
+
+    /// Runs `body` with a running pool-backed database, shut down afterwards.
+    static func withDatabase<Result: Sendable>(
+        _ configuration: PostgresConfiguration, pool: PoolConfiguration,
+        _ body: (PostgresDatabase) async throws -> Result
+    ) async throws -> Result {
+        let database = try PostgresDatabase(configuration: configuration, pool: pool)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            do {
+                let result = try await body(database)
+                await database.shutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await database.shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Ends every session of `applicationName` on the reliability server (`pg_terminate_backend`)
+    /// and returns how many there were.
+    @discardableResult
+    static func terminateSessions(of applicationName: String, using connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query("""
+            SELECT count(pg_terminate_backend(pid)) AS ended FROM pg_stat_activity
+            WHERE application_name = \(applicationName) AND pid <> pg_backend_pid()
+            """)
+        return try rows.first.map { try $0.decode(Int.self, at: 0) } ?? 0
+    }
+
+    /// How many sessions of `applicationName` the server has now.
+    static func sessionCount(of applicationName: String, using connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = \(applicationName)")
+        return try rows.first.map { try $0.decode(Int.self, at: 0) } ?? 0
+    }
+}
+
+/// The figures a scenario measured, printed as one block so CI logs and RELIABILITY.md can quote them.
+struct ScenarioFigures {
+    let scenario: String
+    private var lines: [(String, String)] = []
+
+    init(_ scenario: String) {
+        self.scenario = scenario
+    }
+
+    mutating func record(_ name: String, _ value: some CustomStringConvertible) {
+        lines.append((name, value.description))
+    }
+
+    func print() {
+        var text = "[reliability] \(scenario)\n"
+        for (name, value) in lines { text += "[reliability]   \(name): \(value)\n" }
+        Swift.print(text, terminator: "")
+    }
+}
+
+/// Counters shared by many tasks.
+final class Tally: Sendable {
+    private let counts = Locked<[String: Int]>([:])
+
+    func add(_ name: String, _ amount: Int = 1) {
+        counts.withLock { $0[name, default: 0] += amount }
+    }
+
+    subscript(_ name: String) -> Int { counts.withLock { $0[name, default: 0] } }
+}
+
+/// Durations in milliseconds with one decimal, for figures.
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
+    }
+
+    var formattedMilliseconds: String { String(format: "%.1f ms", milliseconds) }
+}
+
+/// A percentile of `values` (nearest rank); 0 when empty.
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let rank = min(sorted.count - 1, max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1))
+    return sorted[rank]
+}
+
+/// Runs a program and waits for it on a thread of its own (never on the cooperative pool).
+func runProgram(_ path: String, arguments: [String] = [], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            do {
+                try process.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.start()
+    }
+}
