@@ -231,7 +231,7 @@ extension Reliability {
         @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
         func postgresQuotesOrRefusesEveryHostileInput() async throws {
             var figures = ScenarioFigures("7 hostile input on PostgreSQL (100,000 identifiers, values, upsert names)")
-            var pool = PoolConfiguration()
+            var pool = ReliabilityEnvironment.quietPool()
             pool.maxConnections = 2
             try await ReliabilityEnvironment.withDatabase(
                 ReliabilityEnvironment.configuration(applicationName: "keel-hostile"), pool: pool

@@ -47,6 +47,13 @@ enum ReliabilityEnvironment {
         return configuration
     }
 
+    /// Pool defaults that log only warnings: the scenarios provoke connection failures by design.
+    static func quietPool() -> PoolConfiguration {
+        var logger = Logger(label: "keel.reliability.pool")
+        logger.logLevel = .warning
+        return PoolConfiguration(logger: logger)
+    }
+
     /// Runs `body` with a running pool-backed database, shut down afterwards.
     static func withDatabase<Result: Sendable>(
         _ configuration: PostgresConfiguration, pool: PoolConfiguration,
@@ -97,7 +104,10 @@ struct ScenarioFigures {
     }
 
     mutating func record(_ name: String, _ value: some CustomStringConvertible) {
-        lines.append((name, value.description))
+        // One line per figure: multi-line error messages are joined.
+        let flat = value.description.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        lines.append((name, flat))
     }
 
     func print() {
@@ -137,23 +147,44 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
 }
 
 /// Runs a program and waits for it on a thread of its own (never on the cooperative pool).
+///
+/// `posix_spawn` and `waitpid` rather than Foundation's `Process`, whose exit monitoring missed the
+/// end of a child here. Standard output goes to a temporary file, read when the program exits: a
+/// pipe would stay open as long as any process it starts (a restarted server) lives.
 func runProgram(_ path: String, arguments: [String] = [], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { continuation in
+    struct SpawnError: Error, CustomStringConvertible {
+        let path: String
+        let code: Int32
+        var description: String { "cannot run \(path): error \(code)" }
+    }
+    return try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            if let environment { process.environment = environment }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            do {
-                try process.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-            } catch {
-                continuation.resume(throwing: error)
+            let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("keel-program-\(UUID().uuidString).out").path
+            defer { unlink(outputPath) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            let environmentList = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+            var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+            var envp: [UnsafeMutablePointer<CChar>?] = environmentList.map { strdup($0) } + [nil]
+            defer {
+                for pointer in argv { free(pointer) }
+                for pointer in envp { free(pointer) }
             }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, path, &actions, nil, &argv, &envp)
+            guard spawned == 0 else {
+                continuation.resume(throwing: SpawnError(path: path, code: spawned))
+                return
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS; a signal counts as 128 + its number, as in a shell.
+            let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            continuation.resume(returning: (exitCode, output))
         }
         thread.start()
     }
