@@ -207,11 +207,18 @@ let package = Package(
         // The fault-injection scenarios of RELIABILITY.md: restarts, killed connections, network
         // faults, cancellation storms, interrupted batches, SQLite contention, hostile input and
         // rate limits held. They use the second PostgreSQL server of scripts/test.sh.
+        // A second process for the SQLite contention scenario (run by ReliabilityTests, not a product).
+        .executableTarget(
+            name: "ReliabilitySQLiteWriter",
+            dependencies: ["SQLitePool", "SQLCore"],
+            path: "Tests/ReliabilitySQLiteWriter",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
                 "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
-                "SQLCore", "SQLTestSupport", "ManualClock", "KeelLocking",
+                "SQLCore", "SQLTestSupport", "ManualClock", "KeelLocking", "ReliabilitySQLiteWriter",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
