@@ -101,10 +101,11 @@ let package = Package(
         // MARK: Test support
 
         // Shared by the SQL test targets: the SQLDatabase conformance suite every backend runs
-        // against a real database, and how tests find the throwaway PostgreSQL.
+        // against a real database, how tests find the throwaway PostgreSQL, and a TCP proxy that injects
+        // network faults.
         .target(
             name: "SQLTestSupport",
-            dependencies: ["SQLCore"],
+            dependencies: ["SQLCore", "KeelLocking"],
             swiftSettings: strictSettings
         ),
 

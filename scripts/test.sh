@@ -6,7 +6,8 @@
 #      and a second one that the reliability scenarios restart and disturb,
 #   3. exports TEST_DATABASE_URL (and KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
-#      has --sanitize=thread),
+#      has --sanitize=thread); with no arguments, the tests and then the reliability scenarios
+#      (RELIABILITY.md) in a second run of their own,
 #   4. stops the servers and deletes their folders on exit, failure or Ctrl-C.
 # Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
 #        scripts/test.sh --filter Reliability           (the fault-injection scenarios, RELIABILITY.md)
@@ -24,4 +25,11 @@ echo "test.sh: PostgreSQL for the reliability scenarios ready at ${KEEL_RELIABIL
 case " $* " in
   *" --sanitize=thread "*) export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" ;;
 esac
-swift test "$@"
+if [ $# -eq 0 ]; then
+  # Everything: the unit and integration tests, then the reliability scenarios on their own, so
+  # that their timing checks do not share the two cores with the other suites.
+  swift test --skip Reliability
+  swift test --filter Reliability
+else
+  swift test "$@"
+fi

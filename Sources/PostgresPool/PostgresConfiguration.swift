@@ -22,6 +22,18 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The server-side limit on each statement (`statement_timeout`); `nil` for none. A statement
     /// that runs over fails with SQLSTATE 57014 and the connection stays usable.
     public var statementTimeout: Duration?
+    /// The client-side limit on each statement exchange, which holds even when the server or the
+    /// network stops answering: past it, a cancel request is sent, the connection is closed (the
+    /// pool replaces it) and the statement fails at once with a ``PostgresError/Source/timeout``
+    /// error. Prefer ``statementTimeout`` for slow queries on a healthy connection (it keeps the
+    /// connection); use this as the deadline for a dead network. `nil` for none. Default `nil`.
+    public var queryTimeout: Duration?
+    /// How long the pool's checks of a connection (the `SELECT 1` pre-ping, the `ROLLBACK` of a
+    /// transaction left open) may take before the connection is discarded. Default 5 s.
+    public var checkTimeout: Duration = .seconds(5)
+    /// After a task cancellation sends a cancel request, how long the statement may take to end
+    /// before its connection is closed (the server or network does not answer). Default 5 s.
+    public var cancelGracePeriod: Duration = .seconds(5)
     /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`.
     public var logger: Logger
     private let redacted: String

@@ -1,5 +1,8 @@
 import CLibPQ
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelLocking
 import Logging
 public import SQLCore
@@ -37,11 +40,23 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     private let cancellation = Locked(CancelState())
 
+    private let queryTimeout: Duration?
+    private let cancelGracePeriod: Duration
+
     private struct CancelState {
+        /// Numbers the statement exchanges, so a late timer cannot touch a later statement.
+        var exchange: UInt64 = 0
         var running = false
         var requested = false
         var sending = false
         var waiter: UnsafeContinuation<Void, Never>?
+        /// The exchange ran out of time: the connection was abandoned.
+        var timedOut = false
+        /// The socket was shut down under a waiting statement; the connection is lost.
+        var abandoned = false
+        /// The connection was closed; a cancel request still being sent frees the handle.
+        var finished = false
+        var freeCancelHandleWhenSent = false
     }
 
     private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
@@ -50,6 +65,8 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
         statements = PostgresStatementCache(capacity: configuration.statementCacheCapacity)
+        queryTimeout = configuration.queryTimeout
+        cancelGracePeriod = configuration.cancelGracePeriod
         notices = PostgresNoticeSink(logger: configuration.logger)
         PQsetNoticeReceiver(handle, PostgresNoticeSink.receiver, Unmanaged.passUnretained(notices).toOpaque())
     }
@@ -133,7 +150,12 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
 
     private func shut() {
         reactor.remove(slot)
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        let freeCancelHandle = cancellation.withLock { state in
+            state.finished = true
+            state.freeCancelHandleWhenSent = state.sending
+            return !state.sending
+        }
+        if freeCancelHandle, let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
     }
 
@@ -210,7 +232,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) async throws -> Void) async throws {
         let rendered = try statement.render(for: dialect)
         try await exclusively {
-            try await cancellable(true) {
+            try await exchange(cancellable: true, timeout: queryTimeout) {
                 let binds = try PostgresBinds(rendered.binds)
                 try await send(rendered, binds: binds, singleRow: true)
                 var columns: SQLColumns?
@@ -225,7 +247,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
                             try await body(Self.row(0, of: result, columns: names))
                         } catch {
                             failure = error
-                            requestCancel()
+                            requestCancel(cancellation.withLock { $0.exchange })
                         }
                     } else if status == PGRES_FATAL_ERROR, failure == nil {
                         failure = serverError(result, binds: rendered.binds)
@@ -258,7 +280,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         let rendered = try statements.map { try $0.render(for: dialect) }
         let binds = try rendered.map { try PostgresBinds($0.binds) }
         return try await exclusively {
-            try await cancellable(true) {
+            try await exchange(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
                 defer { PQexitPipelineMode(handle) }
@@ -315,7 +337,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     ) async throws -> Int {
         let sql = try "COPY \(dialect.quoteIdentifier(table)) (\(columns.map { try dialect.quoteIdentifier($0) }.joined(separator: ", "))) FROM STDIN"
         return try await exclusively {
-            try await cancellable(true) {
+            try await exchange(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 try sendMessage { PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) }
                 try await flush()
@@ -360,10 +382,14 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     // MARK: Running statements
 
     /// Runs one statement and collects its rows and row count.
-    func run(_ rendered: SQLRenderedStatement, cancellable isCancellable: Bool) async throws -> (rows: [SQLRow], affected: Int) {
+    ///
+    /// `timeout` defaults to the configuration's ``PostgresConfiguration/queryTimeout``.
+    func run(
+        _ rendered: SQLRenderedStatement, cancellable isCancellable: Bool, timeout: Duration? = nil
+    ) async throws -> (rows: [SQLRow], affected: Int) {
         let binds = try PostgresBinds(rendered.binds)
         return try await exclusively {
-            try await cancellable(isCancellable) {
+            try await exchange(cancellable: isCancellable, timeout: timeout ?? queryTimeout) {
                 try await send(rendered, binds: binds, singleRow: false)
                 var rows: [SQLRow] = []
                 var affected = 0
@@ -407,59 +433,118 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         return try await body()
     }
 
-    /// Runs a statement exchange; when `isCancellable`, a task cancellation sends a cancel request
-    /// and a statement the server cancelled ends in `CancellationError`.
-    private func cancellable<Result>(_ isCancellable: Bool, _ body: () async throws -> Result) async throws -> Result {
-        guard isCancellable else { return try await body() }
-        try Task.checkCancellation()
-        cancellation.withLock { state in
+    /// Runs a statement exchange.
+    ///
+    /// When `isCancellable`, a task cancellation sends a cancel request, and a statement the server
+    /// cancelled ends in `CancellationError`; a statement still running ``PostgresConfiguration/cancelGracePeriod``
+    /// after the request (the server or network does not answer) has its connection abandoned.
+    /// When the exchange runs past `timeout`, a cancel request is sent and the connection is
+    /// abandoned at once: the caller gets a ``PostgresError/Source/timeout`` error on time.
+    private func exchange<Result>(
+        cancellable isCancellable: Bool, timeout: Duration?, _ body: () async throws -> Result
+    ) async throws -> Result {
+        if isCancellable { try Task.checkCancellation() }
+        let exchange = cancellation.withLock { state in
+            state.exchange &+= 1
             state.running = true
             state.requested = false
+            return state.exchange
+        }
+        let timer = timeout.map { timeout in
+            Task { [self] in
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                expire(exchange, timedOut: true)
+            }
         }
         let outcome: Swift.Result<Result, any Error>
         do {
-            outcome = .success(try await withTaskCancellationHandler { try await body() } onCancel: { self.requestCancel() })
+            if isCancellable {
+                outcome = .success(
+                    try await withTaskCancellationHandler { try await body() } onCancel: { self.requestCancel(exchange) })
+            } else {
+                outcome = .success(try await body())
+            }
         } catch {
             outcome = .failure(error)
         }
-        let requested = await statementEnded()
-        if requested, case .failure(let error as PostgresError) = outcome, error.isQueryCanceled {
-            throw CancellationError()
+        timer?.cancel()
+        let (requested, timedOut) = await statementEnded()
+        if case .failure = outcome {
+            if timedOut, let timeout {
+                throw PostgresError(
+                    source: .timeout,
+                    message: "the statement did not finish within \(timeout); a cancel request was sent and the connection closed")
+            }
+            if requested, case .failure(let error as PostgresError) = outcome, error.isQueryCanceled || error.source == .connection {
+                throw CancellationError()
+            }
         }
         return try outcome.get()
     }
 
-    /// Sends a cancel request for the running statement from a thread of its own (libpq's
-    /// `PQcancel` blocks until the server took it).
-    private func requestCancel() {
+    /// Sends a cancel request for exchange `exchange` from a thread of its own (libpq's `PQcancel`
+    /// blocks until the server took it), and abandons the connection when the statement has not
+    /// ended a grace period later.
+    private func requestCancel(_ exchange: UInt64) {
+        guard sendCancelRequest(for: exchange) else { return }
+        let grace = cancelGracePeriod
+        Task { [self] in
+            try? await Task.sleep(for: grace)
+            expire(exchange, timedOut: false)
+        }
+    }
+
+    /// Starts sending a cancel request when exchange `exchange` runs and none was sent; `true` when sent.
+    @discardableResult
+    private func sendCancelRequest(for exchange: UInt64) -> Bool {
         let send = cancellation.withLock { state -> Bool in
-            guard state.running, !state.requested else { return false }
+            guard state.running, state.exchange == exchange, !state.requested, !state.finished else { return false }
             state.requested = true
             state.sending = true
             return true
         }
-        guard send, let cancelHandle else { return }
+        guard send, let cancelHandle else { return false }
         let handle = UnsafeSendableHandle(handle: cancelHandle)
         BlockingThread.start { [self] in
             var message = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle.handle, &message, 256)
-            let waiter = cancellation.withLock { state in
+            let (waiter, free) = cancellation.withLock { state in
                 state.sending = false
                 defer { state.waiter = nil }
-                return state.waiter
+                return (state.waiter, state.freeCancelHandleWhenSent)
             }
+            if free { PQfreeCancel(handle.handle) }
             waiter?.resume()
         }
+        return true
+    }
+
+    /// Gives up on exchange `exchange` if it still runs: sends a cancel request (so the server
+    /// stops the work) and shuts the socket down, which wakes the waiting statement with a
+    /// connection error. The connection is lost; the pool discards it.
+    private func expire(_ exchange: UInt64, timedOut: Bool) {
+        let abandoned = cancellation.withLock { state -> Bool in
+            guard state.running, state.exchange == exchange, !state.abandoned, !state.finished else { return false }
+            state.abandoned = true
+            if timedOut { state.timedOut = true }
+            lost.store(true, ordering: .relaxed)
+            // Under the lock, so `shut()` cannot close (and the number be reused) meanwhile.
+            _ = Glibc.shutdown(slot.socket, Int32(SHUT_RDWR))
+            return true
+        }
+        if abandoned && timedOut { sendCancelRequest(for: exchange) }
     }
 
     /// Marks the statement ended, first waiting for a cancel request in flight so that it cannot
-    /// reach the next statement. Returns whether a cancel was requested.
-    private func statementEnded() async -> Bool {
-        let (requested, sending) = cancellation.withLock { state in
+    /// reach the next statement (unless the connection was abandoned: it runs no next statement).
+    /// Returns whether a cancel was requested and whether the exchange timed out.
+    private func statementEnded() async -> (requested: Bool, timedOut: Bool) {
+        let (requested, sending, timedOut, abandoned) = cancellation.withLock { state in
             state.running = false
-            return (state.requested, state.sending)
+            defer { state.timedOut = false }
+            return (state.requested, state.sending, state.timedOut, state.abandoned)
         }
-        if sending {
+        if sending && !abandoned {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 let stillSending = cancellation.withLock { state in
                     if state.sending { state.waiter = continuation }
@@ -468,7 +553,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
                 if !stillSending { continuation.resume() }
             }
         }
-        return requested
+        return (requested, timedOut)
     }
 
     /// Sends a statement: prepared (and cached) when the cache is on, unnamed otherwise.

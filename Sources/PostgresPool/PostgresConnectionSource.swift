@@ -18,19 +18,19 @@ public struct PostgresConnectionSource: ConnectionSource {
         try await PostgresConnection.connect(configuration: configuration, timeout: timeout)
     }
 
-    /// One round trip (`SELECT 1`).
+    /// One round trip (`SELECT 1`), within ``PostgresConfiguration/checkTimeout``.
     public func validate(_ connection: PostgresConnection) async -> Bool {
         guard !connection.isBroken else { return false }
-        return (try? await connection.run(.init(sql: "SELECT 1", binds: []), cancellable: false)) != nil
+        return (try? await connection.run(.init(sql: "SELECT 1", binds: []), cancellable: false, timeout: configuration.checkTimeout)) != nil
     }
 
     /// Rolls back a transaction left open; `false` (discard it) when the connection is broken or
-    /// the rollback fails.
+    /// the rollback fails or takes longer than ``PostgresConfiguration/checkTimeout``.
     public func reset(_ connection: PostgresConnection) async -> Bool {
         guard !connection.isBroken else { return false }
         if connection.isIdle { return true }
         guard connection.isInTransaction else { return false }
-        return (try? await connection.run(.init(sql: "ROLLBACK", binds: []), cancellable: false)) != nil
+        return (try? await connection.run(.init(sql: "ROLLBACK", binds: []), cancellable: false, timeout: configuration.checkTimeout)) != nil
     }
 
     /// `.serverGone` once the connection was lost (the pool then checks its other idle

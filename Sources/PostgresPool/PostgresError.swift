@@ -24,6 +24,9 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         case connectionBeforeSend
         /// The client refused the request (bad input, or misuse of a connection).
         case client
+        /// The statement ran past ``PostgresConfiguration/queryTimeout``: a cancel request was sent
+        /// and the connection closed. The statement may or may not have run.
+        case timeout
     }
 
     /// Where the error came from.
@@ -64,12 +67,16 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
     public var isSerializationFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
     /// The statement was cancelled (57014), by a cancel request or `statement_timeout`.
     public var isQueryCanceled: Bool { sqlState == "57014" }
+    /// The statement ran past the client-side ``PostgresConfiguration/queryTimeout``.
+    public var isTimeout: Bool { source == .timeout }
     /// The connection failed or the server ended it (class 08, or 57P01–57P03: shutdown,
     /// crash, cannot connect now). The pool replaces such connections.
     public var isConnectionFailure: Bool {
         switch source {
         case .connection, .connectionBeforeSend: return true
-        case .server, .client:
+        case .client, .timeout:
+            return false
+        case .server:
             guard let sqlState else { return false }
             return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
         }

@@ -121,6 +121,57 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func aQueryTimeoutFailsOnTimeClosesTheConnectionAndStopsTheServerWork() async throws {
+            let marker = "keel_query_timeout_\(UInt32.random(in: 0...UInt32.max))"
+            try await PostgresTestSupport.withConnection({ $0.queryTimeout = .milliseconds(300) }) { connection in
+                let started = ContinuousClock.now
+                let error = await #expect(throws: PostgresError.self) {
+                    _ = try await connection.execute("SELECT pg_sleep(10), \(marker)::text")
+                }
+                let took = started.duration(to: .now)
+                #expect(error?.isTimeout == true, "\(String(describing: error))")
+                #expect(error?.isConnectionFailure == false)
+                #expect(took >= .milliseconds(300) && took < .milliseconds(330), "the timeout fired after \(took)")
+                #expect(connection.isBroken)
+                await #expect(throws: PostgresError.self) { _ = try await connection.query("SELECT 1") }
+            }
+            // The cancel request stopped the statement on the server, whose session then ended.
+            try await PostgresTestSupport.withConnection { admin in
+                var running = 1
+                for _ in 0..<200 where running > 0 {
+                    try await Task.sleep(for: .milliseconds(10))
+                    running = try await admin.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE \("%" + marker + "%") AND pid <> pg_backend_pid()"
+                    )[0].decode(Int.self, at: 0)
+                }
+                #expect(running == 0, "the timed-out statement still runs on the server")
+            }
+        }
+
+        @Test func aCancelledStatementWhoseServerNeverAnswersGivesUpAfterTheGracePeriod() async throws {
+            let url = try #require(URL(string: TestDatabaseEnvironment.requirePostgresURL()))
+            let upstreamPort = try #require(url.port)
+            let proxy = try TCPFaultProxy(upstreamPort: upstreamPort)
+            defer { proxy.stop() }
+            var configuration = try PostgresConfiguration(
+                connectionString: url.absoluteString.replacingOccurrences(of: ":\(upstreamPort)/", with: ":\(proxy.port)/"))
+            configuration.cancelGracePeriod = .milliseconds(200)
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            defer { connection.close() }
+            #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
+
+            // The network goes silent: the statement and its cancel request get no answer.
+            proxy.mode = .blackhole
+            let task = Task { try await connection.query("SELECT 2") }
+            try await Task.sleep(for: .milliseconds(50))
+            let cancelled = ContinuousClock.now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            let took = cancelled.duration(to: .now)
+            #expect(took >= .milliseconds(200) && took < .milliseconds(400), "gave up after \(took)")
+            #expect(connection.isBroken)
+        }
+
         @Test func aPipelineOfAThousandStatementsRunsInOneRoundTripAndAtomically() async throws {
             try await PostgresTestSupport.withConnection { connection in
                 let table = PostgresTestSupport.uniqueTable("pipeline")
