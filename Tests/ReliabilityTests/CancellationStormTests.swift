@@ -33,7 +33,7 @@ extension Reliability {
             }
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func tenThousandRandomCancellationsLeakNothing() async throws {
             let application = "keel-storm"
             var pool = ReliabilityEnvironment.quietPool()

@@ -228,7 +228,7 @@ extension Reliability {
             figures.print()
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func postgresQuotesOrRefusesEveryHostileInput() async throws {
             var figures = ScenarioFigures("7 hostile input on PostgreSQL (100,000 identifiers, values, upsert names)")
             var pool = ReliabilityEnvironment.quietPool()

@@ -36,7 +36,7 @@ extension Reliability {
             return upsert
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func killedConnectionLeavesWholeChunksAndARerunMatchesACleanRun() async throws {
             var pool = ReliabilityEnvironment.quietPool()
             pool.maxConnections = 2

@@ -8,7 +8,7 @@ extension Reliability {
     /// Scenario 2: every pool connection is ended with `pg_terminate_backend` once a second for
     /// 10 s while 32 tasks query through Keel's retry policy.
     @Suite struct KilledConnections {
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func everyQuerySucceedsWithRetriesWhileConnectionsAreKilledEverySecond() async throws {
             let application = "keel-killed"
             var pool = ReliabilityEnvironment.quietPool()

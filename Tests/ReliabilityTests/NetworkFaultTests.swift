@@ -35,7 +35,7 @@ extension Reliability {
             return (String(describing: type(of: error)), nil)
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func timeoutsFireOnTimeAndTheBreakerOpensAndClosesAroundABlackhole() async throws {
             let url = try #require(URL(string: try ReliabilityEnvironment.url(applicationName: "keel-network")))
             let upstreamPort = try #require(url.port)

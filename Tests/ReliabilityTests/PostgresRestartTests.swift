@@ -26,7 +26,7 @@ extension Reliability {
             return false
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios))
+        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
         func poolRecoversFromAServerRestartUnderLoad() async throws {
             let restartScript = try #require(
                 ReliabilityEnvironment.restartScript, "KEEL_RELIABILITY_PG_RESTART is not set: run through scripts/test.sh")

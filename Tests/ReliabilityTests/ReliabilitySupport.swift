@@ -26,6 +26,10 @@ enum ReliabilityEnvironment {
         return path
     }
 
+    /// Why a PostgreSQL scenario was skipped.
+    static let skipReason: Comment =
+        "KEEL_RELIABILITY_DATABASE_URL is not set: run scripts/test.sh --filter Reliability, which starts the server"
+
     /// Whether the PostgreSQL scenarios run: the server is there, or this is CI (where its absence fails).
     static var runsPostgresScenarios: Bool { postgresURL != nil || TestDatabaseEnvironment.isCI }
 
