@@ -1,0 +1,117 @@
+// swift-tools-version: 6.1
+//
+// Keel's example services: each executable rebuilds one of the services described in
+// ../shared/reference/ on Keel's modules. A separate package, so swift-argument-parser never
+// enters a library consumer's dependency graph.
+//
+//   swift run --package-path Examples token-registry
+//   swift run --package-path Examples chain-indexer
+//   swift run --package-path Examples bot-fleet
+
+import PackageDescription
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "keel-examples",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "keel", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Opening the example database (SQLite by default, PostgreSQL with DATABASE_URL), phase
+        // timings, tables, simulated external APIs.
+        .target(
+            name: "ExampleSupport",
+            dependencies: [
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "SQLitePool", package: "keel"),
+                .product(name: "PostgresPool", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+
+        // token-registry: the trading bot's exchange token registry (reference 001).
+        .target(
+            name: "TokenRegistryKit",
+            dependencies: [
+                "ExampleSupport",
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "SQLitePool", package: "keel"),
+                .product(name: "Batching", package: "keel"),
+                .product(name: "Cache", package: "keel"),
+                .product(name: "CircuitBreaker", package: "keel"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "token-registry",
+            dependencies: [
+                "TokenRegistryKit", "ExampleSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+
+        // chain-indexer: the blockchain indexer's Phase 3 (reference 002).
+        .target(
+            name: "ChainIndexerKit",
+            dependencies: [
+                "ExampleSupport",
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Batching", package: "keel"),
+                .product(name: "RateLimit", package: "keel"),
+                .product(name: "CircuitBreaker", package: "keel"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "chain-indexer",
+            dependencies: [
+                "ChainIndexerKit", "ExampleSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+
+        // bot-fleet: 0xBot's concurrent trading bots (reference 003).
+        .target(
+            name: "BotFleetKit",
+            dependencies: [
+                "ExampleSupport",
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Cache", package: "keel"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "bot-fleet",
+            dependencies: [
+                "BotFleetKit", "ExampleSupport",
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "SQLitePool", package: "keel"),
+                .product(name: "PostgresPool", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+
+        .testTarget(
+            name: "ExamplesTests",
+            dependencies: [
+                "ExampleSupport", "TokenRegistryKit", "ChainIndexerKit", "BotFleetKit",
+                .product(name: "CircuitBreaker", package: "keel"),
+                .product(name: "SQLCore", package: "keel"),
+            ],
+            swiftSettings: settings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
