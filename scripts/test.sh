@@ -6,8 +6,8 @@
 #      and a second one that the reliability scenarios restart and disturb,
 #   3. exports TEST_DATABASE_URL (and KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
-#      has --sanitize=thread); with no arguments, the tests and then the reliability scenarios
-#      (RELIABILITY.md) in a second run of their own,
+#      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
+#      (RELIABILITY.md) in a second run of their own, then the Examples package's tests,
 #   4. stops the servers and deletes their folders on exit, failure or Ctrl-C.
 # Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
 #        scripts/test.sh --filter Reliability           (the fault-injection scenarios, RELIABILITY.md)
@@ -30,6 +30,8 @@ if [ $# -eq 0 ]; then
   # that their timing checks do not share the two cores with the other suites.
   swift test --skip Reliability
   swift test --filter Reliability
+  # The example services' integration tests (Examples/, a package of its own), on both databases.
+  swift test --package-path Examples
 else
   swift test "$@"
 fi

@@ -57,6 +57,8 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         /// The connection was closed; a cancel request still being sent frees the handle.
         var finished = false
         var freeCancelHandleWhenSent = false
+        /// Abandons the connection if the cancelled statement does not end in time.
+        var graceTimer: Task<Void, Never>?
     }
 
     private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
@@ -488,10 +490,16 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     private func requestCancel(_ exchange: UInt64) {
         guard sendCancelRequest(for: exchange) else { return }
         let grace = cancelGracePeriod
-        Task { [self] in
-            try? await Task.sleep(for: grace)
+        let timer = Task { [self] in
+            guard (try? await Task.sleep(for: grace)) != nil else { return }
             expire(exchange, timedOut: false)
         }
+        let ended = cancellation.withLock { state -> Bool in
+            guard state.running, state.exchange == exchange else { return true }
+            state.graceTimer = timer
+            return false
+        }
+        if ended { timer.cancel() }
     }
 
     /// Starts sending a cancel request when exchange `exchange` runs and none was sent; `true` when sent.
@@ -539,11 +547,15 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     /// reach the next statement (unless the connection was abandoned: it runs no next statement).
     /// Returns whether a cancel was requested and whether the exchange timed out.
     private func statementEnded() async -> (requested: Bool, timedOut: Bool) {
-        let (requested, sending, timedOut, abandoned) = cancellation.withLock { state in
+        let (requested, sending, timedOut, abandoned, graceTimer) = cancellation.withLock { state in
             state.running = false
-            defer { state.timedOut = false }
-            return (state.requested, state.sending, state.timedOut, state.abandoned)
+            defer {
+                state.timedOut = false
+                state.graceTimer = nil
+            }
+            return (state.requested, state.sending, state.timedOut, state.abandoned, state.graceTimer)
         }
+        graceTimer?.cancel()
         if sending && !abandoned {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 let stillSending = cancellation.withLock { state in
