@@ -196,22 +196,39 @@ where CacheClock.Duration == Duration {
     }
 
     /// Inserts many values, taking each shard's lock once.
+    ///
+    /// The entries are grouped by shard with a counting sort of their positions, so keys and
+    /// values are copied once; the weigher runs before any lock is taken.
+    @inlinable
     public func insert(contentsOf entries: some Sequence<(Key, Value)>, timeToLive: Duration? = nil, tag: String? = nil) {
-        var byShard = [[(Key, Value, Int)]](repeating: [], count: shards.count)
-        for (key, value) in entries {
-            let hash = key.hashValue
-            byShard[shardIndex(hash)].append((key, value, hash))
+        let all = Array(entries)
+        guard !all.isEmpty else { return }
+        var hashes: [Int] = []
+        hashes.reserveCapacity(all.count)
+        var starts = [Int](repeating: 0, count: shards.count + 1)
+        for entry in all {
+            let hash = entry.0.hashValue
+            hashes.append(hash)
+            starts[shardIndex(hash) + 1] += 1
         }
+        for index in 1..<starts.count { starts[index] += starts[index - 1] }
+        var next = starts
+        var order = [Int](repeating: 0, count: all.count)
+        for (position, hash) in hashes.enumerated() {
+            let shard = shardIndex(hash)
+            order[next[shard]] = position
+            next[shard] += 1
+        }
+        let weights = configuration.weigher.map { weigher in all.map { weigher($0.0, $0.1) } }
         let now = ticks()
-        for (index, entries) in byShard.enumerated() where !entries.isEmpty {
-            let lifetimes = entries.map { _ in self.lifetimes(timeToLive, at: now) }
-            let weights = entries.map { configuration.weigher?($0.0, $0.1) ?? 1 }
-            shards[index].withLock { shard in
-                for (position, (key, value, hash)) in entries.enumerated() {
-                    let times = lifetimes[position]
-                    shard.insert(
-                        value, for: key, hash: hash, weight: weights[position], freshUntil: times.fresh, staleUntil: times.stale,
-                        graceUntil: times.grace, tag: tag, at: now)
+        for shard in 0..<shards.count where starts[shard] < starts[shard + 1] {
+            shards[shard].withLock { contents in
+                for slot in starts[shard]..<starts[shard + 1] {
+                    let position = order[slot]
+                    let times = lifetimes(timeToLive, at: now)
+                    contents.insert(
+                        all[position].1, for: all[position].0, hash: hashes[position], weight: weights?[position] ?? 1,
+                        freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace, tag: tag, at: now)
                 }
             }
         }

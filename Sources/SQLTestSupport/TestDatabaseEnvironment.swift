@@ -22,6 +22,19 @@ public enum TestDatabaseEnvironment {
         ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
     }
 
+    /// Whether the tests run under ThreadSanitizer (scripts/test.sh sets `TSAN_OPTIONS` then), which
+    /// slows every thread hop several times: latency bounds that hold in the plain run are
+    /// loosened there to ``timingBound(_:)``.
+    public static var isThreadSanitized: Bool {
+        ProcessInfo.processInfo.environment["TSAN_OPTIONS"] != nil
+    }
+
+    /// `bound` in the plain run; under ThreadSanitizer five times `bound`, at least one second
+    /// more: there the tests check that the deadline machinery works, the plain run checks timing.
+    public static func timingBound(_ bound: Duration) -> Duration {
+        isThreadSanitized ? max(bound * 5, bound + .seconds(1)) : bound
+    }
+
     /// Whether PostgreSQL tests run: a URL is set, or this is CI (where a missing URL then fails).
     public static var runsPostgresTests: Bool { postgresURL != nil || isCI }
 

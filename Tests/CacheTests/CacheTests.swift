@@ -66,6 +66,19 @@ final class Probe: Sendable {
         #expect(cache.value(for: "unread") == nil)
     }
 
+    @Test func aBatchInsertKeepsTheLastValueOfARepeatedKeyAndWeighsEveryEntry() {
+        let cache = cache(capacity: 4_000) { $0.weigher = { _, value in value } }
+        let batch = (0..<600).map { ("k\($0 % 500)", $0 % 500 == 7 ? 1 : 2) } + [("k7", 3)]
+        cache.insert(contentsOf: batch)
+        #expect(cache.count == 500)
+        #expect(cache.value(for: "k7") == 3, "the last value of a key repeated in one batch wins")
+        #expect(cache.value(for: "k499") == 2)
+        // Weights of 2 against a bound of 4,000: adding 2,000 more entries of weight 2 must evict.
+        cache.insert(contentsOf: (500..<2_500).map { ("k\($0)", 2) })
+        let total = cache.entries.reduce(0) { $0 + $1.value }
+        #expect(total <= 4_000, "total weight \(total) over the bound")
+    }
+
     @Test func jitterSpreadsExpiryWithinItsBounds() {
         let clock = ManualClock()
         let cache = cache(capacity: 4_000, ttl: .seconds(100), clock: clock) { $0.timeToLiveJitter = 0.2 }

@@ -89,7 +89,7 @@ extension PostgresServerTests {
                 await #expect(throws: CancellationError.self) { try await sleeper.value }
                 let took = cancelledAt.duration(to: .now)
                 // 2–5 ms measured with the PostgreSQL suites serialized; the bound is 200 ms.
-                #expect(took < .milliseconds(200), "cancel took \(took)")
+                #expect(took < TestDatabaseEnvironment.timingBound(.milliseconds(200)), "cancel took \(took)")
                 print("figure: postgres/cancel-pg-sleep value=\(took) (measured in the test run)")
                 #expect(started.duration(to: .now) < .seconds(9))
                 #expect(try await connection.query("SELECT 1 AS one")[0]["one"] == .int64(1))
@@ -131,7 +131,9 @@ extension PostgresServerTests {
                 let took = started.duration(to: .now)
                 #expect(error?.isTimeout == true, "\(String(describing: error))")
                 #expect(error?.isConnectionFailure == false)
-                #expect(took >= .milliseconds(300) && took < .milliseconds(330), "the timeout fired after \(took)")
+                #expect(
+                    took >= .milliseconds(300) && took < TestDatabaseEnvironment.timingBound(.milliseconds(330)),
+                    "the timeout fired after \(took)")
                 #expect(connection.isBroken)
                 await #expect(throws: PostgresError.self) { _ = try await connection.query("SELECT 1") }
             }
@@ -168,7 +170,9 @@ extension PostgresServerTests {
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
             let took = cancelled.duration(to: .now)
-            #expect(took >= .milliseconds(200) && took < .milliseconds(400), "gave up after \(took)")
+            #expect(
+                took >= .milliseconds(200) && took < TestDatabaseEnvironment.timingBound(.milliseconds(400)),
+                "gave up after \(took)")
             #expect(connection.isBroken)
         }
 
