@@ -21,6 +21,9 @@ let package = Package(
         .package(name: "keel", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // Opening the example database (SQLite by default, PostgreSQL with DATABASE_URL), phase
@@ -33,6 +36,7 @@ let package = Package(
                 .product(name: "PostgresPool", package: "keel"),
                 .product(name: "Pooling", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: settings
         ),
@@ -103,10 +107,64 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        // crypto-butler: the portfolio backend (reference 000), an HTTP server on Hummingbird.
+        .target(
+            name: "ButlerKit",
+            dependencies: [
+                "ExampleSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "Batching", package: "keel"),
+                .product(name: "Cache", package: "keel"),
+                .product(name: "RateLimit", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "crypto-butler",
+            dependencies: [
+                "ButlerKit", "ExampleSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+
+        // saas-api: the leads and campaigns API (reference 004), an HTTP server on Hummingbird.
+        .target(
+            name: "SaasKit",
+            dependencies: [
+                "ExampleSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLCore", package: "keel"),
+                .product(name: "Batching", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "saas-api",
+            dependencies: [
+                "SaasKit", "ExampleSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+
         .testTarget(
             name: "ExamplesTests",
             dependencies: [
-                "ExampleSupport", "TokenRegistryKit", "ChainIndexerKit", "BotFleetKit",
+                "ExampleSupport", "TokenRegistryKit", "ChainIndexerKit", "BotFleetKit", "ButlerKit", "SaasKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CircuitBreaker", package: "keel"),
                 .product(name: "SQLCore", package: "keel"),
             ],

@@ -1,0 +1,121 @@
+import Cache
+import ExampleSupport
+import Foundation
+public import Hummingbird
+public import Logging
+import Pooling
+public import SQLCore
+public import ServiceLifecycle
+
+/// crypto-butler: the portfolio backend of the reference (Axum, SeaORM, moka, Tokio semaphores)
+/// on Hummingbird and Keel.
+///
+/// ```swift
+/// let butler = Butler(database: database, configuration: ButlerConfiguration())
+/// try await butler.store.migrate()
+/// let app = butler.application(port: 8080, services: [], logger: logger)
+/// try await app.runService()
+/// ```
+public final class Butler: Sendable {
+    /// The tables.
+    public let store: ButlerStore
+    /// Latest prices, 10,000 entries for 60 s.
+    public let prices: Cache<String, Double, ContinuousClock>
+    /// The background jobs.
+    public let jobs: ButlerJobs
+    /// The settings.
+    public let configuration: ButlerConfiguration
+    /// Pool statistics for `/metrics` (PostgreSQL only).
+    let poolStatistics: @Sendable () -> PoolStatistics?
+
+    /// A butler on `database`.
+    public init(
+        database: any SQLDatabase, configuration: ButlerConfiguration,
+        poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
+    ) {
+        store = ButlerStore(database: database)
+        prices = Cache(maximumCapacity: 10_000, timeToLive: .seconds(60))
+        jobs = ButlerJobs(
+            store: store, prices: prices, apiLatency: configuration.apiLatency, coinGeckoInterval: configuration.coinGeckoInterval)
+        self.configuration = configuration
+        self.poolStatistics = poolStatistics
+    }
+
+    /// The routes: `/health`, `/metrics`, and `/v1/portfolios…` behind the bearer token.
+    public func router() -> Router<ButlerContext> {
+        let router = Router(context: ButlerContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("health") { _, _ -> Response in
+            _ = try await self.store.database.query("SELECT 1")
+            return Self.json(#"{"status":"ok","database":"ok"}"#)
+        }
+        router.get("metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+        }
+        let api = router.group("v1/portfolios").add(middleware: BearerTokenMiddleware(tokens: configuration.tokens))
+        api.get { _, context -> PortfolioList in
+            PortfolioList(portfolios: try await self.store.portfolios(of: context.user!))
+        }
+        api.post { request, context -> EditedResponse<Portfolio> in
+            let input = try await request.decode(as: PortfolioInput.self, context: context)
+            if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
+            let portfolio = try await self.store.create(input, for: context.user!)
+            return EditedResponse(status: .created, response: portfolio)
+        }
+        api.get(":id/valuation") { _, context -> Valuation in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let portfolio = try await self.store.portfolio(id, of: context.user!) else {
+                throw HTTPError(.notFound, message: "no portfolio \(id)")
+            }
+            return try await self.valuation(of: portfolio)
+        }
+        return router
+    }
+
+    /// Values each holding at its price: from the price cache, or the database (one read per coin
+    /// for all concurrent callers: single-flight).
+    func valuation(of portfolio: Portfolio) async throws -> Valuation {
+        var lines: [Valuation.Line] = []
+        for holding in portfolio.holdings {
+            let store = store
+            let price = try? await prices.value(for: holding.coin) {
+                guard let price = try await store.price(of: holding.coin) else { throw HTTPError(.notFound) }
+                return price
+            }
+            lines.append(.init(coin: holding.coin, amount: holding.amount, priceUSD: price, valueUSD: holding.amount * (price ?? 0)))
+        }
+        return Valuation(portfolioID: portfolio.id, lines: lines, totalUSD: lines.reduce(0) { $0 + $1.valueUSD })
+    }
+
+    /// Keel's statistics as plain text.
+    func metricsText() -> String {
+        var text = ""
+        if let pool = poolStatistics() {
+            text += "keel_pool_open \(pool.open)\nkeel_pool_in_use \(pool.inUse)\nkeel_pool_idle \(pool.idle)\n"
+            text += "keel_pool_waiting \(pool.waiting)\nkeel_pool_wait_count \(pool.waitCount)\nkeel_pool_timeouts \(pool.timeouts)\n"
+        }
+        let cache = prices.statistics
+        text += "keel_cache_entries{cache=\"prices\"} \(cache.count)\nkeel_cache_hits_total{cache=\"prices\"} \(cache.hits)\n"
+        text += "keel_cache_misses_total{cache=\"prices\"} \(cache.misses)\n"
+        for (name, limiter) in [("coingecko", jobs.coinGeckoLimiter), ("evm", jobs.evmLimiter)] {
+            let statistics = limiter.statistics
+            text += "keel_ratelimit_acquired_total{limiter=\"\(name)\"} \(statistics.acquired)\n"
+            text += "keel_ratelimit_waited_total{limiter=\"\(name)\"} \(statistics.waited)\n"
+        }
+        return text
+    }
+
+    /// The Hummingbird application on `127.0.0.1:port`, running `services` (the database pool,
+    /// the jobs) alongside.
+    public func application(
+        host: String = "127.0.0.1", port: Int, services: [any Service], logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "crypto-butler"),
+            services: services, logger: logger)
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,93 @@
+import Cache
+import ExampleSupport
+public import RateLimit
+
+/// crypto-butler's background jobs: price collection, top-coin rankings, contract addresses and
+/// multi-chain wallet balances. Each is idempotent (upserts with `ON CONFLICT`): running it twice
+/// leaves the same rows.
+public struct ButlerJobs: Sendable {
+    /// The chains balances are read from.
+    public static let chains = ["ethereum", "arbitrum", "optimism", "base", "polygon"]
+    /// The wallets tracked.
+    public static let wallets = ["0xA11CE", "0xB0B", "0xCAFE"]
+
+    let store: ButlerStore
+    let coinGecko: SimulatedCoinGecko
+    let evm: SimulatedService
+    /// CoinGecko's limits as the reference used them: 5 at once, starts ≥ 2 s apart.
+    public let coinGeckoLimiter: RateLimiter<ContinuousClock>
+    /// EVM RPC limits: 5 at once, starts ≥ 50 ms apart.
+    public let evmLimiter: RateLimiter<ContinuousClock>
+    /// Chain data, 1,000 entries for 30 s.
+    public let chainCache: Cache<String, Double, ContinuousClock>
+    let prices: Cache<String, Double, ContinuousClock>
+
+    init(store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, coinGeckoInterval: Duration) {
+        self.store = store
+        self.prices = prices
+        coinGecko = SimulatedCoinGecko(latency: apiLatency)
+        evm = SimulatedService(name: "simulated EVM RPC", latency: apiLatency...apiLatency)
+        coinGeckoLimiter = RateLimiter(maxConcurrent: 5, minInterval: coinGeckoInterval, name: "coingecko")
+        evmLimiter = RateLimiter.evmRPC()
+        chainCache = Cache(maximumCapacity: 1_000, timeToLive: .seconds(30))
+    }
+
+    /// Runs every job once.
+    public func runAll() async throws {
+        try await collectPrices()
+        try await collectRankings()
+        try await collectContracts()
+        try await collectBalances()
+    }
+
+    /// One CoinGecko call for every price, one batched upsert, and the price cache refreshed.
+    public func collectPrices() async throws {
+        let latest = try await coinGeckoLimiter.withPermit { try await coinGecko.prices() }
+        try await store.savePrices(latest)
+        prices.insert(contentsOf: latest.map { ($0.key, $0.value) })
+    }
+
+    /// One CoinGecko call, one batched upsert of every ranking.
+    public func collectRankings() async throws {
+        let rankings = try await coinGeckoLimiter.withPermit { try await coinGecko.rankings() }
+        try await store.saveRankings(rankings)
+    }
+
+    /// Contract addresses of every coin on every chain, flushed to the database every 100.
+    public func collectContracts() async throws {
+        var pending: [(chain: String, address: String, coin: String)] = []
+        for coin in SimulatedCoinGecko.coins {
+            for chain in Self.chains {
+                let digits = String(abs((coin + chain).hashValueStable), radix: 16)
+                pending.append((chain, "0x" + digits, coin))
+                if pending.count == 100 {
+                    try await store.saveContracts(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !pending.isEmpty { try await store.saveContracts(pending) }
+    }
+
+    /// Every wallet's balance on every chain, fetched in parallel through the EVM limiter and the
+    /// chain-data cache, then upserted in one batch.
+    public func collectBalances() async throws {
+        let pairs = Self.wallets.flatMap { wallet in Self.chains.map { (wallet, $0) } }
+        let evm = evm
+        let cache = chainCache
+        let balances = try await pairs.concurrentMap(maxConcurrency: 5, limiter: evmLimiter) { wallet, chain in
+            let balance = try await cache.value(for: "\(chain):\(wallet)") {
+                try await evm.call { Double((wallet + chain).hashValueStable % 10_000) / 100 }
+            }
+            return (wallet: wallet, chain: chain, balance: balance)
+        }
+        try await store.saveBalances(balances)
+    }
+}
+
+extension String {
+    /// A hash that is the same in every process (Swift's `hashValue` is seeded per process).
+    var hashValueStable: Int {
+        unicodeScalars.reduce(5381) { ($0 &* 33 &+ Int($1.value)) & 0x7FFF_FFFF }
+    }
+}

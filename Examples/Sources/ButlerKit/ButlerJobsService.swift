@@ -1,0 +1,34 @@
+public import ServiceLifecycle
+import Logging
+
+/// Runs crypto-butler's jobs at start and then every interval, as a swift-service-lifecycle
+/// `Service` next to the HTTP server. A failed run is logged and the next one goes on.
+public struct ButlerJobsService: Service {
+    let jobs: ButlerJobs
+    let interval: Duration?
+    let logger: Logger
+
+    /// A service running `butler`'s jobs every `interval` (once when `nil`).
+    public init(butler: Butler, logger: Logger) {
+        jobs = butler.jobs
+        interval = butler.configuration.jobsInterval
+        self.logger = logger
+    }
+
+    /// Runs until cancelled or the service group shuts down gracefully.
+    public func run() async throws {
+        repeat {
+            let start = ContinuousClock.now
+            do {
+                try await jobs.runAll()
+                logger.info("jobs ran (prices, rankings, contracts, balances)", metadata: ["ms": "\((ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)"])
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("jobs failed: \(error)")
+            }
+            guard let interval else { break }
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        } while !Task.isCancelled
+    }
+}

@@ -1,0 +1,15 @@
+public import Hummingbird
+
+/// A lead.
+public struct Lead: ResponseCodable, Sendable, Equatable {
+    /// Its id.
+    public var id: Int64
+    /// Its email, unique.
+    public var email: String
+    /// The person's name.
+    public var name: String
+    /// Their company.
+    public var company: String?
+    /// `new`, `contacted`, `qualified`, `lost`.
+    public var status: String
+}

@@ -1,0 +1,62 @@
+import Foundation
+public import Hummingbird
+import SQLCore
+
+/// `POST /leads/upload`: a CSV file of leads (`email,name,company` header), read as it streams in,
+/// validated row by row, then upserted by email in chunks inside one transaction. A file with any
+/// bad row is refused (422) with every row's error and nothing written.
+public enum LeadImport {
+    /// Reads, validates and imports the upload.
+    public static func run(_ request: Request, context: SaasContext, store: SaasStore) async throws -> EditedResponse<ImportReport> {
+        var splitter = CSVLineSplitter()
+        var header: [String]?
+        var rows: [String: (line: Int, values: [SQLValue])] = [:]
+        var order: [String] = []
+        var errors: [ImportReport.RowError] = []
+        var received = 0
+        var size = 0
+
+        func take(_ record: (line: Int, fields: [String])) {
+            guard let columns = header else {
+                header = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                return
+            }
+            received += 1
+            guard record.fields.count == columns.count else {
+                errors.append(.init(line: record.line, message: "\(record.fields.count) fields for \(columns.count) columns"))
+                return
+            }
+            var fields: [String: String] = [:]
+            for (name, value) in zip(columns, record.fields) { fields[name] = value.trimmingCharacters(in: .whitespaces) }
+            let input = LeadInput(email: fields["email"] ?? "", name: fields["name"] ?? "", company: fields["company"].flatMap { $0.isEmpty ? nil : $0 })
+            if let problem = input.problem {
+                errors.append(.init(line: record.line, message: problem))
+                return
+            }
+            let email = input.email.lowercased()
+            if rows[email] == nil { order.append(email) }
+            rows[email] = (record.line, [.text(email), .text(input.name), input.company.map(SQLValue.text) ?? .null])
+        }
+
+        for try await chunk in request.body {
+            size += chunk.readableBytes
+            guard size <= context.maxUploadSize else { throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes") }
+            for record in splitter.feed(chunk.readableBytesView) { take(record) }
+        }
+        if splitter.isInsideQuotes { errors.append(.init(line: splitter.line, message: "the file ends inside a quoted field")) }
+        if let last = splitter.finish() { take(last) }
+
+        guard let columns = header else { throw HTTPError(.badRequest, message: "the file is empty: expected a header email,name,company") }
+        guard columns.contains("email"), columns.contains("name") else {
+            throw HTTPError(.badRequest, message: "the header must name the columns email and name (and optionally company)")
+        }
+        let duplicates = received - errors.count - rows.count
+        guard errors.isEmpty else {
+            let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors)
+            return EditedResponse(status: .unprocessableContent, response: report)
+        }
+        let inserted = rows.isEmpty ? 0 : try await store.importLeads(order.map { rows[$0]!.values })
+        let report = ImportReport(received: received, inserted: inserted, updated: rows.count - inserted, duplicates: duplicates, errors: [])
+        return EditedResponse(status: .ok, response: report)
+    }
+}

@@ -1,0 +1,117 @@
+import ExampleSupport
+public import Hummingbird
+public import Logging
+public import SQLCore
+
+/// saas-api: the Elite Creatif leads and campaigns API (reference 004) on Hummingbird and Keel.
+///
+/// ```swift
+/// let api = SaasAPI(database: database, slowRequestThreshold: .milliseconds(500), logger: logger)
+/// try await api.store.migrate()
+/// try await api.application(port: 8081, logger: logger).runService()
+/// ```
+public struct SaasAPI: Sendable {
+    /// The tables.
+    public let store: SaasStore
+    /// Requests slower than this are logged (`SLOW_REQUEST_MS`).
+    public let slowRequestThreshold: Duration
+    /// Development mode logs every request.
+    public let logsEveryRequest: Bool
+    let logger: Logger
+
+    /// An API on `database`.
+    public init(database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, logger: Logger) {
+        store = SaasStore(database: database)
+        self.slowRequestThreshold = slowRequestThreshold
+        self.logsEveryRequest = logsEveryRequest
+        self.logger = logger
+    }
+
+    /// The routes.
+    public func router() -> Router<SaasContext> {
+        let router = Router(context: SaasContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: SlowRequestMiddleware(threshold: slowRequestThreshold, logsEveryRequest: logsEveryRequest, logger: logger))
+        let store = store
+        router.get("health") { _, _ -> String in
+            _ = try await store.database.query("SELECT 1")
+            return "ok"
+        }
+
+        let leads = router.group("leads")
+        leads.get { request, _ in try await store.leads(PageRequest(request)) }
+        leads.post { request, context -> EditedResponse<Lead> in
+            let input = try await request.decode(as: LeadInput.self, context: context)
+            if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
+            guard let lead = try await store.createLead(input) else {
+                throw HTTPError(.conflict, message: "a lead with this email exists")
+            }
+            return EditedResponse(status: .created, response: lead)
+        }
+        leads.post("upload") { request, context in try await LeadImport.run(request, context: context, store: store) }
+        leads.get(":id") { _, context -> Lead in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let lead = try await store.lead(id) else { throw HTTPError(.notFound, message: "no lead \(id)") }
+            return lead
+        }
+        leads.put(":id") { request, context -> Lead in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let input = try await request.decode(as: LeadInput.self, context: context)
+            if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
+            do {
+                guard let lead = try await store.updateLead(id, input) else { throw HTTPError(.notFound, message: "no lead \(id)") }
+                return lead
+            } catch let error as HTTPError {
+                throw error
+            } catch {
+                throw HTTPError(.conflict, message: "a lead with this email exists")
+            }
+        }
+        leads.delete(":id") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard try await store.deleteLead(id) else { throw HTTPError(.notFound, message: "no lead \(id)") }
+            return .noContent
+        }
+
+        let campaigns = router.group("campaigns")
+        campaigns.get { request, _ in try await store.campaigns(PageRequest(request)) }
+        campaigns.post { request, context -> EditedResponse<Campaign> in
+            let input = try await request.decode(as: CampaignInput.self, context: context)
+            if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
+            return EditedResponse(status: .created, response: try await store.createCampaign(input))
+        }
+        campaigns.get(":id") { _, context -> Campaign in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let campaign = try await store.campaign(id) else { throw HTTPError(.notFound, message: "no campaign \(id)") }
+            return campaign
+        }
+        campaigns.put(":id") { request, context -> Campaign in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let input = try await request.decode(as: CampaignInput.self, context: context)
+            if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
+            guard let campaign = try await store.updateCampaign(id, input) else { throw HTTPError(.notFound, message: "no campaign \(id)") }
+            return campaign
+        }
+        campaigns.delete(":id") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard try await store.deleteCampaign(id) else { throw HTTPError(.notFound, message: "no campaign \(id)") }
+            return .noContent
+        }
+
+        router.get("notifications") { request, _ -> NotificationList in
+            let since = try PageRequest.number(
+                request.uri.queryParameters["since"].map(String.init), default: 0, range: 0...Int.max, name: "since")
+            return NotificationList(notifications: try await store.notifications(since: Int64(since)))
+        }
+        return router
+    }
+
+    /// The Hummingbird application on `host:port` with `eventLoopGroup`.
+    public func application(
+        host: String = "127.0.0.1", port: Int, eventLoopGroup: EventLoopGroupProvider = .singleton, logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "saas-api"),
+            eventLoopGroupProvider: eventLoopGroup, logger: logger)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import ButlerKit
+import ExampleSupport
+import Foundation
+import Hummingbird
+import Logging
+import Pooling
+
+/// `crypto-butler`: the Crypto Pocket Butler portfolio backend (reference 000) on Hummingbird and Keel.
+@main
+struct CryptoButlerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crypto-butler",
+        abstract: "A portfolio API on Hummingbird with Keel's pool, cache, rate limiters and batched upserts.",
+        discussion: """
+            Rebuilds the Crypto Pocket Butler backend (reference document 000): GET/POST /v1/portfolios and \
+            GET /v1/portfolios/:id/valuation behind a bearer token (a static token table, BUTLER_TOKENS = \
+            "token:user,..."; default token "butler-demo-token"), GET /health and GET /metrics (Keel's \
+            statistics as text). Background jobs, at start and every --jobs-interval seconds: price \
+            collection from a simulated CoinGecko through its limiter (5 at once, 2 s apart) upserted in \
+            one batch into the price cache (10,000 entries, 60 s) and the database, top-coin rankings, \
+            contract addresses flushed every 100, and multi-chain wallet balances fetched in parallel \
+            through the EVM limiter (5 at once, 50 ms apart) and the chain-data cache (1,000, 30 s).
+
+            The pool reads the reference's DB_MAX_CONNECTIONS (default 100), DB_MIN_CONNECTIONS (5), \
+            DB_CONNECT_TIMEOUT_SECS, DB_ACQUIRE_TIMEOUT_SECS, DB_IDLE_TIMEOUT_SECS, DB_MAX_LIFETIME_SECS. \
+            Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database.
+            """)
+
+    @Option(help: "The port to listen on (127.0.0.1).")
+    var port = 8080
+
+    @Option(help: "A SQLite file to use instead of a temporary one (ignores DATABASE_URL).")
+    var database: String?
+
+    @Option(help: "Seconds between runs of the background jobs.")
+    var jobsInterval: Double = 60
+
+    func run() async throws {
+        var logger = Logger(label: "crypto-butler")
+        logger.logLevel = .info
+        let environment = ProcessInfo.processInfo.environment
+        var pool = try PoolConfiguration(environment: environment, logger: ExampleDatabase.quietPoolConfiguration().logger)
+        if environment["DB_MAX_CONNECTIONS"] == nil { pool.maxConnections = 100 }
+        if environment["DB_MIN_CONNECTIONS"] == nil { pool.minConnections = 5 }
+        logger.info("Runtime: multi-threaded, \(ProcessInfo.processInfo.activeProcessorCount) event-loop threads (one per core)")
+        logger.info("Initializing database connection pool with max_connections=\(pool.maxConnections), min_connections=\(pool.minConnections)")
+        let store = try await ExampleDatabase.open(databasePath: database, pool: pool)
+        logger.info("Database: \(store.location)")
+        var configuration = ButlerConfiguration(environment: environment)
+        configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
+        let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }
+        let port = port
+        try await store.run { database in
+            let butler = Butler(database: database, configuration: configuration, poolStatistics: poolStatistics)
+            try await butler.store.migrate()
+            logger.info("Database connection pool established")
+            let app = butler.application(port: port, services: [ButlerJobsService(butler: butler, logger: logger)], logger: logger)
+            logger.info("Server ready to handle concurrent requests on http://127.0.0.1:\(port)")
+            try await app.runService()
+        }
+    }
+}
