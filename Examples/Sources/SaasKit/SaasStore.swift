@@ -45,11 +45,19 @@ public struct SaasStore: Sendable {
             company: try row.decode(String?.self, at: 3), status: try row.decode(String.self, at: 4))
     }
 
-    /// A page of leads by id, with the total.
+    /// A page of leads by id, with the total: one query (`count(*) OVER ()` next to each row), and
+    /// a count of its own only for a page past the end.
     public func leads(_ request: PageRequest) async throws -> Page<Lead> {
-        let total = try await database.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
-        let rows = try await database.query(
-            "SELECT \(unsafeRaw: Self.leadColumns) FROM saas_leads ORDER BY id LIMIT \(request.limit) OFFSET \(request.offset)")
+        let rows = try await database.query("""
+            SELECT \(unsafeRaw: Self.leadColumns), count(*) OVER () FROM saas_leads ORDER BY id
+            LIMIT \(request.limit) OFFSET \(request.offset)
+            """)
+        let total: Int
+        if let first = rows.first {
+            total = try first.decode(Int.self, at: 5)
+        } else {
+            total = try await database.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
+        }
         return Page(items: try rows.map(Self.lead), total: total, page: request.page, limit: request.limit)
     }
 
@@ -113,11 +121,18 @@ public struct SaasStore: Sendable {
             status: try row.decode(String.self, at: 3))
     }
 
-    /// A page of campaigns by id.
+    /// A page of campaigns by id, with the total (one query, as ``leads(_:)``).
     public func campaigns(_ request: PageRequest) async throws -> Page<Campaign> {
-        let total = try await database.query("SELECT count(*) FROM saas_campaigns")[0].decode(Int.self, at: 0)
-        let rows = try await database.query(
-            "SELECT id, name, subject, status FROM saas_campaigns ORDER BY id LIMIT \(request.limit) OFFSET \(request.offset)")
+        let rows = try await database.query("""
+            SELECT id, name, subject, status, count(*) OVER () FROM saas_campaigns ORDER BY id
+            LIMIT \(request.limit) OFFSET \(request.offset)
+            """)
+        let total: Int
+        if let first = rows.first {
+            total = try first.decode(Int.self, at: 4)
+        } else {
+            total = try await database.query("SELECT count(*) FROM saas_campaigns")[0].decode(Int.self, at: 0)
+        }
         return Page(items: try rows.map(Self.campaign), total: total, page: request.page, limit: request.limit)
     }
 

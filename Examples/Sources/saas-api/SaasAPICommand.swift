@@ -22,7 +22,7 @@ struct SaasAPICommand: AsyncParsableCommand {
             a middleware logging requests slower than SLOW_REQUEST_MS (default 500).
 
             The pool is the reference's: 20 connections + 40 overflow, acquire timeout 30 s, recycled \
-            after 1 h, pre-ping (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
+            after 1 h, pre-ping of connections idle over 500 ms (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
             DB_MAX_LIFETIME_SECS, DB_VALIDATION override them). ENV=production runs one event-loop \
             thread per core and logs only slow requests; development (the default) runs one thread and \
             logs every request. Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL \
@@ -45,7 +45,9 @@ struct SaasAPICommand: AsyncParsableCommand {
         if environment["DB_MAX_OVERFLOW"] == nil { pool.maxOverflow = 40 }
         if environment["DB_ACQUIRE_TIMEOUT_SECS"] == nil { pool.acquireTimeout = .seconds(30) }
         if environment["DB_MAX_LIFETIME_SECS"] == nil { pool.maxLifetime = .seconds(3600) }
-        if environment["DB_VALIDATION"] == nil { pool.validation = .always }
+        // pool_pre_ping as HikariCP does it: a connection idle for more than 500 ms is pinged
+        // before use; one in constant use is not pinged on every request.
+        if environment["DB_VALIDATION"] == nil { pool.validation = .whenIdleFor(.milliseconds(500)) }
         let slowMilliseconds = Int(environment["SLOW_REQUEST_MS"] ?? "") ?? 500
         let threads = production ? ProcessInfo.processInfo.activeProcessorCount : 1
         logger.info("Mode: \(production ? "production" : "development"), \(threads) event-loop thread\(threads == 1 ? "" : "s"), \(production ? "slow requests logged" : "every request logged")")
