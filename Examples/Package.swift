@@ -143,6 +143,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLCore", package: "keel"),
                 .product(name: "Batching", package: "keel"),
+                .product(name: "Cache", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings

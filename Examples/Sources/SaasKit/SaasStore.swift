@@ -1,4 +1,5 @@
 import Batching
+import Cache
 import Foundation
 public import SQLCore
 
@@ -6,6 +7,9 @@ public import SQLCore
 public struct SaasStore: Sendable {
     /// The database.
     public let database: any SQLDatabase
+    /// Row counts of the paginated tables, for the `total` of a page: invalidated by every write
+    /// this API makes, and kept at most 5 s (for writes from elsewhere).
+    let counts = Cache<String, Int, ContinuousClock>(maximumCapacity: 16, timeToLive: .seconds(5))
 
     /// A store on `database`.
     public init(database: any SQLDatabase) {
@@ -33,6 +37,7 @@ public struct SaasStore: Sendable {
         for table in ["saas_leads", "saas_campaigns", "saas_notifications"] {
             try await database.execute("DELETE FROM \(identifier: table)")
         }
+        counts.removeAll()
     }
 
     // MARK: Leads
@@ -45,20 +50,21 @@ public struct SaasStore: Sendable {
             company: try row.decode(String?.self, at: 3), status: try row.decode(String.self, at: 4))
     }
 
-    /// A page of leads by id, with the total: one query (`count(*) OVER ()` next to each row), and
-    /// a count of its own only for a page past the end.
+    /// A page of leads by id, with the total. The total comes from ``counts`` (a cache this API's
+    /// writes invalidate, expiring after 5 s for writes from elsewhere), so a page is one query.
     public func leads(_ request: PageRequest) async throws -> Page<Lead> {
-        let rows = try await database.query("""
-            SELECT \(unsafeRaw: Self.leadColumns), count(*) OVER () FROM saas_leads ORDER BY id
-            LIMIT \(request.limit) OFFSET \(request.offset)
-            """)
-        let total: Int
-        if let first = rows.first {
-            total = try first.decode(Int.self, at: 5)
-        } else {
-            total = try await database.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
+        async let total = count("saas_leads")
+        let rows = try await database.query(
+            "SELECT \(unsafeRaw: Self.leadColumns) FROM saas_leads ORDER BY id LIMIT \(request.limit) OFFSET \(request.offset)")
+        return Page(items: try rows.map(Self.lead), total: try await total, page: request.page, limit: request.limit)
+    }
+
+    /// The rows of `table`, from the count cache or one `count(*)` shared by concurrent callers.
+    func count(_ table: String) async throws -> Int {
+        let database = database
+        return try await counts.value(for: table) {
+            try await database.query("SELECT count(*) FROM \(identifier: table)")[0].decode(Int.self, at: 0)
         }
-        return Page(items: try rows.map(Self.lead), total: total, page: request.page, limit: request.limit)
     }
 
     /// The lead `id`.
@@ -68,7 +74,8 @@ public struct SaasStore: Sendable {
 
     /// Creates a lead; `nil` when its email is taken.
     public func createLead(_ input: LeadInput) async throws -> Lead? {
-        try await database.transaction { db in
+        defer { counts.removeValue(for: "saas_leads") }
+        return try await database.transaction { db in
             let rows = try await db.query("""
                 INSERT INTO saas_leads (email, name, company, status) VALUES (\(input.email), \(input.name), \(input.company), \(input.status ?? "new"))
                 ON CONFLICT (email) DO NOTHING RETURNING \(unsafeRaw: Self.leadColumns)
@@ -90,7 +97,8 @@ public struct SaasStore: Sendable {
 
     /// Deletes lead `id`; whether it existed.
     public func deleteLead(_ id: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM saas_leads WHERE id = \(id)") == 1
+        defer { counts.removeValue(for: "saas_leads") }
+        return try await database.execute("DELETE FROM saas_leads WHERE id = \(id)") == 1
     }
 
     /// How many leads exist.
@@ -101,7 +109,8 @@ public struct SaasStore: Sendable {
     /// Upserts `rows` (email, name, company) by email in chunks of 100, all in one transaction, and
     /// returns how many were created.
     public func importLeads(_ rows: [[SQLValue]]) async throws -> Int {
-        try await database.transaction { db in
+        defer { counts.removeValue(for: "saas_leads") }
+        return try await database.transaction { db in
             let before = try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
             var upsert = Upsert(table: "saas_leads", columns: ["email", "name", "company", "status"], conflictColumns: ["email"])
             upsert.action = .update(["name", "company"])
@@ -121,19 +130,12 @@ public struct SaasStore: Sendable {
             status: try row.decode(String.self, at: 3))
     }
 
-    /// A page of campaigns by id, with the total (one query, as ``leads(_:)``).
+    /// A page of campaigns by id, with the total (as ``leads(_:)``).
     public func campaigns(_ request: PageRequest) async throws -> Page<Campaign> {
-        let rows = try await database.query("""
-            SELECT id, name, subject, status, count(*) OVER () FROM saas_campaigns ORDER BY id
-            LIMIT \(request.limit) OFFSET \(request.offset)
-            """)
-        let total: Int
-        if let first = rows.first {
-            total = try first.decode(Int.self, at: 4)
-        } else {
-            total = try await database.query("SELECT count(*) FROM saas_campaigns")[0].decode(Int.self, at: 0)
-        }
-        return Page(items: try rows.map(Self.campaign), total: total, page: request.page, limit: request.limit)
+        async let total = count("saas_campaigns")
+        let rows = try await database.query(
+            "SELECT id, name, subject, status FROM saas_campaigns ORDER BY id LIMIT \(request.limit) OFFSET \(request.offset)")
+        return Page(items: try rows.map(Self.campaign), total: try await total, page: request.page, limit: request.limit)
     }
 
     /// The campaign `id`.
@@ -143,7 +145,7 @@ public struct SaasStore: Sendable {
 
     /// Creates a campaign.
     public func createCampaign(_ input: CampaignInput) async throws -> Campaign {
-        try await database.transaction { db in
+        let campaign = try await database.transaction { db in
             let row = try await db.query("""
                 INSERT INTO saas_campaigns (name, subject, status) VALUES (\(input.name), \(input.subject), \(input.status ?? "draft"))
                 RETURNING id, name, subject, status
@@ -152,6 +154,8 @@ public struct SaasStore: Sendable {
             try await Self.notify(db, "campaign.created", "campaign \(campaign.id) created")
             return campaign
         }
+        counts.removeValue(for: "saas_campaigns")
+        return campaign
     }
 
     /// Replaces campaign `id`; `nil` when missing.
@@ -164,7 +168,8 @@ public struct SaasStore: Sendable {
 
     /// Deletes campaign `id`; whether it existed.
     public func deleteCampaign(_ id: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM saas_campaigns WHERE id = \(id)") == 1
+        defer { counts.removeValue(for: "saas_campaigns") }
+        return try await database.execute("DELETE FROM saas_campaigns WHERE id = \(id)") == 1
     }
 
     // MARK: Notifications
