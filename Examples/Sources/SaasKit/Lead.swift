@@ -12,4 +12,13 @@ public struct Lead: ResponseCodable, Sendable, Equatable {
     public var company: String?
     /// `new`, `contacted`, `qualified`, `lost`.
     public var status: String
+
+    /// A lead.
+    public init(id: Int64, email: String, name: String, company: String?, status: String) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.company = company
+        self.status = status
+    }
 }

@@ -1,7 +1,7 @@
 public import Hummingbird
 
 /// A page of a list endpoint: the items and the totals (`GET /leads?page=2&limit=100`).
-public struct Page<Item: Codable & Sendable>: ResponseCodable, Sendable {
+public struct Page<Item: JSONWritable>: Codable, Sendable, ResponseGenerator {
     /// The items on this page.
     public var items: [Item]
     /// Items in all.
@@ -20,5 +20,28 @@ public struct Page<Item: Codable & Sendable>: ResponseCodable, Sendable {
         self.page = page
         self.limit = limit
         pages = max(1, (total + limit - 1) / limit)
+    }
+
+    /// The page as JSON, written with ``JSONWriter``:
+    /// `{"items":[…],"total":250,"page":1,"pages":3,"limit":100}`.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var writer = JSONWriter(capacity: 64 + items.count * 128)
+        writer.raw("{\"items\":[")
+        for (index, item) in items.enumerated() {
+            if index > 0 { writer.raw(",") }
+            item.write(to: &writer)
+        }
+        writer.raw("],\"total\":")
+        writer.number(total)
+        writer.raw(",\"page\":")
+        writer.number(page)
+        writer.raw(",\"pages\":")
+        writer.number(pages)
+        writer.raw(",\"limit\":")
+        writer.number(limit)
+        writer.raw("}")
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(writer.buffer.readableBytes)],
+            body: .init(byteBuffer: writer.buffer))
     }
 }

@@ -30,6 +30,21 @@ import Testing
         "email,name,company\n" + rows.map { "lead\($0)@example.com,\(name) \($0),\"Acme \($0), \"\"Inc\"\"\"" }.joined(separator: "\r\n") + "\n"
     }
 
+    @Test func jsonWriterOutputDecodesToTheSameValues() throws {
+        let names = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{01}\u{1F}", "é 🙂 \u{202E}", ""]
+        let leads = names.enumerated().map { index, name in
+            Lead(id: Int64(index), email: "e\(index)@example.com", name: name, company: index % 2 == 0 ? nil : name, status: "new")
+        }
+        var writer = JSONWriter(capacity: 16)
+        writer.raw("[")
+        for (index, lead) in leads.enumerated() {
+            if index > 0 { writer.raw(",") }
+            lead.write(to: &writer)
+        }
+        writer.raw("]")
+        #expect(try JSONDecoder().decode([Lead].self, from: Data(buffer: writer.buffer)) == leads)
+    }
+
     @Test(arguments: ExampleDatabases.kinds)
     func leadsCRUD(_ kind: ExampleDatabases.Kind) async throws {
         try await withAPI(kind) { _, client in
