@@ -59,7 +59,7 @@ for name in "Long term" "Trading"; do
     -d "{\"name\":\"$name\",\"holdings\":[{\"coin\":\"bitcoin\",\"amount\":0.5},{\"coin\":\"ethereum\",\"amount\":2},{\"coin\":\"solana\",\"amount\":10}]}" \
     "http://127.0.0.1:$port/v1/portfolios" >/dev/null
 done
-psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE" >/dev/null
+psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE butler_portfolios, butler_holdings" >/dev/null
 echo "load-test.sh: wrk -c 100 -d ${duration}s GET /v1/portfolios (crypto-butler, PostgreSQL)"
 output=$(wrk -t 2 -c 100 -d "${duration}s" --latency -H "$token" "http://127.0.0.1:$port/v1/portfolios")
 echo "$output"
@@ -75,7 +75,7 @@ wait_for "http://127.0.0.1:$port/health"
   for i in $(seq 1 1000); do echo "lead$i@example.com,Lead $i,Company $((i % 50))"; done
 } | curl -fs -X POST -H "Content-Type: text/csv" --data-binary @- "http://127.0.0.1:$port/leads/upload" >/dev/null
 # Statistics for the new rows, as autovacuum would gather within a minute on a running server.
-psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE" >/dev/null
+psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE saas_leads" >/dev/null
 echo "load-test.sh: wrk -c 100 -d ${duration}s GET /leads?limit=100 (saas-api, ENV=production, PostgreSQL)"
 output=$(wrk -t 2 -c 100 -d "${duration}s" --latency "http://127.0.0.1:$port/leads?limit=100")
 echo "$output"
