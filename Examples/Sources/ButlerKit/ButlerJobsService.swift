@@ -1,5 +1,6 @@
-public import ServiceLifecycle
+import ExampleSupport
 import Logging
+public import ServiceLifecycle
 
 /// Runs crypto-butler's jobs at start and then every interval, as a swift-service-lifecycle
 /// `Service` next to the HTTP server. A failed run is logged and the next one goes on.
@@ -21,7 +22,8 @@ public struct ButlerJobsService: Service {
             let start = ContinuousClock.now
             do {
                 try await jobs.runAll()
-                logger.info("jobs ran (prices, rankings, contracts, balances)", metadata: ["ms": "\((ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)"])
+                let elapsed = ContinuousClock.now - start
+                logger.info("jobs ran (prices, rankings, contracts, balances) in \(elapsed.formattedMilliseconds)")
             } catch is CancellationError {
                 return
             } catch {

@@ -44,10 +44,20 @@ public struct ButlerStore: Sendable {
 
     /// The portfolios of `owner` with their holdings, in one query.
     public func portfolios(of owner: String) async throws -> [Portfolio] {
+        try await portfolios(of: owner, matching: "TRUE")
+    }
+
+    /// The portfolio `id` if `owner` owns it.
+    public func portfolio(_ id: Int64, of owner: String) async throws -> Portfolio? {
+        try await portfolios(of: owner, matching: "p.id = \(id)").first
+    }
+
+    /// `owner`'s portfolios that meet `condition`, with their holdings, in one query.
+    private func portfolios(of owner: String, matching condition: SQLStatement) async throws -> [Portfolio] {
         let rows = try await database.query("""
             SELECT p.id, p.name, h.coin, h.amount FROM butler_portfolios p
             LEFT JOIN butler_holdings h ON h.portfolio_id = p.id
-            WHERE p.owner = \(owner) ORDER BY p.id, h.coin
+            WHERE p.owner = \(owner) AND \(condition) ORDER BY p.id, h.coin
             """)
         var portfolios: [Portfolio] = []
         for row in rows {
@@ -60,11 +70,6 @@ public struct ButlerStore: Sendable {
             }
         }
         return portfolios
-    }
-
-    /// The portfolio `id` if `owner` owns it.
-    public func portfolio(_ id: Int64, of owner: String) async throws -> Portfolio? {
-        try await portfolios(of: owner).first { $0.id == id }
     }
 
     /// Creates a portfolio with its holdings in one transaction.

@@ -1,3 +1,4 @@
+import ExampleSupport
 public import Hummingbird
 public import Logging
 
@@ -23,13 +24,13 @@ public struct SlowRequestMiddleware<Context: RequestContext>: RouterMiddleware {
         var status = "error"
         defer {
             let elapsed = ContinuousClock.now - start
-            let milliseconds = elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
             if elapsed > threshold {
                 logger.warning("slow request", metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(status)", "ms": "\(milliseconds)",
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(status)",
+                    "duration": "\(elapsed.formattedMilliseconds)",
                 ])
             } else if logsEveryRequest {
-                logger.info("\(request.method) \(request.uri.path) \(status) \(milliseconds) ms")
+                logger.info("\(request.method) \(request.uri.path) \(status) \(elapsed.formattedMilliseconds)")
             }
         }
         do {
