@@ -78,9 +78,14 @@ public final class Butler: Sendable {
         var lines: [Valuation.Line] = []
         for holding in portfolio.holdings {
             let store = store
-            let price = try? await prices.value(for: holding.coin) {
-                guard let price = try await store.price(of: holding.coin) else { throw HTTPError(.notFound) }
-                return price
+            let price: Double?
+            do {
+                price = try await prices.value(for: holding.coin) {
+                    guard let price = try await store.price(of: holding.coin) else { throw HTTPError(.notFound) }
+                    return price
+                }
+            } catch let error as HTTPError where error.status == .notFound {
+                price = nil  // no price collected yet: valued at 0; database errors still fail the request
             }
             lines.append(.init(coin: holding.coin, amount: holding.amount, priceUSD: price, valueUSD: holding.amount * (price ?? 0)))
         }

@@ -58,7 +58,7 @@ public struct ButlerJobs: Sendable {
         var pending: [(chain: String, address: String, coin: String)] = []
         for coin in SimulatedCoinGecko.coins {
             for chain in Self.chains {
-                let digits = String(abs((coin + chain).hashValueStable), radix: 16)
+                let digits = String((coin + chain).hashValueStable, radix: 16)
                 pending.append((chain, "0x" + digits, coin))
                 if pending.count == 100 {
                     try await store.saveContracts(pending)

@@ -43,6 +43,7 @@ public final class ChainIndexer: Sendable {
         breaker = CircuitBreaker(name: "rpc", configuration: configuration) { transition in
             let at = start.duration(to: .now).formattedMilliseconds
             log("[\(at)] circuit breaker \(transition.from) -> \(transition.to) (RPC failures so far: \(counters.failures.load(ordering: .relaxed)))")
+            if transition.to == .open { log("breaker open: backing off instead of calling the RPC for \(openDuration)") }
         }
     }
 
@@ -159,7 +160,6 @@ public final class ChainIndexer: Sendable {
     /// exponential back-off; while the breaker is open the indexer waits instead of calling.
     public func fetchResiliently(_ hash: String) async throws -> ChainTransaction {
         var attempt = 0
-        var lastBackoffNotice = ContinuousClock.now - .seconds(10)
         while true {
             try Task.checkCancellation()
             do {
@@ -176,10 +176,6 @@ public final class ChainIndexer: Sendable {
                 }
             } catch is CircuitBreakerError {
                 counters.rejections.add(1, ordering: .relaxed)
-                if ContinuousClock.now - lastBackoffNotice > .seconds(1) && hash.hasSuffix("0") {
-                    log("breaker open: backing off instead of calling the RPC")
-                    lastBackoffNotice = .now
-                }
                 try await Task.sleep(for: breaker.configuration.openDuration / 4)
             } catch is SimulatedServiceError {
                 attempt += 1
