@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import ServiceLifecycle
-public import KeelLocking
+import KeelLocking
 
 /// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
 /// serving: the cache a server reaches for in front of a slow API or query.
@@ -23,8 +23,9 @@ public import KeelLocking
 ///   ``CacheConfiguration/failureTimeToLive`` says so.
 /// - Invalidation: by key, by predicate, all, or every entry inserted with a tag
 ///   (``invalidate(tag:)``, O(shards): a generation counter, no scan).
-/// - Concurrency: keys are spread over independently locked shards; a hit takes one lock and
-///   allocates nothing.
+/// - Concurrency: keys are spread over shards, each locked by stripes: a read takes only its
+///   thread's stripe and writes nothing the other cores read, so cores reading the same keys
+///   scale; a hit allocates nothing (see ``CacheSegment``).
 ///
 /// Time comes from the injected clock. Expired entries are removed when met and by ``run()`` (a
 /// swift-service-lifecycle `Service`), so memory is reclaimed without traffic.
@@ -34,7 +35,10 @@ where CacheClock.Duration == Duration {
     public let configuration: CacheConfiguration<Key, Value>
     @usableFromInline let clock: CacheClock
     @usableFromInline let origin: CacheClock.Instant
-    @usableFromInline let shards: [Locked<CacheShard<Key, Value>>]
+    @usableFromInline let segments: [CacheSegment<Key, Value>]
+    /// When the clock is the system's `ContinuousClock`, the same clock read directly (in
+    /// nanoseconds at `origin`): `ContinuousClock.now` costs twice as much, a third of a hit.
+    @usableFromInline let systemClockOrigin: Int64?
     @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
@@ -59,22 +63,30 @@ where CacheClock.Duration == Duration {
         count = power
         shardMask = count - 1
         // Capacities add up to the maximum exactly, so the whole never exceeds it.
-        shards = (0..<count).map { shard in
+        segments = (0..<count).map { shard in
             let capacity = configuration.maximumCapacity / count + (shard < configuration.maximumCapacity % count ? 1 : 0)
-            return Locked(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle))
+            return CacheSegment(
+                CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle), policy: CachePolicy(capacity: max(1, capacity)))
         }
+        systemClockOrigin = clock is ContinuousClock ? Ticks.continuousClockNow() : nil
         exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
+    }
+
+    deinit {
+        // Freeing the segments' memory: there is nothing to await or to fail.
+        for segment in segments { segment.deallocate() }
     }
 
     /// Now, in nanoseconds since the cache was created.
     @inlinable
     func ticks() -> Int64 {
-        Ticks.nanoseconds(origin.duration(to: clock.now))
+        if let systemClockOrigin, let now = Ticks.continuousClockNow() { return now - systemClockOrigin }
+        return Ticks.nanoseconds(origin.duration(to: clock.now))
     }
 
     @inlinable
-    func shard(_ hash: Int) -> Locked<CacheShard<Key, Value>> {
-        shards[shardIndex(hash)]
+    func shard(_ hash: Int) -> CacheSegment<Key, Value> {
+        segments[shardIndex(hash)]
     }
 
     /// Which shard holds keys of `hash`.
@@ -90,7 +102,13 @@ where CacheClock.Duration == Duration {
     public func value(for key: Key) -> Value? {
         let hash = key.hashValue
         let now = ticks()
-        let found = shard(hash).withLock { $0.lookup(key, hash: hash, at: now) }
+        let segment = shard(hash)
+        switch segment.peek(key, hash: hash, at: now, countingMisses: true) {
+        case .fresh(let value, _): return value
+        case .missing: return nil
+        case .undecided: break
+        }
+        let found = segment.withExclusiveAccess { $0.lookup(key, hash: hash, at: now, policy: &$1) }
         if case .fresh(let value) = found { return value }
         return nil
     }
@@ -107,8 +125,9 @@ where CacheClock.Duration == Duration {
         let hash = key.hashValue
         let now = ticks()
         let box = shard(hash)
-        let (found, failure) = box.withLock { shard in
-            let found = shard.lookup(key, hash: hash, at: now)
+        if case .fresh(let value, _) = box.peek(key, hash: hash, at: now, countingMisses: false) { return value }
+        let (found, failure) = box.withExclusiveAccess { shard, policy in
+            let found = shard.lookup(key, hash: hash, at: now, policy: &policy)
             if case .fresh = found { return (found, nil as (any Error)?) }
             return (found, shard.failure(for: key, at: now))
         }
@@ -118,7 +137,7 @@ where CacheClock.Duration == Duration {
             return value
         case .stale(let value):
             _ = load(key, hash: hash, fetch: fetch)
-            box.withLock { $0.statistics.staleServed += 1 }
+            box.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
             return value
         case .lastGood(let value):
             lastGood = value
@@ -131,7 +150,7 @@ where CacheClock.Duration == Duration {
             return try await load.value()
         } catch {
             if let lastGood, !(error is CancellationError) {
-                box.withLock { $0.statistics.staleServed += 1 }
+                box.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
                 return lastGood
             }
             throw error
@@ -165,7 +184,7 @@ where CacheClock.Duration == Duration {
             case .failure(let error):
                 if let failureTimeToLive = configuration.failureTimeToLive {
                     let until = ticks() + Ticks.nanoseconds(failureTimeToLive)
-                    shard(hash).withLock { $0.rememberFailure(error, for: key, until: until) }
+                    shard(hash).withExclusiveAccess { shard, _ in shard.rememberFailure(error, for: key, until: until) }
                 }
             }
             loadStatistics.withLock { statistics in
@@ -188,10 +207,10 @@ where CacheClock.Duration == Duration {
         let now = ticks()
         let times = lifetimes(timeToLive, at: now)
         let weight = configuration.weigher?(key, value) ?? 1
-        shard(hash).withLock {
-            $0.insert(
+        shard(hash).withExclusiveAccess { shard, policy in
+            shard.insert(
                 value, for: key, hash: hash, weight: weight, freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace,
-                tag: tag, at: now)
+                tag: tag, at: now, policy: &policy)
         }
     }
 
@@ -205,7 +224,7 @@ where CacheClock.Duration == Duration {
         guard !all.isEmpty else { return }
         var hashes: [Int] = []
         hashes.reserveCapacity(all.count)
-        var starts = [Int](repeating: 0, count: shards.count + 1)
+        var starts = [Int](repeating: 0, count: segments.count + 1)
         for entry in all {
             let hash = entry.0.hashValue
             hashes.append(hash)
@@ -221,14 +240,14 @@ where CacheClock.Duration == Duration {
         }
         let weights = configuration.weigher.map { weigher in all.map { weigher($0.0, $0.1) } }
         let now = ticks()
-        for shard in 0..<shards.count where starts[shard] < starts[shard + 1] {
-            shards[shard].withLock { contents in
+        for shard in 0..<segments.count where starts[shard] < starts[shard + 1] {
+            segments[shard].withExclusiveAccess { contents, policy in
                 for slot in starts[shard]..<starts[shard + 1] {
                     let position = order[slot]
                     let times = lifetimes(timeToLive, at: now)
                     contents.insert(
                         all[position].1, for: all[position].0, hash: hashes[position], weight: weights?[position] ?? 1,
-                        freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace, tag: tag, at: now)
+                        freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace, tag: tag, at: now, policy: &policy)
                 }
             }
         }
@@ -251,50 +270,50 @@ where CacheClock.Duration == Duration {
     @discardableResult
     public func removeValue(for key: Key) -> Value? {
         let hash = key.hashValue
-        return shard(hash).withLock { $0.removeValue(for: key) }
+        return shard(hash).withExclusiveAccess { $0.removeValue(for: key, hash: hash, policy: &$1) }
     }
 
     /// Removes every entry.
     public func removeAll() {
-        for box in shards { box.withLock { $0.removeAll() } }
+        for box in segments { box.withExclusiveAccess { $0.removeAll(policy: &$1) } }
     }
 
     /// Removes every entry for which `predicate` is true.
     public func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
-        for box in shards { try box.withLock { try $0.removeAll(where: predicate) } }
+        for box in segments { try box.withExclusiveAccess { shard, policy in try shard.removeAll(where: predicate, policy: &policy) } }
     }
 
     /// Invalidates every entry inserted with `tag` so far, without scanning: each is removed when
     /// next met (or by ``run()``).
     public func invalidate(tag: String) {
-        for box in shards { box.withLock { $0.invalidate(tag: tag) } }
+        for box in segments { box.withExclusiveAccess { $0.invalidate(.tag(tag), policy: &$1) } }
     }
 
     /// Removes the entries that can no longer be returned; ``run()`` calls it periodically.
     public func removeExpired() {
         let now = ticks()
-        for box in shards { box.withLock { $0.removeExpired(at: now) } }
+        for box in segments { box.withExclusiveAccess { $0.removeExpired(at: now, policy: &$1) } }
     }
 
     // MARK: Inspecting
 
     /// The number of entries (expired ones not yet removed included).
-    public var count: Int { shards.reduce(0) { total, box in total + box.withLock { $0.count } } }
+    public var count: Int { segments.reduce(0) { total, box in total + box.withExclusiveAccess { shard, _ in shard.count } } }
 
     /// A snapshot of the fresh entries.
     public var entries: [(key: Key, value: Value)] {
         let now = ticks()
-        return shards.flatMap { box in box.withLock { $0.entries(at: now) } }
+        return segments.flatMap { box in box.withExclusiveAccess { shard, _ in shard.entries(at: now) } }
     }
 
     /// What the cache has done so far.
     public var statistics: CacheStatistics {
         var total = loadStatistics.withLock { $0 }
         total.loadsInFlight = loads.withLock { $0.count }
-        for box in shards {
-            let (shard, count) = box.withLock { ($0.statistics, $0.count) }
-            total.hits += shard.hits
-            total.misses += shard.misses
+        for box in segments {
+            let (shard, count, peeks) = box.withExclusiveAccess { shard, _ in (shard.statistics, shard.count, box.peekCounts()) }
+            total.hits += shard.hits + peeks.hits
+            total.misses += shard.misses + peeks.misses
             total.staleServed += shard.staleServed
             total.evictedBySize += shard.evictedBySize
             total.evictedExpired += shard.evictedExpired

@@ -1,10 +1,12 @@
-/// TinyLFU's memory of how often keys were seen: a count-min sketch of 4-bit counters (4 rows,
-/// 16 counters per 64-bit word) whose counts are halved every `sampleSize` increments, so old
-/// popularity fades. A value type, kept under its shard's lock.
+/// TinyLFU's memory of how often keys were seen: a count-min sketch of 4-bit counters (16 per
+/// 64-bit word) whose counts are halved every `sampleSize` increments, so old popularity fades.
+/// As in Caffeine, a key's 4 counters lie in one 64-byte block (one per pair of words), so
+/// counting a key touches one cache line, not four. A value type, kept with its shard's policy.
 @usableFromInline
 struct FrequencySketch: Sendable {
     @usableFromInline var table: [UInt64]
-    @usableFromInline let mask: Int
+    /// Which 8-word block a hash picks.
+    @usableFromInline let blockMask: UInt64
     @usableFromInline let sampleSize: Int
     @usableFromInline var additions = 0
 
@@ -13,25 +15,27 @@ struct FrequencySketch: Sendable {
         var width = 8
         while width < capacity { width <<= 1 }
         table = [UInt64](repeating: 0, count: width)
-        mask = width - 1
+        blockMask = UInt64(width / 8 - 1)
         sampleSize = max(10 * capacity, 16)
     }
 
     /// The estimated count of `hash`, 0 to 15.
     @inlinable func frequency(_ hash: Int) -> Int {
-        var lowest = 15
+        let (block, counters) = Self.mix(hash, blockMask: blockMask)
+        var lowest: UInt64 = 15
         for row in 0..<4 {
-            let (word, shift) = position(hash, row: row)
-            lowest = min(lowest, Int((table[word] >> shift) & 0xF))
+            let (word, shift) = Self.position(block: block, counters: counters, row: row)
+            lowest = min(lowest, (table[word] >> shift) & 0xF)
         }
-        return lowest
+        return Int(lowest)
     }
 
     /// Counts one more sighting of `hash`.
     @inlinable mutating func increment(_ hash: Int) {
+        let (block, counters) = Self.mix(hash, blockMask: blockMask)
         var added = false
         for row in 0..<4 {
-            let (word, shift) = position(hash, row: row)
+            let (word, shift) = Self.position(block: block, counters: counters, row: row)
             if (table[word] >> shift) & 0xF < 15 {
                 table[word] += 1 << shift
                 added = true
@@ -49,14 +53,20 @@ struct FrequencySketch: Sendable {
         additions /= 2
     }
 
-    /// The word and bit shift of `hash`'s counter in `row` (each row a different mix of the hash).
-    @inlinable func position(_ hash: Int, row: Int) -> (Int, UInt64) {
-        var mixed = UInt64(bitPattern: Int64(hash)) &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15
+    /// The first word of `hash`'s block, and 32 more bits of the hash that pick its counters.
+    @inlinable static func mix(_ hash: Int, blockMask: UInt64) -> (block: Int, counters: UInt64) {
+        var mixed = UInt64(bitPattern: Int64(hash))
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
         mixed ^= mixed >> 31
-        let word = Int(truncatingIfNeeded: mixed) & mask
-        let counter = Int((mixed >> 40) & 0xF)
-        return (word, UInt64(counter * 4))
+        return (Int(truncatingIfNeeded: (mixed & blockMask) << 3), mixed >> 32)
+    }
+
+    /// The word and bit shift of the counter of `row` (0 to 3): one of the row's two words in the
+    /// block, and one of its 16 counters, chosen by 5 bits of `counters` each.
+    @inlinable static func position(block: Int, counters: UInt64, row: Int) -> (Int, UInt64) {
+        let bits = counters >> UInt64(row * 8)
+        let word = block + Int(bits & 1) + row * 2
+        return (word, ((bits >> 1) & 0xF) * 4)
     }
 }

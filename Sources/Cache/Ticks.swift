@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+public import Glibc
+#elseif canImport(Musl)
+public import Musl
+#endif
+
 /// Nanoseconds, the cache's internal unit of time (since the cache was created).
 @usableFromInline
 enum Ticks {
@@ -8,5 +14,18 @@ enum Ticks {
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? Int64.min / 2 : Int64.max / 2 }
         return whole + attoseconds / 1_000_000_000
+    }
+
+    /// The clock `ContinuousClock` reads on Linux (`CLOCK_BOOTTIME`), in nanoseconds, read
+    /// directly; `nil` where there is no such clock.
+    @inlinable
+    static func continuousClockNow() -> Int64? {
+        #if os(Linux)
+        var time = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        #else
+        return nil
+        #endif
     }
 }

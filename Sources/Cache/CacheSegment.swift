@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+public import Glibc
+#elseif canImport(Musl)
+public import Musl
+#elseif canImport(Darwin)
+public import Darwin
+#endif
+
+/// One shard of a ``Cache``, its eviction policy, and the locks that let readers on different
+/// cores share them without writing to the same memory.
+///
+/// The lock is split into stripes, each a mutex on its own cache lines with a small buffer of
+/// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
+/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:hash:at:)`` writes nothing) and
+/// records what it read in the stripe's buffer; everything else takes all the stripes in order,
+/// applies the recorded reads to the ``CachePolicy``, then works alone. Two cores reading the
+/// same hot keys so share the shard's memory read-only, and a hit takes one uncontended lock, as
+/// Caffeine's read buffers let its readers do.
+///
+/// A reader whose buffer is full applies it to the policy itself, still holding only its own
+/// stripe, when it gets the policy's mutex without waiting (another reader may be applying its
+/// own buffer): the policy never touches keys or values, so the other readers go on peeking. When
+/// the mutex is taken, reads are not recorded until a later reader or writer applies the buffer;
+/// the policy loses a few samples, no entry or count is lost.
+///
+/// A struct of pointers, so reading a segment retains nothing (a class's reference count would be
+/// written by every read, from every core); the ``Cache`` that creates it calls ``deallocate()``.
+@usableFromInline
+struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `shard` is read with at least one stripe's mutex held and changed only
+    // with all of them held; `policy` is changed with all stripes held, or with one stripe and the
+    // policy's mutex held; a stripe's buffer and counters are used only with its mutex held.
+    @usableFromInline let shard: UnsafeMutablePointer<CacheShard<Key, Value>>
+    @usableFromInline let policy: UnsafeMutablePointer<CachePolicy>
+    @usableFromInline let stripes: UnsafeMutableRawPointer
+    @usableFromInline let stripeCount: Int
+
+    /// Each stripe: its mutex at 0, the number of recorded reads at 64, hits at 72, misses at 80,
+    /// the recorded hashes at 128 and positions at 384. Two stripes never share a cache line. The
+    /// policy's mutex follows the last stripe.
+    @inlinable static var stripeStride: Int { 512 }
+    @inlinable static var bufferCapacity: Int { 32 }
+    @inlinable static var recordedOffset: Int { 64 }
+    @inlinable static var hitsOffset: Int { 72 }
+    @inlinable static var missesOffset: Int { 80 }
+    @inlinable static var hashesOffset: Int { 128 }
+    @inlinable static var positionsOffset: Int { 384 }
+
+    /// A segment holding `shard` evicted by `policy`, with a stripe per thread the machine runs at
+    /// once, twice over (2 to 16).
+    init(_ shard: CacheShard<Key, Value>, policy: CachePolicy) {
+        self.shard = .allocate(capacity: 1)
+        self.shard.initialize(to: shard)
+        self.policy = .allocate(capacity: 1)
+        self.policy.initialize(to: policy)
+        let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        var count = 2
+        while count < 2 * processors && count < 16 { count <<= 1 }
+        stripeCount = count
+        stripes = .allocate(byteCount: (count + 1) * Self.stripeStride, alignment: 128)
+        stripes.initializeMemory(as: UInt8.self, repeating: 0, count: (count + 1) * Self.stripeStride)
+        for stripe in 0...count {
+            let mutex = (stripes + stripe * Self.stripeStride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
+            let result = pthread_mutex_init(mutex, nil)
+            precondition(result == 0, "pthread_mutex_init failed: \(result)")
+        }
+    }
+
+    /// Frees the segment; it must not be used afterwards.
+    func deallocate() {
+        for stripe in 0...stripeCount { pthread_mutex_destroy(mutex(stripe)) }
+        stripes.deallocate()
+        shard.deinitialize(count: 1)
+        shard.deallocate()
+        policy.deinitialize(count: 1)
+        policy.deallocate()
+    }
+
+    /// The mutex of `stripe`; of the policy for `stripeCount`.
+    @inlinable func mutex(_ stripe: Int) -> UnsafeMutablePointer<pthread_mutex_t> {
+        (stripes + stripe * Self.stripeStride).assumingMemoryBound(to: pthread_mutex_t.self)
+    }
+
+    // MARK: Reading side by side
+
+    /// `key`'s entry at `now`, as ``CacheShard/peek(_:hash:at:)`` finds it with only the calling
+    /// thread's stripe taken. A fresh value is counted as a hit and its read recorded; so is a miss
+    /// when `countingMisses`.
+    @inlinable func peek(_ key: Key, hash: Int, at now: Int64, countingMisses: Bool) -> CacheShard<Key, Value>.Peek {
+        var stripe = ThreadNumber.current & (stripeCount - 1)
+        if pthread_mutex_trylock(self.mutex(stripe)) != 0 {
+            // Another thread reads with this stripe (or a writer has them all): move on.
+            stripe = ThreadNumber.renew() & (stripeCount - 1)
+            pthread_mutex_lock(self.mutex(stripe))
+        }
+        let base = stripes + stripe * Self.stripeStride
+        let mutex = base.assumingMemoryBound(to: pthread_mutex_t.self)
+        let found = shard.pointee.peek(key, hash: hash, at: now)
+        let recorded: Int
+        switch found {
+        case .fresh(_, let position):
+            recorded = record(hash: hash, position: position, counter: Self.hitsOffset, in: base)
+        case .missing where countingMisses:
+            recorded = record(hash: hash, position: -1, counter: Self.missesOffset, in: base)
+        default:
+            recorded = 0
+        }
+        if recorded >= Self.bufferCapacity, pthread_mutex_trylock(self.mutex(stripeCount)) == 0 {
+            applyRecordedReads(of: stripe)
+            pthread_mutex_unlock(self.mutex(stripeCount))
+        }
+        pthread_mutex_unlock(mutex)
+        return found
+    }
+
+    /// Counts a hit or miss in the stripe at `base` and records the read when its buffer has room;
+    /// returns how many reads are recorded.
+    @inlinable func record(hash: Int, position: Int32, counter: Int, in base: UnsafeMutableRawPointer) -> Int {
+        base.storeBytes(of: base.load(fromByteOffset: counter, as: Int.self) + 1, toByteOffset: counter, as: Int.self)
+        let recorded = base.load(fromByteOffset: Self.recordedOffset, as: Int.self)
+        guard recorded < Self.bufferCapacity else { return recorded }
+        base.storeBytes(of: hash, toByteOffset: Self.hashesOffset + recorded * 8, as: Int.self)
+        base.storeBytes(of: position, toByteOffset: Self.positionsOffset + recorded * 4, as: Int32.self)
+        base.storeBytes(of: recorded + 1, toByteOffset: Self.recordedOffset, as: Int.self)
+        return recorded + 1
+    }
+
+    /// Applies the reads recorded in `stripe` to the policy; the stripe is taken, and the policy is
+    /// the caller's alone.
+    @inlinable func applyRecordedReads(of stripe: Int) {
+        let base = stripes + stripe * Self.stripeStride
+        let recorded = base.load(fromByteOffset: Self.recordedOffset, as: Int.self)
+        for read in 0..<recorded {
+            policy.pointee.recordRead(
+                hash: base.load(fromByteOffset: Self.hashesOffset + read * 8, as: Int.self),
+                position: base.load(fromByteOffset: Self.positionsOffset + read * 4, as: Int32.self))
+        }
+        base.storeBytes(of: 0, toByteOffset: Self.recordedOffset, as: Int.self)
+    }
+
+    // MARK: Working alone
+
+    /// Runs `body` with the shard and its policy to itself (every stripe taken, recorded reads
+    /// applied first).
+    @inlinable func withExclusiveAccess<Result, Failure: Error>(
+        _ body: (inout CacheShard<Key, Value>, inout CachePolicy) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        for stripe in 0..<stripeCount { pthread_mutex_lock(mutex(stripe)) }
+        defer { for stripe in 0..<stripeCount { pthread_mutex_unlock(mutex(stripe)) } }
+        for stripe in 0..<stripeCount { applyRecordedReads(of: stripe) }
+        return try body(&shard.pointee, &policy.pointee)
+    }
+
+    /// The hits and misses counted by ``peek(_:hash:at:countingMisses:)``; every stripe is taken.
+    @inlinable func peekCounts() -> (hits: Int, misses: Int) {
+        var total = (hits: 0, misses: 0)
+        for stripe in 0..<stripeCount {
+            let base = stripes + stripe * Self.stripeStride
+            total.hits += base.load(fromByteOffset: Self.hitsOffset, as: Int.self)
+            total.misses += base.load(fromByteOffset: Self.missesOffset, as: Int.self)
+        }
+        return total
+    }
+}
