@@ -21,8 +21,9 @@ import KeelLocking
 ///   for it. The fetch runs in a task of its own: a cancelled caller stops waiting, the others
 ///   still get the value, and it is cached. Errors are not cached unless
 ///   ``CacheConfiguration/failureTimeToLive`` says so.
-/// - Invalidation: by key, by predicate, all, or every entry inserted with a tag
-///   (``invalidate(tag:)``, O(shards): a generation counter, no scan).
+/// - Invalidation: by key, by predicate, all, or in O(shards) without a scan, by tag
+///   (``invalidate(tag:)``), key prefix (``invalidate(keyPrefix:)``) or key predicate
+///   (``invalidate(keysWhere:)``): a generation counter per shard, each older entry checked once.
 /// - Concurrency: keys are spread over shards, each locked by stripes: a read takes only its
 ///   thread's stripe and writes nothing the other cores read, so cores reading the same keys
 ///   scale; a hit allocates nothing (see ``CacheSegment``).
@@ -39,6 +40,8 @@ where CacheClock.Duration == Duration {
     /// When the clock is the system's `ContinuousClock`, the same clock read directly (in
     /// nanoseconds at `origin`): `ContinuousClock.now` costs twice as much, a third of a hit.
     @usableFromInline let systemClockOrigin: Int64?
+    /// The configuration's time to live and stale windows in nanoseconds, converted once.
+    @usableFromInline let defaultLifetimes: (live: Int64, stale: Int64, grace: Int64)
     @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
@@ -69,6 +72,10 @@ where CacheClock.Duration == Duration {
                 CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle), policy: CachePolicy(capacity: max(1, capacity)))
         }
         systemClockOrigin = clock is ContinuousClock ? Ticks.continuousClockNow() : nil
+        defaultLifetimes = (
+            Ticks.nanoseconds(configuration.timeToLive), Ticks.nanoseconds(configuration.serveStaleFor),
+            Ticks.nanoseconds(configuration.staleIfErrorFor)
+        )
         exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
     }
 
@@ -256,14 +263,14 @@ where CacheClock.Duration == Duration {
     /// When a value inserted now stops being fresh, stale-servable and a fallback.
     @inlinable
     func lifetimes(_ timeToLive: Duration?, at now: Int64) -> (fresh: Int64, stale: Int64, grace: Int64) {
-        var live = Ticks.nanoseconds(timeToLive ?? configuration.timeToLive)
+        var live = timeToLive.map(Ticks.nanoseconds) ?? defaultLifetimes.live
         if configuration.timeToLiveJitter > 0 {
             let spread = Double(live) * configuration.timeToLiveJitter
             live = max(1, live + Int64(Double.random(in: -spread...spread)))
         }
         let fresh = now + live
-        let stale = fresh + Ticks.nanoseconds(configuration.serveStaleFor)
-        return (fresh, stale, stale + Ticks.nanoseconds(configuration.staleIfErrorFor))
+        let stale = fresh + defaultLifetimes.stale
+        return (fresh, stale, stale + defaultLifetimes.grace)
     }
 
     /// Removes `key`'s entry and returns its value.
@@ -284,9 +291,23 @@ where CacheClock.Duration == Duration {
     }
 
     /// Invalidates every entry inserted with `tag` so far, without scanning: each is removed when
-    /// next met (or by ``run()``).
+    /// next met (or by ``removeExpired()``).
+    ///
+    /// O(shards): each shard counts one more invalidation and keeps it; an entry older than that
+    /// count is checked once, when next read. Entries inserted afterwards are not affected.
     public func invalidate(tag: String) {
         for box in segments { box.withExclusiveAccess { $0.invalidate(.tag(tag), policy: &$1) } }
+    }
+
+    /// Invalidates every entry present now whose key `selected` picks, without scanning, as
+    /// ``invalidate(tag:)`` does: `selected` runs later, at most once per entry (when it is next
+    /// read, or by ``removeExpired()``).
+    ///
+    /// ```swift
+    /// cache.invalidate(keysWhere: { $0.hasSuffix(":orderbook") })
+    /// ```
+    public func invalidate(keysWhere selected: @escaping @Sendable (Key) -> Bool) {
+        for box in segments { box.withExclusiveAccess { $0.invalidate(.keys(selected), policy: &$1) } }
     }
 
     /// Removes the entries that can no longer be returned; ``run()`` calls it periodically.
@@ -354,5 +375,18 @@ extension Cache where CacheClock == ContinuousClock {
     /// A cache on the continuous clock of at most `maximumCapacity` entries, fresh for `timeToLive`.
     public convenience init(maximumCapacity: Int, timeToLive: Duration) {
         self.init(configuration: CacheConfiguration(maximumCapacity: maximumCapacity, timeToLive: timeToLive))
+    }
+}
+
+extension Cache where Key: StringProtocol {
+    /// Invalidates every entry present now whose key starts with `prefix`, without scanning (see
+    /// ``invalidate(keysWhere:)``).
+    ///
+    /// ```swift
+    /// cache.insert(portfolio, for: "user:42:portfolio")
+    /// cache.invalidate(keyPrefix: "user:42:")  // every entry of user 42
+    /// ```
+    public func invalidate(keyPrefix prefix: String) {
+        invalidate(keysWhere: { $0.hasPrefix(prefix) })
     }
 }

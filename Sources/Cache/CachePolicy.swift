@@ -69,6 +69,8 @@ struct CachePolicy: Sendable {
     /// An access: the entry moves to the back of its list; a probation entry is promoted.
     @inlinable mutating func touch(_ position: Int32) {
         let region = links[Int(position)].region
+        // Already the most recent of the window or the protected list (the hottest keys, mostly).
+        if region != .probation && links[Int(position)].next == -1 { return }
         unlink(position)
         switch region {
         case .window, .protected, .absent:

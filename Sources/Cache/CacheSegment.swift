@@ -11,7 +11,7 @@ public import Darwin
 ///
 /// The lock is split into stripes, each a mutex on its own cache lines with a small buffer of
 /// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
-/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:hash:at:)`` writes nothing) and
+/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and
 /// records what it read in the stripe's buffer; everything else takes all the stripes in order,
 /// applies the recorded reads to the ``CachePolicy``, then works alone. Two cores reading the
 /// same hot keys so share the shard's memory read-only, and a hit takes one uncontended lock, as
@@ -59,11 +59,19 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         stripeCount = count
         stripes = .allocate(byteCount: (count + 1) * Self.stripeStride, alignment: 128)
         stripes.initializeMemory(as: UInt8.self, repeating: 0, count: (count + 1) * Self.stripeStride)
+        // Adaptive mutexes spin briefly before sleeping: a writer holds a segment for a fraction of
+        // a microsecond, far less than a sleep and a wake-up cost.
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        #if os(Linux)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
+        #endif
         for stripe in 0...count {
             let mutex = (stripes + stripe * Self.stripeStride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
-            let result = pthread_mutex_init(mutex, nil)
+            let result = pthread_mutex_init(mutex, &attributes)
             precondition(result == 0, "pthread_mutex_init failed: \(result)")
         }
+        pthread_mutexattr_destroy(&attributes)
     }
 
     /// Frees the segment; it must not be used afterwards.
@@ -83,7 +91,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
 
     // MARK: Reading side by side
 
-    /// `key`'s entry at `now`, as ``CacheShard/peek(_:hash:at:)`` finds it with only the calling
+    /// `key`'s entry at `now`, as ``CacheShard/peek(_:_:hash:at:)`` finds it with only the calling
     /// thread's stripe taken. A fresh value is counted as a hit and its read recorded; so is a miss
     /// when `countingMisses`.
     @inlinable func peek(_ key: Key, hash: Int, at now: Int64, countingMisses: Bool) -> CacheShard<Key, Value>.Peek {
@@ -95,7 +103,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         }
         let base = stripes + stripe * Self.stripeStride
         let mutex = base.assumingMemoryBound(to: pthread_mutex_t.self)
-        let found = shard.pointee.peek(key, hash: hash, at: now)
+        let found = CacheShard.peek(shard.pointee, key, hash: hash, at: now)
         let recorded: Int
         switch found {
         case .fresh(_, let position):

@@ -1,7 +1,7 @@
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
 /// positions in parallel arrays (times, keys, values, tags). Which entry to evict is decided by a
 /// ``CachePolicy`` that every changing method is given. Times are nanoseconds since the cache was
-/// created. A value type; ``peek(_:hash:at:)`` only reads, so readers may run it side by side,
+/// created. A value type; ``peek(_:_:hash:at:)`` only reads, so readers may run it side by side,
 /// and every other method runs with the segment to itself. Nothing here allocates on a hit.
 @usableFromInline
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
@@ -90,15 +90,15 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     // MARK: Reading without changing anything
 
-    /// The fresh value of `key` at `now`, found without writing anything, so any number of readers
-    /// may peek at once. (`mutating` only so that the shard is read in place: a non-mutating call
-    /// through the segment's pointer copies the shard, retaining every array in it.)
-    @inlinable mutating func peek(_ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let position = position(of: key, hash: hash) else { return .missing }
+    /// The fresh value of `key` at `now` in `shard`, found without writing anything, so any number
+    /// of readers may peek at once. (A static function of a borrowed shard: called as a method
+    /// through the segment's pointer, the shard would be copied, retaining every array in it.)
+    @inlinable static func peek(_ shard: borrowing Self, _ key: Key, hash: Int, at now: Int64) -> Peek {
+        guard let position = shard.position(of: key, hash: hash) else { return .missing }
         let slot = Int(position)
-        let entry = meta[slot]
-        guard entry.freshUntil > now, entry.checkedGeneration == generation, timeToIdle == nil else { return .undecided }
-        return .fresh(values[slot].unsafelyUnwrapped, position: position)
+        let entry = shard.meta[slot]
+        guard entry.freshUntil > now, entry.checkedGeneration == shard.generation, shard.timeToIdle == nil else { return .undecided }
+        return .fresh(shard.values[slot].unsafelyUnwrapped, position: position)
     }
 
     // MARK: Reading
@@ -145,7 +145,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable mutating func failure(for key: Key, at now: Int64) -> (any Error)? {
         guard let failure = failures[key] else { return nil }
         if failure.until > now { return failure.error }
-        failures[key] = nil
+        if !failures.isEmpty { failures[key] = nil }
         return nil
     }
 
@@ -171,7 +171,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         _ value: Value, for key: Key, hash: Int, weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, tag: String?,
         at now: Int64, policy: inout CachePolicy
     ) {
-        failures[key] = nil
+        if !failures.isEmpty { failures[key] = nil }
         let entry = Meta(
             hash: hash, freshUntil: freshUntil, staleUntil: staleUntil, graceUntil: graceUntil,
             idleUntil: timeToIdle.map { now + $0 } ?? Int64.max, checkedGeneration: generation)
@@ -207,7 +207,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Removes `key`'s entry; returns its value.
     @inlinable mutating func removeValue(for key: Key, hash: Int, policy: inout CachePolicy) -> Value? {
-        failures[key] = nil
+        if !failures.isEmpty { failures[key] = nil }
         guard let position = position(of: key, hash: hash) else { return nil }
         let value = values[Int(position)]
         remove(at: position, cause: .explicit, policy: &policy)

@@ -205,6 +205,93 @@ final class Probe: Sendable {
         #expect(cache.value(for: "okx:btc") == 4, "entries inserted after the invalidation are valid")
     }
 
+    @Test func keyPrefixesInvalidateWithoutAScan() {
+        let cache = cache()
+        cache.insert(contentsOf: [("user:42:portfolio", 1), ("user:42:alerts", 2), ("user:420:portfolio", 3), ("price:btc", 4)])
+        cache.invalidate(keyPrefix: "user:42:")
+        #expect(cache.value(for: "user:42:portfolio") == nil && cache.value(for: "user:42:alerts") == nil)
+        #expect(cache.value(for: "user:420:portfolio") == 3 && cache.value(for: "price:btc") == 4)
+        cache.insert(5, for: "user:42:portfolio")
+        #expect(cache.value(for: "user:42:portfolio") == 5, "entries inserted after the invalidation are valid")
+        #expect(cache.statistics.evictedExplicitly == 2)
+    }
+
+    @Test func aKeyInvalidationRunsItsPredicateLaterAndOncePerEntry() {
+        let calls = Atomic<Int>(0)
+        let cache = cache()
+        for number in 0..<50 { cache.insert(number, for: "k\(number)") }
+        cache.invalidate(keysWhere: { key in
+            calls.add(1, ordering: .relaxed)
+            return key.hasSuffix("7")
+        })
+        #expect(calls.load(ordering: .relaxed) == 0, "invalidating scans nothing")
+        for _ in 0..<3 {
+            for number in 0..<50 { #expect((cache.value(for: "k\(number)") == nil) == (number % 10 == 7)) }
+        }
+        #expect(calls.load(ordering: .relaxed) == 50, "each entry was checked once, on its first read")
+        cache.invalidate(keysWhere: { $0 == "k1" })
+        cache.removeExpired()
+        #expect(cache.count == 44, "removeExpired applies the invalidations: 50 - 5 - 1")
+        #expect(cache.value(for: "k1") == nil && cache.value(for: "k2") == 2)
+    }
+
+    @Test func manyInvalidationsAreAppliedTogether() {
+        let cache = cache(capacity: 1_000) { $0.shardCount = 1 }
+        for number in 0..<100 { cache.insert(number, for: "k\(number)") }
+        cache.invalidate(keyPrefix: "k1")  // k1, k10 to k19
+        #expect(cache.count == 100, "one invalidation waits for the entries' next reads")
+        for round in 0..<64 { cache.invalidate(tag: "unused-\(round)") }
+        #expect(cache.count == 89, "past 64 pending invalidations, the shard applied them all at once")
+        #expect(cache.value(for: "k1") == nil && cache.value(for: "k15") == nil && cache.value(for: "k2") == 2)
+    }
+
+    @Test func randomInsertsAndRemovalsAgreeWithADictionary() {
+        // Enough room that nothing is evicted: the cache must then behave as a dictionary, which
+        // exercises the index's probing, growth and backward-shift deletion.
+        let cache = cache(capacity: 5_000) { $0.shardCount = 1 }
+        var model: [String: Int] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<20_000 {
+            let key = "key-\(Int.random(in: 0..<3_000, using: &generator))"
+            switch Int.random(in: 0..<3, using: &generator) {
+            case 0:
+                cache.insert(step, for: key)
+                model[key] = step
+            case 1:
+                #expect(cache.removeValue(for: key) == model.removeValue(forKey: key))
+            default:
+                #expect(cache.value(for: key) == model[key])
+            }
+        }
+        #expect(cache.count == model.count)
+        #expect(Dictionary(uniqueKeysWithValues: cache.entries.map { ($0.key, $0.value) }) == model)
+    }
+
+    @Test func concurrentReadersAndWritersKeepEveryInvariant() async {
+        // Real threads and the real clock: values must belong to their key, the capacity must hold
+        // and every read must be counted once, whichever stripes the threads read through.
+        let cache = Cache<Int, Int, ContinuousClock>(maximumCapacity: 100, timeToLive: .seconds(600))
+        let readsPerTask = 20_000
+        let tasks = 4
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    for step in 0..<readsPerTask {
+                        let key = Int.random(in: 0..<300, using: &generator)
+                        if let value = cache.value(for: key) { #expect(value / 1_000_000 == key) }
+                        if step % 4 == task { cache.insert(key * 1_000_000 + step, for: key) }
+                        if step % 1_000 == 999 { cache.removeValue(for: key) }
+                    }
+                }
+            }
+        }
+        let statistics = cache.statistics
+        #expect(cache.count <= 100)
+        #expect(statistics.hits + statistics.misses == readsPerTask * tasks)
+        #expect(statistics.hits > 0 && statistics.evictedBySize > 0)
+    }
+
     @Test func removalsWeightsAndSnapshots() {
         var configuration = CacheConfiguration<String, String>(maximumCapacity: 10, timeToLive: .seconds(10))
         configuration.weigher = { _, value in value.count }
