@@ -14,6 +14,8 @@ public struct CacheConfiguration<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// How long a value is fresh after it is inserted (overridable per entry).
     public var timeToLive: Duration
     /// When set, a value not read for this long expires, even if its time to live is not over.
+    /// Each read then moves the entry's deadline, so reads take their shard to themselves rather
+    /// than sharing it (they do not scale across cores as other reads do).
     public var timeToIdle: Duration?
     /// After the time to live, how long ``Cache/value(for:orFetch:)`` still returns the stale value
     /// at once while one background fetch refreshes it (stale-while-revalidate). Default none.

@@ -14,5 +14,8 @@ import Testing
         prices.invalidate(tag: "coingecko")
         #expect(prices.value(for: "ethereum") == nil)
         #expect(prices.statistics.hits == 1)
+        prices.insert(1.0, for: "usdt:ethereum")
+        prices.invalidate(keyPrefix: "usdt:")
+        #expect(prices.value(for: "usdt:ethereum") == nil)
     }
 }
