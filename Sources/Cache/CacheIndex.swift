@@ -1,11 +1,14 @@
 /// Where each key's entry is in a shard: an open-addressing hash table (linear probing, backward-
 /// shift deletion) over hashes the cache has already computed, so a lookup hashes its key once (a
 /// `Dictionary` would hash it a second time, which for a 20-byte `String` costs as much as the rest
-/// of a hit). A value type, kept under its shard's lock; reads do not write to it.
+/// of a hit). Each bucket also keeps its entry's end of freshness, so a hit reads the bucket, the
+/// key and the value, and no other line of memory. A value type, kept under its shard's lock;
+/// reads do not write to it.
 @usableFromInline
 struct CacheIndex: Sendable {
-    /// 0 when empty; otherwise the entry's hash in the upper 32 bits (a filter before the key is
-    /// compared) and its position + 1 in the lower 32.
+    /// Two words per bucket. The first is 0 when the bucket is empty; otherwise the entry's hash in
+    /// the upper 32 bits (a filter before the key is compared) and its position + 1 in the lower 32.
+    /// The second is the entry's end of freshness (`Int64` bits).
     @usableFromInline var buckets: [UInt64]
     @usableFromInline var mask: Int
     /// `64 - log2(buckets.count)`: the home bucket is the top bits of the hash times a constant.
@@ -16,10 +19,13 @@ struct CacheIndex: Sendable {
     @inlinable init(capacity: Int) {
         var size = 8
         while size < capacity * 2 { size <<= 1 }
-        buckets = [UInt64](repeating: 0, count: size)
+        buckets = [UInt64](repeating: 0, count: size * 2)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }
+
+    /// How many buckets there are.
+    @inlinable var size: Int { mask + 1 }
 
     @inlinable static var positionMask: UInt64 { 0xFFFF_FFFF }
 
@@ -32,67 +38,92 @@ struct CacheIndex: Sendable {
         UInt64(bitPattern: Int64(hash)) & ~positionMask
     }
 
-    /// The position of the entry of `hash` for which `matches` is true, or `nil`.
-    @inlinable func position(of hash: Int, where matches: (Int32) -> Bool) -> Int32? {
+    /// The bucket of the entry of `hash` for which `matches` (given its position) is true, or `nil`.
+    @inlinable func bucket(of hash: Int, where matches: (Int32) -> Bool) -> Int? {
         let filter = Self.filter(hash)
         var bucket = home(hash)
         while true {
-            let content = buckets[bucket]
+            let content = buckets[bucket * 2]
             if content == 0 { return nil }
-            if content & ~Self.positionMask == filter {
-                let position = Int32(truncatingIfNeeded: content & Self.positionMask) - 1
-                if matches(position) { return position }
-            }
+            if content & ~Self.positionMask == filter && matches(position(at: bucket)) { return bucket }
             bucket = (bucket + 1) & mask
         }
     }
 
-    /// Adds `position` under `hash` (not already present); `hashOf` gives any entry's hash, for
-    /// growing.
-    @inlinable mutating func insert(_ position: Int32, hash: Int, hashOf: (Int32) -> Int) {
-        if (count + 1) * 2 > buckets.count { grow(hashOf: hashOf) }
-        place(position, hash: hash)
+    /// The position of the entry in `bucket`.
+    @inlinable func position(at bucket: Int) -> Int32 {
+        Int32(truncatingIfNeeded: buckets[bucket * 2] & Self.positionMask) - 1
+    }
+
+    /// When the entry in `bucket` stops being fresh.
+    @inlinable func freshUntil(at bucket: Int) -> Int64 {
+        Int64(bitPattern: buckets[bucket * 2 + 1])
+    }
+
+    /// The position of the entry of `hash` for which `matches` is true, or `nil`.
+    @inlinable func position(of hash: Int, where matches: (Int32) -> Bool) -> Int32? {
+        bucket(of: hash, where: matches).map(position(at:))
+    }
+
+    /// The bucket holding `position` (present under `hash`).
+    @inlinable func bucket(holding position: Int32, hash: Int) -> Int {
+        let wanted = Self.filter(hash) | UInt64(UInt32(position + 1))
+        var bucket = home(hash)
+        while buckets[bucket * 2] != wanted { bucket = (bucket + 1) & mask }
+        return bucket
+    }
+
+    /// Records when the entry at `position` (present under `hash`) stops being fresh.
+    @inlinable mutating func setFreshUntil(_ freshUntil: Int64, of position: Int32, hash: Int) {
+        buckets[bucket(holding: position, hash: hash) * 2 + 1] = UInt64(bitPattern: freshUntil)
+    }
+
+    /// Adds `position` under `hash` (not already present), fresh until `freshUntil`; `hashOf` gives
+    /// any entry's hash, for growing.
+    @inlinable mutating func insert(_ position: Int32, hash: Int, freshUntil: Int64, hashOf: (Int32) -> Int) {
+        if (count + 1) * 2 > size { grow(hashOf: hashOf) }
+        place(Self.filter(hash) | UInt64(UInt32(position + 1)), UInt64(bitPattern: freshUntil), hash: hash)
         count += 1
     }
 
-    @inlinable mutating func place(_ position: Int32, hash: Int) {
+    @inlinable mutating func place(_ content: UInt64, _ freshness: UInt64, hash: Int) {
         var bucket = home(hash)
-        while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-        buckets[bucket] = Self.filter(hash) | UInt64(UInt32(position + 1))
+        while buckets[bucket * 2] != 0 { bucket = (bucket + 1) & mask }
+        buckets[bucket * 2] = content
+        buckets[bucket * 2 + 1] = freshness
     }
 
     /// Doubles the table, placing every entry again.
     @inlinable mutating func grow(hashOf: (Int32) -> Int) {
         let old = buckets
         buckets = [UInt64](repeating: 0, count: old.count * 2)
-        mask = buckets.count - 1
+        mask = old.count - 1  // twice the buckets: the old array held two words per bucket
         shift -= 1
-        for content in old where content != 0 {
-            let position = Int32(truncatingIfNeeded: content & Self.positionMask) - 1
-            place(position, hash: hashOf(position))
+        for bucket in stride(from: 0, to: old.count, by: 2) where old[bucket] != 0 {
+            let position = Int32(truncatingIfNeeded: old[bucket] & Self.positionMask) - 1
+            place(old[bucket], old[bucket + 1], hash: hashOf(position))
         }
     }
 
     /// Removes `position` (present under `hash`), shifting the entries after it back so no search
     /// stops early.
     @inlinable mutating func remove(_ position: Int32, hash: Int, hashOf: (Int32) -> Int) {
-        let wanted = Self.filter(hash) | UInt64(UInt32(position + 1))
-        var hole = home(hash)
-        while buckets[hole] != wanted { hole = (hole + 1) & mask }
+        var hole = bucket(holding: position, hash: hash)
         var next = hole
         while true {
             next = (next + 1) & mask
-            let content = buckets[next]
+            let content = buckets[next * 2]
             if content == 0 { break }
-            let itsHome = home(hashOf(Int32(truncatingIfNeeded: content & Self.positionMask) - 1))
+            let itsHome = home(hashOf(self.position(at: next)))
             // The entry at `next` may move into the hole unless its home lies cyclically in (hole, next].
             let homeAfterHole = hole <= next ? (itsHome > hole && itsHome <= next) : (itsHome > hole || itsHome <= next)
             if !homeAfterHole {
-                buckets[hole] = content
+                buckets[hole * 2] = content
+                buckets[hole * 2 + 1] = buckets[next * 2 + 1]
                 hole = next
             }
         }
-        buckets[hole] = 0
+        buckets[hole * 2] = 0
         count -= 1
     }
 

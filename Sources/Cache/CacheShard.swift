@@ -11,8 +11,9 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline struct Meta: Sendable {
         /// The key's hash.
         @usableFromInline var hash: Int
-        /// Fresh until; then stale (served while refreshing) until `staleUntil`; then served only when
-        /// a fetch fails until `graceUntil`; then gone.
+        /// Fresh until (also kept in the entry's index bucket, for reads); then stale (served while
+        /// refreshing) until `staleUntil`; then served only when a fetch fails until `graceUntil`;
+        /// then gone.
         @usableFromInline var freshUntil: Int64
         @usableFromInline var staleUntil: Int64
         @usableFromInline var graceUntil: Int64
@@ -94,10 +95,13 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// of readers may peek at once. (A static function of a borrowed shard: called as a method
     /// through the segment's pointer, the shard would be copied, retaining every array in it.)
     @inlinable static func peek(_ shard: borrowing Self, _ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let position = shard.position(of: key, hash: hash) else { return .missing }
+        guard let bucket = shard.index.bucket(of: hash, where: { shard.keys[Int($0)].unsafelyUnwrapped == key }) else { return .missing }
+        let position = shard.index.position(at: bucket)
         let slot = Int(position)
-        let entry = shard.meta[slot]
-        guard entry.freshUntil > now, entry.checkedGeneration == shard.generation, shard.timeToIdle == nil else { return .undecided }
+        // With no invalidation waiting, every entry is current (applying them checks them all).
+        guard shard.index.freshUntil(at: bucket) > now, shard.timeToIdle == nil,
+            shard.invalidations.isEmpty || shard.meta[slot].checkedGeneration == shard.generation
+        else { return .undecided }
         return .fresh(shard.values[slot].unsafelyUnwrapped, position: position)
     }
 
@@ -181,6 +185,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             meta[slot] = entry
             values[slot] = value
             tags[slot] = tag
+            index.setFreshUntil(freshUntil, of: position, hash: hash)
             policy.replace(position, weight: weight)
         } else {
             guard weight <= capacity else { return }  // could never fit
@@ -199,7 +204,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                 values.append(value)
                 tags.append(tag)
             }
-            index.insert(position, hash: hash) { meta[Int($0)].hash }
+            index.insert(position, hash: hash, freshUntil: freshUntil) { meta[Int($0)].hash }
             policy.add(position, hash: hash, weight: weight)
         }
         while let loser = policy.nextEviction() { remove(at: loser, cause: .size, policy: &policy) }

@@ -52,6 +52,13 @@ final class Probe: Sendable {
         #expect(cache.value(for: "b") == 2, "a per-entry time to live")
         clock.advance(by: .seconds(20))
         #expect(cache.value(for: "b") == nil)
+        cache.insert(3, for: "c", timeToLive: .seconds(5))
+        cache.insert(4, for: "c", timeToLive: .seconds(60))  // a replacement's time to live counts
+        clock.advance(by: .seconds(30))
+        #expect(cache.value(for: "c") == 4)
+        cache.insert(5, for: "c", timeToLive: .seconds(1))  // so does a shorter one
+        clock.advance(by: .seconds(1))
+        #expect(cache.value(for: "c") == nil)
     }
 
     @Test func valuesNobodyReadsExpireAfterTheTimeToIdle() {
@@ -245,10 +252,14 @@ final class Probe: Sendable {
         #expect(cache.value(for: "k1") == nil && cache.value(for: "k15") == nil && cache.value(for: "k2") == 2)
     }
 
-    @Test func randomInsertsAndRemovalsAgreeWithADictionary() {
-        // Enough room that nothing is evicted: the cache must then behave as a dictionary, which
-        // exercises the index's probing, growth and backward-shift deletion.
-        let cache = cache(capacity: 5_000) { $0.shardCount = 1 }
+    @Test(arguments: [false, true]) func randomInsertsAndRemovalsAgreeWithADictionary(weightless: Bool) {
+        // Nothing is evicted (enough room, or entries that weigh nothing): the cache must then behave
+        // as a dictionary, which exercises the index's probing, backward-shift deletion and, for
+        // weightless entries beyond what it was sized for, growth.
+        let cache = cache(capacity: weightless ? 8 : 5_000) { configuration in
+            configuration.shardCount = 1
+            if weightless { configuration.weigher = { _, _ in 0 } }
+        }
         var model: [String: Int] = [:]
         var generator = SystemRandomNumberGenerator()
         for step in 0..<20_000 {
