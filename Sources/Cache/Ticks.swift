@@ -16,8 +16,9 @@ enum Ticks {
         return whole + attoseconds / 1_000_000_000
     }
 
-    /// The clock `ContinuousClock` reads on Linux (`CLOCK_BOOTTIME`), in nanoseconds, read
-    /// directly; `nil` where there is no such clock.
+    /// Linux's continuous time (`CLOCK_BOOTTIME`: monotonic, and counting through suspension, as
+    /// `ContinuousClock` is defined to), in nanoseconds, read directly; `nil` elsewhere. The cache
+    /// only compares readings of this clock with each other.
     @inlinable
     static func continuousClockNow() -> Int64? {
         #if os(Linux)
