@@ -39,7 +39,7 @@ extension Upsert {
             suffix.append(unsafeRaw: ") SELECT count(*) FILTER (WHERE \(flag)), count(*) FROM keel_written")
         }
 
-        if let fastPath = fastPathChunks(order: order, rows: rows, dialect: dialect, prefix: prefix, suffix: suffix) {
+        if let fastPath = try fastPathChunks(order: order, dialect: dialect, prefix: prefix, suffix: suffix) {
             return UpsertPlan(chunks: fastPath, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved,
                 returnsInsertFlags: returnsInsertFlags, returnsCounts: returnsCounts)
         }
@@ -62,7 +62,7 @@ extension Upsert {
                 statement.append(unsafeRaw: ")")
             }
             statement.append(suffix)
-            chunks.append(UpsertChunk(statement: statement, rowIndices: indices, usesFastPath: false))
+            chunks.append(UpsertChunk(statement: statement, rowIndices: indices))
             start += rowsPerChunk
         }
         return UpsertPlan(chunks: chunks, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved,
@@ -72,6 +72,9 @@ extension Upsert {
     /// The positions of the rows to write: without rows whose key appears again later (the last one
     /// wins), sorted by key when ``sortsByKey``; and how many were dropped.
     private func keptRowsInOrder(_ rows: [[SQLValue]], keyPositions: [Int]) throws(BatchError) -> (order: [Int], duplicatesRemoved: Int) {
+        if keyPositions.count == 1, let keys = Self.integerKeys(of: rows, at: keyPositions[0]) {
+            return keptRowsInOrder(integerKeys: keys)
+        }
         var kept = [Bool](repeating: true, count: rows.count)
         if keyPositions.count == 1 {
             // One key column (the common case): keys are values, no array per row.
@@ -112,6 +115,36 @@ extension Upsert {
         return (order, duplicatesRemoved)
     }
 
+    /// The key of every row when all are integers (the most common key), else `nil`.
+    private static func integerKeys(of rows: [[SQLValue]], at position: Int) -> [Int64]? {
+        var keys: [Int64] = []
+        keys.reserveCapacity(rows.count)
+        for row in rows {
+            guard case .int64(let key) = row[position] else { return nil }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// ``keptRowsInOrder(_:keyPositions:)`` for one integer key column, without boxing keys as
+    /// values: the same rows in the same order (``SQLValueOrdering`` orders integers by value).
+    private func keptRowsInOrder(integerKeys keys: [Int64]) -> (order: [Int], duplicatesRemoved: Int) {
+        var kept = [Bool](repeating: true, count: keys.count)
+        var lastPosition: [Int64: Int] = [:]
+        lastPosition.reserveCapacity(keys.count)
+        for (index, key) in keys.enumerated() {
+            if let earlier = lastPosition.updateValue(index, forKey: key) { kept[earlier] = false }
+        }
+        var order = keys.indices.filter { kept[$0] }
+        let duplicatesRemoved = keys.count - order.count
+        if sortsByKey {
+            var pairs = order.map { (key: keys[$0], index: $0) }
+            pairs.sort { $0.key < $1.key }
+            order = pairs.map(\.index)
+        }
+        return (order, duplicatesRemoved)
+    }
+
     private func checkNullAllowed(row: Int, keyColumn: Int) throws(BatchError) {
         guard allowsNullKeys else {
             throw BatchError(
@@ -121,39 +154,37 @@ extension Upsert {
         }
     }
 
-    /// PostgreSQL's `INSERT ... SELECT * FROM unnest($1::type[], ...)` chunks, or `nil` when the
-    /// batch does not qualify (another dialect, too few rows, a column of mixed or only NULL values).
+    /// The name of the temporary table fast-path chunks are copied into.
+    static let stagingTable = "keel_upsert_stage"
+
+    /// PostgreSQL's fast-path chunks (rows copied into a temporary table, then one
+    /// `INSERT ... SELECT ... ON CONFLICT`), or `nil` when the batch does not qualify (another
+    /// dialect, too few rows, the fast path off).
     private func fastPathChunks(
-        order: [Int], rows: [[SQLValue]], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
-    ) -> [UpsertChunk]? {
-        guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold, fastPathChunkSize >= 1 else { return nil }
-        // Each column's values in row order, once, and their array type.
-        var columnValues: [[SQLValue]] = []
-        var types: [String] = []
-        for column in columns.indices {
-            var values: [SQLValue] = []
-            values.reserveCapacity(order.count)
-            for index in order { values.append(rows[index][column]) }
-            guard let type = PostgresArrayLiteral.arrayType(of: values) else { return nil }
-            columnValues.append(values)
-            types.append(type)
-        }
+        order: [Int], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
+        ) throws(BatchError) -> [UpsertChunk]? {
+        guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold else { return nil }
+        let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
+        let stage = try BatchIdentifier.quoted(Self.stagingTable, dialect: dialect)
+        let columns = try BatchIdentifier.quoted(self.columns, dialect: dialect).joined(separator: ", ")
+        let staging = UpsertStaging(
+            table: Self.stagingTable,
+            create: SQLStatement(unsafeRaw: "CREATE TEMPORARY TABLE \(stage) ON COMMIT DROP AS SELECT \(columns) FROM \(table) WITH NO DATA"),
+            drop: SQLStatement(unsafeRaw: "DROP TABLE \(stage)"))
+        // No ORDER BY: the rows are copied in the plan's order (sorted by key), and PostgreSQL
+        // reads a temporary table that was only appended to in the order its rows were written
+        // (temporary tables are never scanned in parallel nor from a synchronized start). So rows
+        // are locked in the same order as on the default path, also for text keys, whose order
+        // under the database's collation may differ from the plan's.
+        var statement = prefix
+        statement.append(unsafeRaw: "SELECT \(columns) FROM \(stage)")
+        statement.append(suffix)
         var chunks: [UpsertChunk] = []
         var start = 0
         while start < order.count {
             let end = min(start + fastPathChunkSize, order.count)
-            let indices = Array(order[start..<end])
-            var statement = prefix
-            statement.append(unsafeRaw: "SELECT * FROM unnest(")
-            for (column, type) in types.enumerated() {
-                if column > 0 { statement.append(unsafeRaw: ", ") }
-                statement.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: columnValues[column][start..<end])))
-                statement.append(unsafeRaw: "::\(type)")
-            }
-            statement.append(unsafeRaw: ")")
-            statement.append(suffix)
-            chunks.append(UpsertChunk(statement: statement, rowIndices: indices, usesFastPath: true))
-            start += fastPathChunkSize
+            chunks.append(UpsertChunk(statement: statement, rowIndices: Array(order[start..<end]), staging: staging))
+            start = end
         }
         return chunks
     }
@@ -297,6 +328,9 @@ extension Upsert {
         }
         guard chunkSize >= 1 else {
             throw BatchError(code: .invalidSetting, message: "chunkSize is \(chunkSize): it must be at least 1")
+        }
+        guard fastPathChunkSize >= 1 else {
+            throw BatchError(code: .invalidSetting, message: "fastPathChunkSize is \(fastPathChunkSize): it must be at least 1")
         }
         guard columns.count <= dialect.maxBindParameters else {
             throw BatchError(

@@ -5,7 +5,9 @@ extension Upsert {
     ///
     /// The rows are planned with ``plan(for:dialect:)`` (nothing is sent when that throws), then
     /// each chunk runs in order: committed on its own (``BatchTransaction/perChunk``) or all in one
-    /// transaction (``BatchTransaction/whole``).
+    /// transaction (``BatchTransaction/whole``). The fast path is taken only on a database that
+    /// loads rows in bulk (``SQLCore/SQLBulkLoading``: PostgreSQL's `COPY`); a fast-path chunk
+    /// copies its rows into a temporary table and upserts them from there, in one transaction.
     ///
     /// #### Errors
     /// ``BatchError`` before anything is sent; ``BatchWriteError`` (with the report of what was
@@ -16,7 +18,9 @@ extension Upsert {
         _ rows: [[SQLValue]], on database: any SQLDatabase,
         transaction: BatchTransaction = .perChunk, failure: BatchFailurePolicy = .stop
     ) async throws -> UpsertReport {
-        let plan = try plan(for: rows, dialect: database.dialect)
+        var upsert = self
+        if !(database is any SQLBulkLoading) { upsert.usesFastPath = false }
+        let plan = try upsert.plan(for: rows, dialect: database.dialect)
         var report = UpsertReport()
         report.rowsReceived = plan.rowsReceived
         report.duplicatesRemoved = plan.duplicatesRemoved
@@ -29,12 +33,12 @@ extension Upsert {
         let start = ContinuousClock.now
         switch transaction {
         case .perChunk:
-            try await runChunks(plan, on: database, savepoints: false, failure: failure, into: &report)
+            try await runChunks(plan, of: rows, on: database, savepoints: false, failure: failure, into: &report)
         case .whole:
             report = try await database.transaction { [report] db in
                 var report = report
                 do {
-                    try await runChunks(plan, on: db, savepoints: failure == .continue, failure: failure, into: &report)
+                    try await runChunks(plan, of: rows, on: db, savepoints: failure == .continue, failure: failure, into: &report)
                 } catch let error as BatchWriteError {
                     // The transaction rolls back: nothing was committed.
                     throw BatchWriteError(report: Self.rolledBack(error.report), failure: error.failure)
@@ -65,14 +69,15 @@ extension Upsert {
     }
 
     private func runChunks(
-        _ plan: UpsertPlan, on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
+        _ plan: UpsertPlan, of input: [[SQLValue]], on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
         into report: inout UpsertReport
     ) async throws {
         // Per-chunk batches on a database that pipelines send `chunksPerRoundTrip` chunks at once.
         // They commit together; when one fails, none is kept, and the window is run again one chunk
         // at a time so that exactly the chunks before the failing one are committed.
         let returnsRows = plan.returnsCounts || plan.returnsInsertFlags || !returning.isEmpty
-        let pipelined = savepoints || !returnsRows ? nil : database as? any SQLPipelining
+        let staged = plan.chunks.first?.staging != nil
+        let pipelined = savepoints || !returnsRows || staged ? nil : database as? any SQLPipelining
         let window = pipelined == nil ? 1 : max(1, chunksPerRoundTrip)
         var start = 0
         while start < plan.chunks.count {
@@ -99,7 +104,12 @@ extension Upsert {
                 let chunk = plan.chunks[position]
                 if position > start { try Task.checkCancellation() }
                 do {
-                    if returnsRows {
+                    if let staging = chunk.staging {
+                        let rows = try await database.transaction { db in
+                            try await Self.runStaged(chunk, staging: staging, columns: columns, input: input, on: db)
+                        }
+                        try record(chunk, rows: rows, affected: nil, plan: plan, into: &report)
+                    } else if returnsRows {
                         let rows =
                             savepoints
                             ? try await database.transaction { try await $0.query(chunk.statement) }
@@ -121,6 +131,23 @@ extension Upsert {
             }
             start = end
         }
+    }
+
+    /// Runs a fast-path chunk in the transaction of `database`: creates the staging table, copies
+    /// the chunk's rows into it, upserts them from there and drops the table.
+    private static func runStaged(
+        _ chunk: UpsertChunk, staging: UpsertStaging, columns: [String], input: [[SQLValue]], on database: any SQLDatabase
+    ) async throws -> [SQLRow] {
+        guard let loader = database as? any SQLBulkLoading else {
+            throw BatchError(
+                code: .unsupported,
+                message: "the fast path needs a database that loads rows in bulk (SQLBulkLoading) inside its transactions: set usesFastPath to false")
+        }
+        try await database.execute(staging.create)
+        _ = try await loader.copy(into: staging.table, columns: columns, rows: chunk.rowIndices.map { input[$0] })
+        let rows = try await database.query(chunk.statement)
+        try await database.execute(staging.drop)
+        return rows
     }
 
     /// Adds a committed chunk to the report: its rows written (`affected`, or read from `rows`),

@@ -64,14 +64,16 @@ public struct Upsert: Sendable, Hashable {
     public var sortsByKey = true
     /// Whether a NULL conflict-key value is accepted (such a row is always inserted). Default `false`.
     public var allowsNullKeys = false
-    /// Whether large batches on PostgreSQL use `INSERT ... SELECT * FROM unnest(...)`: one array bind
-    /// per column and a constant SQL text, chunks of ``fastPathChunkSize`` rows. Used when a batch
-    /// has at least ``fastPathThreshold`` rows and each column's values are of one kind (and not
-    /// all NULL). Default `true`.
+    /// Whether large batches on PostgreSQL take the fast path: each chunk of ``fastPathChunkSize``
+    /// rows is copied (`COPY FROM STDIN`) into a temporary table, then moved into the table by one
+    /// `INSERT ... SELECT ... ON CONFLICT` with a constant SQL text, in one transaction. Used when a
+    /// batch has at least ``fastPathThreshold`` rows and the database loads rows in bulk
+    /// (``SQLCore/SQLBulkLoading``). The rows are upserted in the order they were copied (sorted
+    /// by key with ``sortsByKey``), and values are typed by the table's columns. Default `true`.
     public var usesFastPath = true
     /// The smallest batch that takes the fast path. Default 1,000 rows.
     public var fastPathThreshold = 1_000
-    /// The rows per fast-path statement. Default 10,000.
+    /// The rows per fast-path chunk (each one copied, upserted and committed as a unit). Default 10,000.
     public var fastPathChunkSize = 10_000
     /// How many chunks a ``BatchTransaction/perChunk`` batch sends in one round trip on a database
     /// that pipelines (``SQLCore/SQLPipelining``: PostgreSQL). The chunks of one round trip commit

@@ -3,17 +3,21 @@ public import SQLCore
 /// One statement of a batch and the input rows it writes.
 public struct UpsertChunk: Sendable, Hashable {
     /// The statement: every full chunk of a batch has the same SQL text, so backends reuse the
-    /// prepared statement.
+    /// prepared statement. A fast-path chunk's statement reads its rows from ``staging``'s table.
     public let statement: SQLStatement
     /// The positions, in the input, of the rows this chunk writes.
     public let rowIndices: [Int]
-    /// Whether it is a PostgreSQL `unnest` statement (one array bind per column).
-    public let usesFastPath: Bool
+    /// The temporary table a fast-path chunk's rows are copied into first, or `nil` when the
+    /// statement carries the rows as binds.
+    public let staging: UpsertStaging?
+
+    /// Whether it is a PostgreSQL fast-path chunk (rows copied into ``staging`` first).
+    public var usesFastPath: Bool { staging != nil }
 
     /// Creates a chunk.
-    public init(statement: SQLStatement, rowIndices: [Int], usesFastPath: Bool) {
+    public init(statement: SQLStatement, rowIndices: [Int], staging: UpsertStaging? = nil) {
         self.statement = statement
         self.rowIndices = rowIndices
-        self.usesFastPath = usesFastPath
+        self.staging = staging
     }
 }

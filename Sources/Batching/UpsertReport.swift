@@ -24,7 +24,7 @@ public struct UpsertReport: Sendable, CustomStringConvertible {
     public var chunks = 0
     /// The statements committed.
     public var chunksCommitted = 0
-    /// Whether the PostgreSQL `unnest` fast path was used.
+    /// Whether the PostgreSQL fast path (`COPY` into a temporary table, then one upsert) was used.
     public var usedFastPath = false
     /// The time from the first statement to the last.
     public var duration: Duration = .zero

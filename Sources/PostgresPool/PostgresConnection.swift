@@ -19,7 +19,7 @@ import Synchronization
 ///
 /// Cancelling the task of a running statement sends a cancel request to the server, waits for the
 /// statement to end and throws `CancellationError`; the connection stays usable.
-public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
+public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked Sendable {
     // @unchecked: `handle` and `statements` are used only by the task that holds `inUse`; every
     // other field is immutable or synchronised.
 
@@ -278,18 +278,32 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         try await pipeline(statements).map(\.rows)
     }
 
-    private func pipeline(_ statements: [SQLStatement]) async throws -> [(rows: [SQLRow], affected: Int)] {
-        let rendered = try statements.map { try $0.render(for: dialect) }
+    private func pipeline(_ batch: [SQLStatement]) async throws -> [(rows: [SQLRow], affected: Int)] {
+        let rendered = try batch.map { try $0.render(for: dialect) }
         let binds = try rendered.map { try PostgresBinds($0.binds) }
         return try await exclusively {
             try await exchange(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
+                // Statements are prepared first (once per SQL text and connection, outside the
+                // pipeline), so a batch of chunks sharing one SQL text is parsed and planned once.
+                // More distinct texts than the cache holds would evict each other: those run unnamed.
+                var names: [String?] = Array(repeating: nil, count: rendered.count)
+                let distinct = Set(zip(rendered, binds).map { PostgresStatementCache.Key(sql: $0.sql, types: $1.types) })
+                if distinct.count <= statements.capacity {
+                    for index in rendered.indices {
+                        names[index] = try await preparedName(of: rendered[index], binds: binds[index])
+                    }
+                }
                 guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
                 defer { PQexitPipelineMode(handle) }
-                for (statement, binds) in zip(rendered, binds) {
+                for ((statement, binds), name) in zip(zip(rendered, binds), names) {
                     try sendMessage {
                         binds.withParameters { count, types, values, lengths, formats in
-                            PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                            if let name {
+                                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                            } else {
+                                PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                            }
                         }
                     }
                 }
@@ -571,31 +585,7 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
     /// Sends a statement: prepared (and cached) when the cache is on, unnamed otherwise.
     private func send(_ rendered: SQLRenderedStatement, binds: PostgresBinds, singleRow: Bool) async throws {
         try checkAliveBeforeSend()
-        if statements.capacity > 0 {
-            let key = PostgresStatementCache.Key(sql: rendered.sql, types: binds.types)
-            let name: String
-            if let cached = statements.name(for: key) {
-                name = cached
-            } else {
-                let (newName, evicted) = statements.insert(key)
-                do {
-                    if let evicted { try await command("DEALLOCATE \(evicted)") }
-                    try sendMessage {
-                        binds.types.withUnsafeBufferPointer { types in
-                            PQsendPrepare(handle, newName, rendered.sql, Int32(types.count), types.baseAddress)
-                        }
-                    }
-                    try await flush()
-                    if let failure = try await drainResults(binds: rendered.binds).failure { throw failure }
-                } catch {
-                    statements.remove(key)
-                    throw error
-                }
-                name = newName
-                // A cancel request that reached the server between the two messages found it idle
-                // and did nothing: stop here rather than run the statement.
-                if cancellation.withLock({ $0.requested }) { throw CancellationError() }
-            }
+        if let name = try await preparedName(of: rendered, binds: binds) {
             try sendMessage {
                 binds.withParameters { count, _, values, lengths, formats in
                     PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
@@ -610,6 +600,32 @@ public final class PostgresConnection: SQLPipelining, @unchecked Sendable {
         }
         if singleRow { PQsetSingleRowMode(handle) }
         try await flush()
+    }
+
+    /// The name of the statement prepared for `rendered`'s SQL and bind types, prepared now (one
+    /// round trip) when the cache does not hold it yet; `nil` when the statement cache is off.
+    private func preparedName(of rendered: SQLRenderedStatement, binds: PostgresBinds) async throws -> String? {
+        guard statements.capacity > 0 else { return nil }
+        let key = PostgresStatementCache.Key(sql: rendered.sql, types: binds.types)
+        if let cached = statements.name(for: key) { return cached }
+        let (name, evicted) = statements.insert(key)
+        do {
+            if let evicted { try await command("DEALLOCATE \(evicted)") }
+            try sendMessage {
+                binds.types.withUnsafeBufferPointer { types in
+                    PQsendPrepare(handle, name, rendered.sql, Int32(types.count), types.baseAddress)
+                }
+            }
+            try await flush()
+            if let failure = try await drainResults(binds: rendered.binds).failure { throw failure }
+        } catch {
+            statements.remove(key)
+            throw error
+        }
+        // A cancel request that reached the server between the two messages found it idle and did
+        // nothing: stop here rather than run the statement.
+        if cancellation.withLock({ $0.requested }) { throw CancellationError() }
+        return name
     }
 
     /// Runs a statement with no binds and no result rows, outside the statement cache.

@@ -16,7 +16,7 @@ public import ServiceLifecycle
 /// A statement that finds its pooled connection already ended by the server (a restart,
 /// `pg_terminate_backend`) before anything was sent is retried on another connection; one that
 /// fails after it was sent is not retried, since it may have run.
-public final class PostgresDatabase: SQLPipelining, Service {
+public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// The pool of connections.
     public let pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>
     /// How many connections a statement may find already ended before it gives up: every pooled

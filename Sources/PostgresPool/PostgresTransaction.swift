@@ -2,7 +2,7 @@ import SQLCore
 
 /// The database a transaction body gets: statements run on the transaction's connection, and
 /// `transaction` nests as a savepoint.
-struct PostgresTransaction: SQLPipelining {
+struct PostgresTransaction: SQLPipelining, SQLBulkLoading {
     let connection: PostgresConnection
     let depth: Int
 
@@ -19,6 +19,10 @@ struct PostgresTransaction: SQLPipelining {
 
     func queryPipelined(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
         try await connection.queryPipelined(statements)
+    }
+
+    func copy(into table: String, columns: [String], rows: some Sequence<[SQLValue]> & Sendable) async throws -> Int {
+        try await connection.copy(into: table, columns: columns, rows: rows)
     }
 
     @discardableResult

@@ -98,6 +98,85 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.available) func fastPathChunksCommitOnTheirOwnOrTogether(_ backend: Backend) async throws {
+        try await backend.withDatabase { database, table in
+            try await createTable(table, on: database)
+            var fast = upsert(table)
+            fast.fastPathThreshold = 100
+            fast.fastPathChunkSize = 100
+            var batch = rows(1...300)
+            batch[249][2] = .int64(-1)  // row 250, in the third chunk, breaks CHECK (score >= 0)
+            do {
+                _ = try await fast.run(batch, on: database)
+                Issue.record("row 250 must fail")
+            } catch let error as BatchWriteError {
+                #expect(error.failure.chunk == 2)
+                #expect(error.report.usedFastPath == (backend == .postgres))
+                #expect(error.report.committedRowIndices == Array(0..<200))
+            }
+            #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...200))
+
+            // One transaction: the staging table is made and dropped once per chunk; a failing
+            // chunk rolls back alone under `continue`, everything under `stop`.
+            try await database.execute("DELETE FROM \(identifier: table)")
+            await #expect(throws: BatchWriteError.self) { try await fast.run(batch, on: database, transaction: .whole) }
+            #expect(try await contents(table, database).isEmpty)
+            let report = try await fast.run(batch, on: database, transaction: .whole, failure: .continue)
+            #expect(report.failures.map(\.chunk) == [2] && report.rowsCommitted == 200)
+            if backend == .postgres { #expect(report.inserted == 200 && report.updated == 0) }
+            #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...200))
+
+            // Half new, half changed, some unchanged, with RETURNING.
+            batch[249][2] = .int64(1)
+            var changed = rows(1...300, score: 2)
+            for index in 0..<50 { changed[index] = batch[index] }  // rows 1-50 keep their values
+            fast.returning = ["id"]
+            let second = try await fast.run(changed, on: database)
+            #expect(second.rowsWritten == 250 && second.rowsUnchanged == 50)
+            if backend == .postgres { #expect(second.inserted == 100 && second.updated == 150) }
+            #expect(Set(try second.returnedRows.map { try $0.decode(Int.self, "id") }) == Set(51...300))
+        }
+    }
+
+    @Test(arguments: Backend.available) func bothPathsWriteRowsInTheSameKeyOrder(_ backend: Backend) async throws {
+        try await backend.withDatabase { database, table in
+            // Text keys whose plan order (Swift's) differs from a collation's ("B" < "a" here,
+            // "a" < "B" in most locales): both paths must lock rows in one order, or a writer on
+            // the fast path and one on the default path could deadlock.
+            let log = table + "_log"
+            if backend == .postgres {
+                // ICU's root collation, whatever the server's locale (the tests' server uses C).
+                try await database.execute("CREATE TABLE \(identifier: table) (k TEXT COLLATE \"und-x-icu\" PRIMARY KEY, v BIGINT NOT NULL)")
+                try await database.execute("CREATE TABLE \(identifier: log) (seq BIGSERIAL PRIMARY KEY, k TEXT NOT NULL)")
+                try await database.execute(
+                    """
+                    CREATE FUNCTION \(identifier: table + "_record")() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN INSERT INTO \(identifier: log) (k) VALUES (NEW.k); RETURN NEW; END $$
+                    """)
+                try await database.execute(
+                    "CREATE TRIGGER record BEFORE INSERT ON \(identifier: table) FOR EACH ROW EXECUTE FUNCTION \(identifier: table + "_record")()")
+            } else {
+                try await database.execute("CREATE TABLE \(identifier: table) (k TEXT PRIMARY KEY, v BIGINT NOT NULL)")
+                try await database.execute("CREATE TABLE \(identifier: log) (seq INTEGER PRIMARY KEY, k TEXT NOT NULL)")
+                try await database.execute(
+                    "CREATE TRIGGER record BEFORE INSERT ON \(identifier: table) BEGIN INSERT INTO \(identifier: log) (k) VALUES (NEW.k); END")
+            }
+            let keys = ["b", "B", "a", "A", "é", "Z", "z", "10", "9", "_x", "ab", "aB", "Ab"]
+            let expected = keys.sorted()
+            for fast in [true, false] {
+                try await database.execute("DELETE FROM \(identifier: table)")
+                try await database.execute("DELETE FROM \(identifier: log)")
+                var upsert = Upsert(table: table, columns: ["k", "v"], conflictColumns: ["k"])
+                upsert.fastPathThreshold = 2
+                upsert.usesFastPath = fast
+                let report = try await upsert.run(keys.map { [.text($0), .int64(1)] }, on: database)
+                #expect(report.usedFastPath == (fast && backend == .postgres))
+                let written = try await database.query("SELECT k FROM \(identifier: log) ORDER BY seq").map { try $0.decode(String.self, "k") }
+                #expect(written == expected, "fast path: \(fast)")
+            }
+        }
+    }
+
     @Test(arguments: Backend.available) func pipelinedChunksKeepExactlyTheChunksThatSucceed(_ backend: Backend) async throws {
         try await backend.withDatabase { database, table in
             try await createTable(table, on: database)
@@ -159,7 +238,11 @@ import Testing
                 ? "id BIGINT PRIMARY KEY, b BOOLEAN, d DOUBLE PRECISION, t TEXT, x BYTEA, ts TIMESTAMPTZ, u UUID, j JSONB"
                 : "id INTEGER PRIMARY KEY, b INTEGER, d REAL, t TEXT, x BLOB, ts TEXT, u TEXT, j TEXT"
             try await database.execute("CREATE TABLE \(identifier: table) (\(unsafeRaw: types))")
-            let texts = ["plain", "quote \" and \\ backslash", "{braces},commas", "NULL", "Ünïcødé ✓", "", "'single'"]
+            let texts = [
+                "plain", "quote \" and \\ backslash", "{braces},commas", "NULL", "Ünïcødé ✓", "", "'single'",
+                "tab\tand\nnew line\r\n", #"\N"#, #"\."#, "\\.\n",
+            ]
+            let doubles = [Double.infinity, -Double.infinity, .greatestFiniteMagnitude, -0.0, .leastNonzeroMagnitude]
             var batch: [[SQLValue]] = []
             for id in 1...1_200 {
                 let flag: SQLValue = id % 7 == 0 ? .null : .bool(id.isMultiple(of: 2))
@@ -167,7 +250,8 @@ import Testing
                 let date = Date(timeIntervalSince1970: 1_700_000_000 + Double(id) + 0.123456)
                 let json = #"{"id": \#(id), "s": "a\"b"}"#
                 let row: [SQLValue] = [
-                    .int64(Int64(id)), flag, .double(Double(id) / 3), .text(texts[id % texts.count]), .blob(blob),
+                    .int64(Int64(id)), flag, .double(id % 11 == 0 ? doubles[id % doubles.count] : Double(id) / 3),
+                    .text(texts[id % texts.count]), .blob(blob),
                     .date(date), .uuid(UUID()), .json(json),
                 ]
                 batch.append(row)

@@ -147,24 +147,37 @@ import Testing
 
     // MARK: Fast path
 
-    @Test func largePostgresBatchesUseUnnest() throws {
-        let plan = try upsert.plan(for: rows(2_500), dialect: .postgres)
-        let allFast = plan.chunks.allSatisfy(\.usesFastPath)
-        #expect(allFast)
+    @Test func largePostgresBatchesAreStagedThroughATemporaryTable() throws {
+        var batch = rows(25_000)
+        batch[7][2] = .int64(7)  // a column of mixed kinds: the table's column types decide
+        let plan = try upsert.plan(for: batch, dialect: .postgres)
+        #expect(plan.chunks.map(\.rowIndices.count) == [10_000, 10_000, 5_000])
+        #expect(plan.chunks.map(\.rowIndices).joined().elementsEqual(batch.indices))
+        let staging = try #require(plan.chunks[0].staging)
+        #expect(plan.chunks.allSatisfy { $0.staging == staging && $0.statement == plan.chunks[0].statement })
+        #expect(staging.table == "keel_upsert_stage")
+        #expect(
+            try staging.create.render(for: .postgres).sql
+                == #"CREATE TEMPORARY TABLE "keel_upsert_stage" ON COMMIT DROP AS SELECT "id", "name", "price" FROM "tokens" WITH NO DATA"#)
+        #expect(try staging.drop.render(for: .postgres).sql == #"DROP TABLE "keel_upsert_stage""#)
         let rendered = try plan.chunks[0].statement.render(for: .postgres)
         #expect(
             rendered.sql
-                == #"WITH keel_written AS (INSERT INTO "tokens" ("id", "name", "price") SELECT * FROM unnest($1::bigint[], $2::text[], $3::double precision[]) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted") SELECT count(*) FILTER (WHERE "keel_inserted"), count(*) FROM keel_written"#)
-        #expect(rendered.binds.count == 3)
-        // Below the threshold, or on SQLite, or with a mixed column: the default chunks.
+                == #"WITH keel_written AS (INSERT INTO "tokens" ("id", "name", "price") SELECT "id", "name", "price" FROM "keel_upsert_stage" ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "price" = EXCLUDED."price" WHERE (("tokens"."name", "tokens"."price") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."price")) RETURNING (xmax = 0) AS "keel_inserted") SELECT count(*) FILTER (WHERE "keel_inserted"), count(*) FROM keel_written"#)
+        #expect(rendered.binds.isEmpty)
+        // Below the threshold, on SQLite, or switched off: the default chunks.
         let small = try upsert.plan(for: rows(999), dialect: .postgres)
         #expect(small.chunks.allSatisfy { !$0.usesFastPath })
         let onSQLite = try upsert.plan(for: rows(2_500), dialect: sqlite)
         #expect(onSQLite.chunks.allSatisfy { !$0.usesFastPath })
-        var mixed = rows(2_500)
-        mixed[7][2] = .int64(7)
-        let mixedPlan = try upsert.plan(for: mixed, dialect: .postgres)
-        #expect(mixedPlan.chunks.allSatisfy { !$0.usesFastPath })
+        var off = upsert
+        off.usesFastPath = false
+        #expect(try off.plan(for: batch, dialect: .postgres).chunks.allSatisfy { !$0.usesFastPath })
+        // A fast-path chunk size below 1 is refused, whatever the dialect.
+        var zero = upsert
+        zero.fastPathChunkSize = 0
+        let error = #expect(throws: BatchError.self) { try zero.plan(for: rows(3), dialect: sqlite) }
+        #expect(error?.code == .invalidSetting)
     }
 
     // MARK: Property: identifiers never change the statement's structure

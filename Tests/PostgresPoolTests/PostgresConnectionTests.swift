@@ -290,6 +290,24 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func pipelinesReuseThePreparedStatementOfTheirSQLText() async throws {
+            try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 3 }) { connection in
+                // 200 statements, one SQL text: prepared once, before the pipeline.
+                let selects: [SQLStatement] = (0..<200).map { "SELECT \(Int64($0)) * 2 AS v" }
+                let results = try await connection.queryPipelined(selects)
+                #expect(results.map { $0[0]["v"] } == (0..<200).map { .int64(Int64($0) * 2) })
+                #expect(connection.preparedStatementCount == 1)
+                let names = try await connection.query("SELECT name FROM pg_prepared_statements ORDER BY name")
+                #expect(names.count == 2, "the pipeline's statement and this query's")
+
+                // More distinct texts than the cache holds: they run unprepared, and still in order.
+                let distinct: [SQLStatement] = (0..<5).map { "SELECT \(Int64($0)) + \(unsafeRaw: String($0)) AS v" }
+                let sums = try await connection.queryPipelined(distinct)
+                #expect(sums.map { $0[0]["v"] } == (0..<5).map { .int64(Int64($0) * 2) })
+                #expect(connection.preparedStatementCount == 2)
+            }
+        }
+
         @Test func noticesGoToTheLogger() async throws {
             let handler = RecordingLogHandler()
             let logger = Logger(label: "test") { _ in handler }

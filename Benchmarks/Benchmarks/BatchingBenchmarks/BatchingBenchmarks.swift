@@ -9,10 +9,12 @@
 // - postgres/default:         Keel's `Upsert` with its defaults except the fast path (chunks of 100 rows,
 //                             a transaction each).
 // - postgres/fastpath:        Keel's `Upsert` with its defaults (batches of 1,000 rows or more take
-//                             the `unnest` fast path).
+//                             the fast path: chunks of 10,000 rows, each copied into a temporary
+//                             table and upserted from it in one transaction).
 // - postgres/copystaging:     the practical limit: in one transaction, COPY into a temporary table, then
 //                             one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
-// - postgres/plan-fastpath:   the client's share of the fast path, no database: `Upsert.plan`.
+// - postgres/plan-fastpath:   the fast path's planning, no database: `Upsert.plan` (checks, duplicate
+//                             removal, sorting by key).
 // SQLite (a new file, WAL, synchronous=NORMAL):
 // - sqlite/rowbyrow:          one single-row upsert per statement, autocommit.
 // - sqlite/default:           Keel's `Upsert` with its defaults (chunks of 100 rows, a transaction each).
@@ -236,7 +238,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("postgres/copystaging", configuration: onPostgres(5)) { benchmark in
         try await postgresSample(benchmark, method: "copystaging", postgresCopyStaging)
     }
-    // The client's share of the fast path: checking, deduplicating, sorting and rendering the batch.
+    // The fast path's planning: checking, deduplicating and sorting the batch.
     Benchmark("postgres/plan-fastpath", configuration: configuration(samples: 20, setup: {}, teardown: {})) { benchmark in
         let started = ContinuousClock.now
         benchmark.startMeasurement()
