@@ -6,7 +6,8 @@ public enum CloseReason: String, Sendable, Hashable, CaseIterable {
     case lifetime
     /// Reported broken, failed validation or failed its reset.
     case broken
-    /// An overflow connection returned with no one waiting.
+    /// Beyond `maxConnections` and idle for `overflowIdleTimeout` (or, without one, returned with
+    /// `maxConnections` already idle): the pool shrinking back after a burst used its overflow.
     case overflow
     /// Closed by shutdown.
     case shutdown

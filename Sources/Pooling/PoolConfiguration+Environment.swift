@@ -8,6 +8,7 @@ extension PoolConfiguration {
     /// | `DB_MAX_CONNECTIONS` | ``maxConnections`` | whole number ≥ 1 |
     /// | `DB_MIN_CONNECTIONS` | ``minConnections`` | whole number ≥ 0, ≤ max |
     /// | `DB_MAX_OVERFLOW` | ``maxOverflow`` | whole number ≥ 0 |
+    /// | `DB_OVERFLOW_IDLE_TIMEOUT_SECS` | ``overflowIdleTimeout`` | seconds > 0, or `none` |
     /// | `DB_CONNECT_TIMEOUT_SECS` | ``connectTimeout`` | seconds > 0 |
     /// | `DB_ACQUIRE_TIMEOUT_SECS` | ``acquireTimeout`` | seconds > 0 |
     /// | `DB_IDLE_TIMEOUT_SECS` | ``idleTimeout`` | seconds > 0, or `none` |
@@ -35,6 +36,7 @@ extension PoolConfiguration {
         if let value = try reader.seconds("CONNECT_TIMEOUT_SECS") { connectTimeout = value }
         if let value = try reader.seconds("ACQUIRE_TIMEOUT_SECS") { acquireTimeout = value }
         if let value = try reader.optionalSeconds("IDLE_TIMEOUT_SECS") { idleTimeout = value }
+        if let value = try reader.optionalSeconds("OVERFLOW_IDLE_TIMEOUT_SECS") { overflowIdleTimeout = value }
         if let value = try reader.optionalSeconds("MAX_LIFETIME_SECS") { maxLifetime = value }
         if let value = try reader.optionalSeconds("LEAK_DETECTION_SECS") { leakDetectionThreshold = value }
         if let raw = reader.raw("VALIDATION") {

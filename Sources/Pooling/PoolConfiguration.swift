@@ -11,6 +11,7 @@ public import CoreMetrics
 /// | `maxConnections` | `max_connections` | `maximumPoolSize` | `SetMaxOpenConns` | `pool_size` |
 /// | `minConnections` | `min_connections` | `minimumIdle` | `SetMaxIdleConns` (upper bound) | — |
 /// | `maxOverflow` | — | — | — | `max_overflow` |
+/// | `overflowIdleTimeout` | — | — | — | — (`nil`: as `QueuePool`) |
 /// | `connectTimeout` | `connect_timeout` | `connectionTimeout` | (context) | `connect_args` |
 /// | `acquireTimeout` | `acquire_timeout` | `connectionTimeout` | (context) | `pool_timeout` |
 /// | `idleTimeout` | `idle_timeout` | `idleTimeout` | `SetConnMaxIdleTime` | — |
@@ -30,9 +31,15 @@ public struct PoolConfiguration: Sendable {
     public var minConnections = 0
     /// The most connections open at once, overflow aside. Default 10.
     public var maxConnections = 10
-    /// Extra connections opened when all `maxConnections` are in use, closed as soon as they are
-    /// returned with no one waiting (SQLAlchemy's `max_overflow`). Default 0.
+    /// Extra connections opened when all `maxConnections` are in use (SQLAlchemy's `max_overflow`);
+    /// ``overflowIdleTimeout`` says when the pool shrinks back. Default 0.
     public var maxOverflow = 0
+    /// How long a connection beyond `maxConnections` may stay idle before it is closed (the
+    /// maintenance sweep closes it within ``maintenanceInterval`` after that). `nil` closes a
+    /// connection as soon as it is returned with no one waiting while `maxConnections` are idle,
+    /// as SQLAlchemy's `QueuePool` does; under bursty load that opens and closes connections
+    /// continually (a PostgreSQL connect costs milliseconds of CPU on each side). Default 1 s.
+    public var overflowIdleTimeout: Duration? = .seconds(1)
     /// How long opening one connection may take. Default 30 s.
     public var connectTimeout: Duration = .seconds(30)
     /// How long a lease may wait for a connection before ``PoolError/Code/acquireTimeout``. Default 30 s.
@@ -101,6 +108,9 @@ public struct PoolConfiguration: Sendable {
         if connectTimeout <= .zero { throw fail("connectTimeout", connectTimeout, "must be positive") }
         if acquireTimeout <= .zero { throw fail("acquireTimeout", acquireTimeout, "must be positive") }
         if let idleTimeout, idleTimeout <= .zero { throw fail("idleTimeout", idleTimeout, "must be positive or nil") }
+        if let overflowIdleTimeout, overflowIdleTimeout <= .zero {
+            throw fail("overflowIdleTimeout", overflowIdleTimeout, "must be positive or nil")
+        }
         if let maxLifetime, maxLifetime <= .zero { throw fail("maxLifetime", maxLifetime, "must be positive or nil") }
         if !(0...0.5).contains(maxLifetimeJitter) { throw fail("maxLifetimeJitter", maxLifetimeJitter, "must be within 0...0.5") }
         if case .whenIdleFor(let threshold) = validation, threshold < .zero {

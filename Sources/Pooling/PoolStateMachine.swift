@@ -9,6 +9,9 @@ public import DequeModule
 /// - Idle connections are reused last in, first out (the warmest first; the coldest time out).
 /// - A leased connection is never closed for idleness or age; at most marked to close on return.
 /// - `open + connecting` never exceeds `maxConnections + maxOverflow`.
+/// - Connections beyond `maxConnections` close once idle for `overflowIdleTimeout`; without one,
+///   a connection returned (or opened) with no one waiting when `maxConnections` are already idle
+///   closes at once (SQLAlchemy's `QueuePool`).
 @usableFromInline
 struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
     /// A connection handed to a lease: where it lives in the machine, and the connection.
@@ -102,7 +105,6 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         @usableFromInline var id: Int
         @usableFromInline var createdAt: Instant
         @usableFromInline var expiresAt: Instant?
-        @usableFromInline var isOverflow: Bool
         @usableFromInline var state: SlotState
         @usableFromInline var returnedAt: Instant
         @usableFromInline var leasedAt: Instant
@@ -157,7 +159,6 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     @usableFromInline var waiters = Deque<WaitingRequest>()
     @usableFromInline var nextConnectionID = 0
     @usableFromInline var openCount = 0
-    @usableFromInline var overflowOpen = 0
     @usableFromInline var connecting = 0
     @usableFromInline var consecutiveFailures = 0
     @usableFromInline var retryAt: Instant?
@@ -275,7 +276,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             actions.handOver = (waiting.waiter, lease)
             return actions
         }
-        if slots[lease.slot].isOverflow {
+        if idle.count >= settings.maxConnections, settings.overflowIdleTimeout == nil {
             var actions = Actions()
             remove(lease.slot, reason: .overflow, into: &actions)
             return actions
@@ -328,13 +329,12 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             finishShutdownIfDone(&actions)
             return actions
         }
-        let isOverflow = openCount - overflowOpen >= settings.maxConnections
         let expiresAt = settings.maxLifetime.map { lifetime in
             now.advanced(by: lifetime - lifetime * (settings.maxLifetimeJitter * random.nextUnit()))
         }
         nextConnectionID += 1
         let slot = Slot(
-            connection: connection, id: nextConnectionID, createdAt: now, expiresAt: expiresAt, isOverflow: isOverflow,
+            connection: connection, id: nextConnectionID, createdAt: now, expiresAt: expiresAt,
             state: .idle, returnedAt: now, leasedAt: now, location: LeaseLocation(file: "", line: 0))
         let slotNumber: Int
         if let free = freeSlots.popLast() {
@@ -345,7 +345,6 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             slots.append(slot)
         }
         openCount += 1
-        if isOverflow { overflowOpen += 1 }
 
         if let waiting = waiters.popFirst() {
             slots[slotNumber].state = .leased
@@ -353,7 +352,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             counters.waitCount += 1
             counters.totalWaitDuration += waiting.enqueuedAt.duration(to: now)
             actions.handOver = (waiting.waiter, Lease(slot: slotNumber, connectionID: slot.id, connection: connection))
-        } else if isOverflow {
+        } else if idle.count >= settings.maxConnections, settings.overflowIdleTimeout == nil {
             remove(slotNumber, reason: .overflow, into: &actions)
         } else {
             idle.append(slotNumber)
@@ -464,6 +463,18 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             }
         }
 
+        // Overflow: connections beyond maxConnections close once idle long enough, the coldest first.
+        if let overflowIdleTimeout = settings.overflowIdleTimeout {
+            while openCount > settings.maxConnections, let coldest = idle.first {
+                let closeAt = slots[coldest].returnedAt.advanced(by: overflowIdleTimeout)
+                if closeAt > now {
+                    consider(closeAt)
+                    break
+                }
+                remove(coldest, reason: .overflow, into: &actions)
+            }
+        }
+
         // Idle timeout: the least recently used first, keeping minConnections open.
         if let idleTimeout = settings.idleTimeout {
             while openCount > settings.minConnections, let coldest = idle.first {
@@ -526,7 +537,6 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         slots[slotNumber].connection = nil
         freeSlots.append(slotNumber)
         openCount -= 1
-        if slot.isOverflow { overflowOpen -= 1 }
         counters.closed[reason, default: 0] += 1
         actions.closes.append(Close(connection: slot.connection!, reason: reason))
     }
@@ -537,9 +547,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         statistics.open = openCount
         statistics.idle = idle.count
         statistics.inUse = openCount - idle.count
-        statistics.overflowInUse = slots.reduce(0) { count, slot in
-            count + (slot.isOverflow && slot.state != .idle && slot.state != .free ? 1 : 0)
-        }
+        statistics.overflowInUse = max(0, statistics.inUse - settings.maxConnections)
         statistics.connecting = connecting
         statistics.waiting = waiters.count
         return statistics

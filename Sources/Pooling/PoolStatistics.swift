@@ -11,7 +11,7 @@ public struct PoolStatistics: Sendable, Hashable, CustomStringConvertible {
     public var idle = 0
     /// Open connections leased out (or being validated for a lease).
     public var inUse = 0
-    /// Overflow connections leased out (part of `inUse`).
+    /// Leased connections beyond `maxConnections` (part of `inUse`).
     public var overflowInUse = 0
     /// Connection attempts in flight.
     public var connecting = 0

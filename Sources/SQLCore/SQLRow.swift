@@ -41,26 +41,24 @@ public struct SQLRow: Sendable, Hashable {
     /// #### Errors
     /// ``SQLDecodingError`` naming the column, the type and the kind found, when the row has
     /// no such column or the value does not fit (`NULL` fits only an optional).
+    @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, _ column: String) throws(SQLDecodingError) -> T {
-        guard let index = columns.index(of: column) else {
-            throw SQLDecodingError(
-                reason: .missingColumn, column: "\"\(column)\"", expectedType: String(describing: T.self),
-                foundKind: nil, availableColumns: columns.names)
-        }
-        return try decode(T.self, index: index, columnLabel: "\"\(column)\"")
+        guard let index = columns.index(of: column) else { throw missingColumn(T.self, "\"\(column)\"") }
+        guard let decoded = T(sqlValue: values[index]) else { throw mismatch(T.self, at: index, columnLabel: "\"\(column)\"") }
+        return decoded
     }
 
     /// Reads a column by index as `type`.
     ///
     /// #### Errors
     /// ``SQLDecodingError`` when the index is out of range or the value does not fit.
+    @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, at index: Int) throws(SQLDecodingError) -> T {
-        guard values.indices.contains(index) else {
-            throw SQLDecodingError(
-                reason: .missingColumn, column: "[\(index)]", expectedType: String(describing: T.self),
-                foundKind: nil, availableColumns: columns.names)
+        guard values.indices.contains(index) else { throw missingColumn(T.self, "[\(index)]") }
+        guard let decoded = T(sqlValue: values[index]) else {
+            throw mismatch(T.self, at: index, columnLabel: "\"\(columns.names[index])\"")
         }
-        return try decode(T.self, index: index, columnLabel: "\"\(columns.names[index])\"")
+        return decoded
     }
 
     /// Reads the whole row as a `Decodable` type, matching its coding keys to column names.
@@ -76,14 +74,29 @@ public struct SQLRow: Sendable, Hashable {
         try T(from: SQLRowDecoder(row: self))
     }
 
-    func decode<T: SQLValueDecodable>(_ type: T.Type, index: Int, columnLabel: String) throws(SQLDecodingError) -> T {
-        let value = values[index]
-        guard let decoded = T(sqlValue: value) else {
-            throw SQLDecodingError(
-                reason: .typeMismatch, column: columnLabel, expectedType: String(describing: T.self),
-                foundKind: value.kindName, availableColumns: columns.names)
-        }
+    /// Reads the value at `index` (in range) as `type`; `columnLabel` names it in the error.
+    func decode<T: SQLValueDecodable>(
+        _ type: T.Type, index: Int, columnLabel: @autoclosure () -> String
+    ) throws(SQLDecodingError) -> T {
+        guard let decoded = T(sqlValue: values[index]) else { throw mismatch(T.self, at: index, columnLabel: columnLabel()) }
         return decoded
+    }
+
+    /// The error of a column the row does not have (built only when thrown: a decode that
+    /// succeeds allocates nothing).
+    @usableFromInline
+    func missingColumn<T>(_ type: T.Type, _ columnLabel: String) -> SQLDecodingError {
+        SQLDecodingError(
+            reason: .missingColumn, column: columnLabel, expectedType: String(describing: T.self),
+            foundKind: nil, availableColumns: columns.names)
+    }
+
+    /// The error of a value that does not fit `type`.
+    @usableFromInline
+    func mismatch<T>(_ type: T.Type, at index: Int, columnLabel: String) -> SQLDecodingError {
+        SQLDecodingError(
+            reason: .typeMismatch, column: columnLabel, expectedType: String(describing: T.self),
+            foundKind: values[index].kindName, availableColumns: columns.names)
     }
 }
 

@@ -17,6 +17,9 @@ import Testing
             "DB_MAX_CONNECTIONS": "20", "DB_MAX_OVERFLOW": "80", "DB_MAX_LIFETIME_SECS": "3600", "DB_VALIDATION": "always",
         ])
         #expect(sqlalchemy.maxOverflow == 80 && sqlalchemy.validation == .always)
+        #expect(sqlalchemy.overflowIdleTimeout == .seconds(1))
+        let queuePool = try PoolConfiguration(environment: ["DB_MAX_OVERFLOW": "80", "DB_OVERFLOW_IDLE_TIMEOUT_SECS": "none"])
+        #expect(queuePool.overflowIdleTimeout == nil)
 
         // Go: MaxOpenConns=100, MaxIdleConns=10 (a ceiling Keel does not need), ConnMaxLifetime=1h, ConnMaxIdleTime=10m.
         var go = PoolConfiguration()
@@ -50,6 +53,7 @@ import Testing
         (["DB_IDLE_TIMEOUT_SECS": "soon"], "DB_IDLE_TIMEOUT_SECS", "soon"),
         (["DB_MAX_LIFETIME_SECS": "nan"], "DB_MAX_LIFETIME_SECS", "nan"),
         (["DB_MAX_OVERFLOW": "1.5"], "DB_MAX_OVERFLOW", "1.5"),
+        (["DB_OVERFLOW_IDLE_TIMEOUT_SECS": "0"], "DB_OVERFLOW_IDLE_TIMEOUT_SECS", "0"),
         (["DB_VALIDATION": "sometimes"], "DB_VALIDATION", "sometimes"),
     ])
     func badValuesFailNamingTheVariableAndValue(environment: [String: String], variable: String, value: String) {

@@ -114,13 +114,14 @@ import Testing
         #expect(broken.createConnections == 1, "a closed connection below the minimum is replaced")
     }
 
-    @Test func overflowConnectionsOpenBeyondMaxAndCloseOnReturn() throws {
+    @Test func withoutAnOverflowIdleTimeoutOverflowClosesWhenMaxAreIdle() throws {
         var machine = Self.machine {
             $0.maxConnections = 1
             $0.maxOverflow = 1
+            $0.overflowIdleTimeout = nil
         }
         Self.open(1, in: &machine)
-        _ = try #require(Self.lease(&machine))
+        let first = try #require(Self.lease(&machine))
         guard case .enqueued(let attempts) = Self.wait(&machine, waiter: 7) else {
             Issue.record("expected to wait")
             return
@@ -133,10 +134,72 @@ import Testing
         #expect(Self.wait(&machine, waiter: 8).createCount == 0, "max + overflow reached")
         let returned = machine.released(overflowLease, health: .healthy, now: Self.at(2))
         #expect(returned.handOver?.waiter == 8, "a waiter takes it before it would close")
+        // As SQLAlchemy's QueuePool: returned with no one waiting, a connection is kept while fewer
+        // than maxConnections are idle, so under load the overflow serves the next leases.
         let again = machine.released(returned.handOver!.lease, health: .healthy, now: Self.at(3))
-        #expect(again.closes.map(\.reason) == [.overflow])
+        #expect(again.closes.isEmpty)
+        #expect(machine.statistics.idle == 1 && machine.statistics.open == 2 && machine.statistics.overflowInUse == 0)
+        let reused = try #require(Self.lease(&machine))
+        #expect(reused.connection == 200, "the kept connection serves the next lease, no new connect")
+        _ = machine.released(reused, health: .healthy, now: Self.at(4))
+        // The load falls: with maxConnections idle, the next connection returned closes.
+        let last = machine.released(first, health: .healthy, now: Self.at(5))
+        #expect(last.closes.map(\.reason) == [.overflow])
         #expect(machine.statistics.closed(.overflow) == 1)
-        #expect(machine.statistics.overflowInUse == 0)
+        #expect(machine.statistics.open == 1 && machine.statistics.idle == 1)
+    }
+
+    @Test func withoutAnOverflowIdleTimeoutAConnectionOpenedWithNoOneWaitingIsKeptUnlessMaxAreIdle() throws {
+        var machine = Self.machine {
+            $0.maxConnections = 1
+            $0.maxOverflow = 2
+            $0.overflowIdleTimeout = nil
+        }
+        Self.open(1, in: &machine)
+        let first = try #require(Self.lease(&machine))
+        guard case .enqueued = Self.wait(&machine, waiter: 7) else {
+            Issue.record("expected to wait")
+            return
+        }
+        // The waiter is served by the returned connection before the new one is open.
+        let returned = machine.released(first, health: .healthy, now: Self.at(1))
+        let served = try #require(returned.handOver?.lease)
+        let opened = machine.connectionCreated(300, now: Self.at(2))
+        #expect(opened.closes.isEmpty, "kept idle: nothing else is idle")
+        #expect(machine.statistics.idle == 1 && machine.statistics.open == 2)
+        // With maxConnections idle, the served connection's return closes it.
+        let back = machine.released(served, health: .healthy, now: Self.at(3))
+        #expect(back.closes.map(\.reason) == [.overflow])
+        #expect(machine.statistics.open == 1)
+    }
+
+    @Test func overflowConnectionsCloseOnceIdleForTheOverflowIdleTimeout() throws {
+        var machine = Self.machine {
+            $0.maxConnections = 1
+            $0.maxOverflow = 1
+            $0.overflowIdleTimeout = .seconds(1)
+            $0.idleTimeout = nil
+        }
+        Self.open(1, in: &machine)
+        let first = try #require(Self.lease(&machine))
+        guard case .enqueued = Self.wait(&machine, waiter: 7) else {
+            Issue.record("expected to wait")
+            return
+        }
+        let overflow = try #require(machine.connectionCreated(200, now: Self.at(0)).handOver?.lease)
+        // Both come back with no one waiting: both stay open, for the next burst.
+        #expect(machine.released(first, health: .healthy, now: Self.at(1)).closes.isEmpty)
+        #expect(machine.released(overflow, health: .healthy, now: Self.at(2)).closes.isEmpty)
+        #expect(machine.statistics.idle == 2 && machine.statistics.open == 2)
+        // The sweep before the timeout closes nothing and asks to wake when the coldest is due.
+        let early = machine.timerFired(now: Self.at(1.999))
+        #expect(early.actions.closes.isEmpty)
+        #expect(early.nextDeadline == Self.at(2))
+        // Then the coldest idle connection closes, down to maxConnections.
+        let due = machine.timerFired(now: Self.at(3))
+        #expect(due.actions.closes.map(\.reason) == [.overflow])
+        #expect(due.actions.closes.map(\.connection) == [100], "the coldest: returned first")
+        #expect(machine.statistics.open == 1 && machine.statistics.closed(.overflow) == 1)
     }
 
     @Test func waitersTimeOutAtTheirDeadline() {

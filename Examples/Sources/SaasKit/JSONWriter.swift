@@ -1,56 +1,61 @@
 public import Hummingbird
 
-/// Writes JSON straight into a `ByteBuffer`: the list endpoints' pages (100 to 1,000 rows) are
-/// encoded this way, several times faster than through `JSONEncoder`, whose output they match.
+/// Writes JSON into a byte array: the list endpoints' pages (100 to 1,000 rows) are encoded this
+/// way, several times faster than through `JSONEncoder`, whose output they match.
 public struct JSONWriter {
     /// The bytes written so far.
-    public private(set) var buffer: ByteBuffer
+    public private(set) var bytes: [UInt8]
 
     /// A writer with room for `capacity` bytes.
     public init(capacity: Int) {
-        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        bytes = []
+        bytes.reserveCapacity(capacity)
     }
+
+    /// The bytes written so far, copied into a `ByteBuffer` (a response body).
+    public var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
 
     /// Writes raw JSON punctuation or a key prefix such as `{"id":`.
     public mutating func raw(_ text: StaticString) {
-        buffer.writeStaticString(text)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Writes an integer.
     public mutating func number(_ value: some BinaryInteger) {
-        buffer.writeString(String(value))
+        var digits = String(value)
+        digits.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Writes a string, quoted and escaped as RFC 8259 requires.
     public mutating func string(_ value: String) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var start = value.utf8.startIndex
-        var index = start
-        let utf8 = value.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                buffer.writeBytes(utf8[start..<index])
-                switch byte {
-                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0xF)])
-                }
-                index = utf8.index(after: index)
-                start = index
-            } else {
-                index = utf8.index(after: index)
+        var value = value
+        // A native string's UTF-8 is contiguous: the runs between escapes are copied as blocks.
+        value.withUTF8 { write(escaping: $0) }
+    }
+
+    private mutating func write(escaping text: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        for index in text.indices {
+            let byte = text[index]
+            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[start..<index]))
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case UInt8(ascii: "\n"): raw("\\n")
+            case UInt8(ascii: "\r"): raw("\\r")
+            case UInt8(ascii: "\t"): raw("\\t")
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                raw("\\u00")
+                bytes.append(hex.utf8Start[Int(byte >> 4)])
+                bytes.append(hex.utf8Start[Int(byte & 0xF)])
             }
+            start = index + 1
         }
-        buffer.writeBytes(utf8[start..<index])
-        buffer.writeInteger(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Writes a string or `null`.

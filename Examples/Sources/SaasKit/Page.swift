@@ -27,9 +27,11 @@ public struct Page<Item: JSONWritable>: Codable, Sendable, ResponseGenerator {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var writer = JSONWriter(capacity: 64 + items.count * 128)
         writer.raw("{\"items\":[")
-        for (index, item) in items.enumerated() {
+        // By index: `enumerated()` in this generic context looks up the (offset, element) tuple's
+        // metadata on every step.
+        for index in items.indices {
             if index > 0 { writer.raw(",") }
-            item.write(to: &writer)
+            items[index].write(to: &writer)
         }
         writer.raw("],\"total\":")
         writer.number(total)
@@ -41,7 +43,7 @@ public struct Page<Item: JSONWritable>: Codable, Sendable, ResponseGenerator {
         writer.number(limit)
         writer.raw("}")
         return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(writer.buffer.readableBytes)],
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(writer.bytes.count)],
             body: .init(byteBuffer: writer.buffer))
     }
 }
