@@ -69,7 +69,9 @@ public struct Upsert: Sendable, Hashable {
     /// `INSERT ... SELECT ... ON CONFLICT` with a constant SQL text, in one transaction. Used when a
     /// batch has at least ``fastPathThreshold`` rows and the database loads rows in bulk
     /// (``SQLCore/SQLBulkLoading``). The rows are upserted in the order they were copied (sorted
-    /// by key with ``sortsByKey``), and values are typed by the table's columns. Default `true`.
+    /// by key with ``sortsByKey``), and values are typed by the table's columns. The temporary table
+    /// lives within the chunk's transaction, so PgBouncer's transaction mode is fine; the role
+    /// needs the `TEMPORARY` privilege (PostgreSQL grants it to everyone by default). Default `true`.
     public var usesFastPath = true
     /// The smallest batch that takes the fast path. Default 1,000 rows.
     public var fastPathThreshold = 1_000
