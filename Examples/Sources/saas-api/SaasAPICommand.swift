@@ -23,7 +23,8 @@ struct SaasAPICommand: AsyncParsableCommand {
 
             The pool is the reference's: 20 connections + 40 overflow, acquire timeout 30 s, recycled \
             after 1 h, pre-ping of connections idle over 500 ms (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
-            DB_MAX_LIFETIME_SECS, DB_VALIDATION override them). ENV=production runs one event-loop \
+            DB_MAX_LIFETIME_SECS, DB_VALIDATION override them). Overflow connections close once idle for \
+            1 s (DB_OVERFLOW_IDLE_TIMEOUT_SECS; none closes them as SQLAlchemy does, the moment 20 are idle). ENV=production runs one event-loop \
             thread per core and logs only slow requests; development (the default) runs one thread and \
             logs every request. Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL \
             database.
@@ -51,7 +52,7 @@ struct SaasAPICommand: AsyncParsableCommand {
         let slowMilliseconds = Int(environment["SLOW_REQUEST_MS"] ?? "") ?? 500
         let threads = production ? ProcessInfo.processInfo.activeProcessorCount : 1
         logger.info("Mode: \(production ? "production" : "development"), \(threads) event-loop thread\(threads == 1 ? "" : "s"), \(production ? "slow requests logged" : "every request logged")")
-        logger.info("Database pool: pool_size=\(pool.maxConnections), max_overflow=\(pool.maxOverflow), pool_timeout=\(pool.acquireTimeout), pool_recycle=\(pool.maxLifetime.map { "\($0)" } ?? "none"), pre_ping=\(pool.validation)")
+        logger.info("Database pool: pool_size=\(pool.maxConnections), max_overflow=\(pool.maxOverflow), pool_timeout=\(pool.acquireTimeout), pool_recycle=\(pool.maxLifetime.map { "\($0)" } ?? "none"), pre_ping=\(pool.validation), overflow_idle_timeout=\(pool.overflowIdleTimeout.map { "\($0)" } ?? "none")")
         let store = try await ExampleDatabase.open(databasePath: database, pool: pool)
         logger.info("Database: \(store.location)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
