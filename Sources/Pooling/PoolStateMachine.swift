@@ -463,28 +463,16 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             }
         }
 
-        // Overflow: connections beyond maxConnections close once idle long enough, the coldest first.
-        if let overflowIdleTimeout = settings.overflowIdleTimeout {
-            while openCount > settings.maxConnections, let coldest = idle.first {
-                let closeAt = slots[coldest].returnedAt.advanced(by: overflowIdleTimeout)
-                if closeAt > now {
-                    consider(closeAt)
-                    break
-                }
-                remove(coldest, reason: .overflow, into: &actions)
-            }
+        // Overflow beyond maxConnections, then idleness beyond minConnections: the coldest first.
+        if let overflowIdleTimeout = settings.overflowIdleTimeout,
+            let closeAt = closeIdle(above: settings.maxConnections, after: overflowIdleTimeout, reason: .overflow, now: now, into: &actions)
+        {
+            consider(closeAt)
         }
-
-        // Idle timeout: the least recently used first, keeping minConnections open.
-        if let idleTimeout = settings.idleTimeout {
-            while openCount > settings.minConnections, let coldest = idle.first {
-                let closeAt = slots[coldest].returnedAt.advanced(by: idleTimeout)
-                if closeAt > now {
-                    consider(closeAt)
-                    break
-                }
-                remove(coldest, reason: .idle, into: &actions)
-            }
+        if let idleTimeout = settings.idleTimeout,
+            let closeAt = closeIdle(above: settings.minConnections, after: idleTimeout, reason: .idle, now: now, into: &actions)
+        {
+            consider(closeAt)
         }
 
         actions.createConnections = connectionsToStart(now: now)
@@ -492,6 +480,19 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             consider(retryAt)
         }
         return (actions, next)
+    }
+
+    /// Closes idle connections idle for `timeout` by `now`, the least recently used first, while
+    /// more than `floor` are open; returns when the next one would be due.
+    mutating func closeIdle(
+        above floor: Int, after timeout: Duration, reason: CloseReason, now: Instant, into actions: inout Actions
+    ) -> Instant? {
+        while openCount > floor, let coldest = idle.first {
+            let closeAt = slots[coldest].returnedAt.advanced(by: timeout)
+            if closeAt > now { return closeAt }
+            remove(coldest, reason: reason, into: &actions)
+        }
+        return nil
     }
 
     // MARK: Shutdown
