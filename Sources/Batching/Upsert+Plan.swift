@@ -162,7 +162,7 @@ extension Upsert {
     /// dialect, too few rows, the fast path off).
     private func fastPathChunks(
         order: [Int], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
-        ) throws(BatchError) -> [UpsertChunk]? {
+    ) throws(BatchError) -> [UpsertChunk]? {
         guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold else { return nil }
         let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
         let stage = try BatchIdentifier.quoted(Self.stagingTable, dialect: dialect)

@@ -44,8 +44,7 @@ public struct SQLRow: Sendable, Hashable {
     @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, _ column: String) throws(SQLDecodingError) -> T {
         guard let index = columns.index(of: column) else { throw missingColumn(T.self, "\"\(column)\"") }
-        guard let decoded = T(sqlValue: values[index]) else { throw mismatch(T.self, at: index, columnLabel: "\"\(column)\"") }
-        return decoded
+        return try decode(T.self, index: index, columnLabel: "\"\(column)\"")
     }
 
     /// Reads a column by index as `type`.
@@ -55,10 +54,7 @@ public struct SQLRow: Sendable, Hashable {
     @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, at index: Int) throws(SQLDecodingError) -> T {
         guard values.indices.contains(index) else { throw missingColumn(T.self, "[\(index)]") }
-        guard let decoded = T(sqlValue: values[index]) else {
-            throw mismatch(T.self, at: index, columnLabel: "\"\(columns.names[index])\"")
-        }
-        return decoded
+        return try decode(T.self, index: index, columnLabel: "\"\(columns.names[index])\"")
     }
 
     /// Reads the whole row as a `Decodable` type, matching its coding keys to column names.
@@ -74,7 +70,9 @@ public struct SQLRow: Sendable, Hashable {
         try T(from: SQLRowDecoder(row: self))
     }
 
-    /// Reads the value at `index` (in range) as `type`; `columnLabel` names it in the error.
+    /// Reads the value at `index` (in range) as `type`; `columnLabel` names it in the error and is
+    /// built only then, so a decode that succeeds allocates nothing.
+    @inlinable
     func decode<T: SQLValueDecodable>(
         _ type: T.Type, index: Int, columnLabel: @autoclosure () -> String
     ) throws(SQLDecodingError) -> T {
@@ -82,8 +80,7 @@ public struct SQLRow: Sendable, Hashable {
         return decoded
     }
 
-    /// The error of a column the row does not have (built only when thrown: a decode that
-    /// succeeds allocates nothing).
+    /// The error of a column the row does not have.
     @usableFromInline
     func missingColumn<T>(_ type: T.Type, _ columnLabel: String) -> SQLDecodingError {
         SQLDecodingError(
