@@ -15,6 +15,8 @@ struct CachePolicy: Sendable {
         @usableFromInline var weight: Int
         @usableFromInline var previous: Int32 = -1
         @usableFromInline var next: Int32 = -1
+        /// Its list's count of appends when it was appended (see ``touch(_:)``).
+        @usableFromInline var appendedAt: UInt32 = 0
         @usableFromInline var region: Region
 
         @inlinable init(hash: Int, weight: Int, region: Region) {
@@ -29,6 +31,9 @@ struct CachePolicy: Sendable {
         @usableFromInline var head: Int32 = -1
         @usableFromInline var tail: Int32 = -1
         @usableFromInline var weight = 0
+        @usableFromInline var count = 0
+        /// How many appends were made to the list (wrapping).
+        @usableFromInline var appends: UInt32 = 0
 
         @inlinable init() {}
     }
@@ -67,10 +72,21 @@ struct CachePolicy: Sendable {
     }
 
     /// An access: the entry moves to the back of its list; a probation entry is promoted.
+    ///
+    /// An entry of the window or the protected list already in the back half of its list stays
+    /// where it is (fewer than half the list's count were appended after it, so it is not among
+    /// the older half that demotion and eviction take from). Reads of hot keys so write nothing to
+    /// the policy: two cores applying their reads to one shard's policy would otherwise pass its
+    /// lists' memory back and forth on every read (measured: recording reads cost a third of the
+    /// 2-thread read throughput). Memcached's segmented LRU and RocksDB's cache bump recently used
+    /// items lazily for the same reason.
     @inlinable mutating func touch(_ position: Int32) {
-        let region = links[Int(position)].region
-        // Already the most recent of the window or the protected list (the hottest keys, mostly).
-        if region != .probation && links[Int(position)].next == -1 { return }
+        let link = links[Int(position)]
+        let region = link.region
+        if region == .window || region == .protected {
+            let list = lists[Int(region.rawValue)]
+            if list.appends &- link.appendedAt &- 1 < UInt32(truncatingIfNeeded: max(1, list.count / 2)) { return }
+        }
         unlink(position)
         switch region {
         case .window, .protected, .absent:
@@ -141,9 +157,12 @@ struct CachePolicy: Sendable {
         let list = Int(region.rawValue)
         links[slot].previous = lists[list].tail
         links[slot].next = -1
+        links[slot].appendedAt = lists[list].appends
         if lists[list].tail != -1 { links[Int(lists[list].tail)].next = position } else { lists[list].head = position }
         lists[list].tail = position
         lists[list].weight += links[slot].weight
+        lists[list].count += 1
+        lists[list].appends &+= 1
     }
 
     @inlinable mutating func unlink(_ position: Int32) {
@@ -153,5 +172,6 @@ struct CachePolicy: Sendable {
         if link.previous != -1 { links[Int(link.previous)].next = link.next } else { lists[list].head = link.next }
         if link.next != -1 { links[Int(link.next)].previous = link.previous } else { lists[list].tail = link.previous }
         lists[list].weight -= link.weight
+        lists[list].count -= 1
     }
 }
