@@ -3,8 +3,8 @@
 // PostgresNIO's PostgresClient (1.33.2, `execute` with a PostgresPreparedStatement, the same
 // pool size) in the same run.
 //
-// Workloads `select-<workers>x<pool size>`: each sample runs `queriesPerSample` queries split
-// over the workers, with random keys. Besides throughput, each sample records (custom metrics,
+// Workloads `select-<workers>x<pool size>`: each benchmark opens its client once (see `Fixture`),
+// then each sample runs `queriesPerSample` queries split over the workers, with random keys. Besides throughput, each sample records (custom metrics,
 // one value per sample): the p50 and p99 latency of its queries in ns, the client CPU per query
 // in ns (getrusage over the sample / queries), and for Keel the reactor wake-ups per 1,000
 // queries (each wake-up is two thread hops).
@@ -16,6 +16,7 @@ import Pooling
 import PostgresNIO
 import PostgresPool
 import SQLCore
+import Synchronization
 
 let queriesPerSample = 4000
 let rowCount = 10_000
@@ -102,9 +103,43 @@ func sample(
     }
 }
 
+// MARK: Fixtures
+
+/// A client opened once for a benchmark, in its setup, and shared by its samples: each sample
+/// measures the steady state, as a server's pool serves queries, not the opening of connections
+/// and the first queries of new server processes. (Opened anew for each sample, every sample
+/// paid for 10 or 20 SCRAM handshakes and as many new backends.)
+struct Fixture: Sendable {
+    /// Runs one query for a key.
+    let query: @Sendable (Int) async throws -> Void
+    /// Closes the client.
+    let close: @Sendable () async -> Void
+}
+
+/// The fixtures of the benchmarks running, by benchmark name, for their teardown.
+let openFixtures = Mutex<[String: Fixture]>([:])
+
+/// Opens `fixture` for the benchmark `name`, and runs `connections * 4` concurrent queries, so
+/// that every connection is open and has prepared the query before the first sample.
+func open(_ name: String, connections: Int, _ fixture: () async throws -> Fixture) async throws -> Fixture {
+    try await prepareTable()
+    let opened = try await fixture()
+    try await withThrowingTaskGroup(of: Void.self) { warm in
+        for key in 1...connections * 4 { warm.addTask { try await opened.query(key) } }
+        try await warm.waitForAll()
+    }
+    openFixtures.withLock { $0[name] = opened }
+    return opened
+}
+
+/// Closes the fixture of the benchmark `name`.
+func close(_ name: String) async {
+    await openFixtures.withLock { $0.removeValue(forKey: name) }?.close()
+}
+
 // MARK: Keel
 
-func runKeel(_ benchmark: Benchmark, workers: Int, connections: Int) async throws {
+func openKeel(connections: Int) async throws -> Fixture {
     var configuration = try PostgresConfiguration(connectionString: databaseURL())
     configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
     var pool = PoolConfiguration(logger: configuration.logger)
@@ -112,20 +147,17 @@ func runKeel(_ benchmark: Benchmark, workers: Int, connections: Int) async throw
     pool.maxConnections = connections
     pool.validation = .never
     let database = try PostgresDatabase(configuration: configuration, pool: pool)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await database.run() }
-        while database.pool.statistics.open < connections { try await Task.sleep(for: .milliseconds(1)) }
-        let query: @Sendable (Int) async throws -> Void = { key in
+    let running = Task { try await database.run() }
+    while database.pool.statistics.open < connections { try await Task.sleep(for: .milliseconds(1)) }
+    return Fixture(
+        query: { key in
             let rows = try await database.query("SELECT v FROM kv WHERE k = \(key)")
             blackHole(try rows[0].decode(String.self, "v"))
-        }
-        for key in 1...connections * 4 { try await query(key) }  // prepare on every connection
-        for _ in benchmark.scaledIterations {
-            try await sample(benchmark, workers: workers, countWakeups: true, query: query)
-        }
-        await database.shutdown()
-        try await group.waitForAll()
-    }
+        },
+        close: {
+            await database.shutdown()
+            _ = try? await running.value
+        })
 }
 
 // MARK: PostgresNIO
@@ -147,32 +179,22 @@ struct SelectValue: PostgresPreparedStatement {
     }
 }
 
-func runPostgresNIO(_ benchmark: Benchmark, workers: Int, connections: Int) async throws {
+func openPostgresNIO(connections: Int) async throws -> Fixture {
     let url = try require(URLComponents(string: databaseURL()))
     var configuration = PostgresClient.Configuration(
         host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
         database: String(url.path.dropFirst()), tls: .disable)
     configuration.options.maximumConnections = connections
     let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
-    await withTaskGroup(of: Void.self) { group in
-        group.addTask { await client.run() }
-        do {
-            let query: @Sendable (Int) async throws -> Void = { key in
-                for try await value in try await client.execute(SelectValue(key: key)) { blackHole(value) }
-            }
-            // Open and prepare every connection.
-            try await withThrowingTaskGroup(of: Void.self) { warm in
-                for key in 1...connections * 4 { warm.addTask { try await query(key) } }
-                try await warm.waitForAll()
-            }
-            for _ in benchmark.scaledIterations {
-                try await sample(benchmark, workers: workers, countWakeups: false, query: query)
-            }
-        } catch {
-            benchmark.error("PostgresNIO failed: \(error)")
-        }
-        group.cancelAll()
-    }
+    let running = Task { await client.run() }
+    return Fixture(
+        query: { key in
+            for try await value in try await client.execute(SelectValue(key: key)) { blackHole(value) }
+        },
+        close: {
+            running.cancel()
+            await running.value
+        })
 }
 
 func require<T>(_ value: T?) throws -> T {
@@ -194,18 +216,23 @@ let benchmarks: @Sendable () -> Void = {
             tags: ["opsPerSample": "\(queriesPerSample)"],
             warmupIterations: 1,
             maxDuration: .seconds(6),
-            maxIterations: 30,
-            setup: { try await prepareTable() }
+            maxIterations: 30
         )
     }
     for (workers, connections) in [(1, 1), (16, 10), (64, 20)] {
-        Benchmark("select-\(workers)x\(connections)/keel", configuration: configuration(countingWakeups: true)) { benchmark in
-            try await runKeel(benchmark, workers: workers, connections: connections)
-        }
-        Benchmark(
-            "select-\(workers)x\(connections)/postgresnio", configuration: configuration(countingWakeups: false)
-        ) { benchmark in
-            try await runPostgresNIO(benchmark, workers: workers, connections: connections)
+        for (client, countingWakeups) in [("keel", true), ("postgresnio", false)] {
+            let name = "select-\(workers)x\(connections)/\(client)"
+            Benchmark(name, configuration: configuration(countingWakeups: countingWakeups)) { benchmark, fixture in
+                for _ in benchmark.scaledIterations {
+                    try await sample(benchmark, workers: workers, countWakeups: countingWakeups, query: fixture.query)
+                }
+            } setup: {
+                try await open(name, connections: connections) {
+                    try await client == "keel" ? openKeel(connections: connections) : openPostgresNIO(connections: connections)
+                }
+            } teardown: {
+                await close(name)
+            }
         }
     }
 }
