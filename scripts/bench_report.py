@@ -40,8 +40,12 @@ CUSTOM = {
     "p50 latency (ns)": ("p50-latency", 1e-3, "us"),
     "p99 latency (ns)": ("p99-latency", 1e-3, "us"),
     "client CPU per query (ns)": ("client-cpu-per-query", 1e-3, "us"),
-    # Each reactor wake-up is two thread hops (cooperative -> reactor -> cooperative).
+    # Each reactor wake-up is two thread hops (cooperative -> reactor -> cooperative) when the
+    # task runs on Swift's global executor (Keel's `keel` runs; `keel-on-reactor` runs its tasks
+    # on the reactor, where a wake-up resumes the task on the same thread).
     "reactor wakeups per 1000 queries": ("thread-hops-per-query", 2e-3, "hops"),
+    # A thread of the client blocked and was switched back in (getrusage's ru_nvcsw + ru_nivcsw).
+    "context switches per 1000 queries": ("context-switches-per-query", 1e-3, "switches"),
 }
 UNITS = {"postgres": "qps"}
 
@@ -126,11 +130,21 @@ def main(paths):
             results[(suite, workload)][implementation] = (throughput, mallocs)
 
     for (suite, workload), implementations in sorted(results.items()):
+        # Keel's other modes (`keel-<mode>`) are compared with the same peers, as `<workload>/<mode>`.
+        for mode, (throughput, _) in sorted(implementations.items()):
+            if mode == "keel" or not mode.startswith("keel-"):
+                continue
+            for peer, (peer_throughput, _) in sorted(implementations.items()):
+                if peer.startswith("keel"):
+                    continue
+                ratio = throughput / peer_throughput if peer_throughput else float("nan")
+                print(f"compare: {suite}/{workload}/{mode[len('keel-'):]} keel={throughput:.0f} {peer}={peer_throughput:.0f} "
+                      f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
         keel = implementations.get("keel")
         if keel is None:
             continue
         for peer, (peer_throughput, _) in sorted(implementations.items()):
-            if peer == "keel":
+            if peer.startswith("keel"):
                 continue
             ratio = keel[0] / peer_throughput if peer_throughput else float("nan")
             print(f"compare: {suite}/{workload} keel={keel[0]:.0f} {peer}={peer_throughput:.0f} "

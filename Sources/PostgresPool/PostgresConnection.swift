@@ -178,9 +178,25 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     /// How many times, since the process started, a task waiting for a PostgreSQL socket was
-    /// resumed by the reactor: each is two thread hops (cooperative thread → reactor thread →
-    /// cooperative thread). Divide by a run's statements to get the hops per statement.
+    /// resumed by the reactor: for a task on Swift's global executor each is two thread hops
+    /// (cooperative thread → reactor thread → cooperative thread), for a task that prefers
+    /// ``taskExecutor`` none. Divide by a run's statements to get the wake-ups per statement.
     public static var reactorWakeups: Int { PostgresReactor.shared.resumedWaits }
+
+    /// The executor of the thread that waits for every PostgreSQL socket.
+    ///
+    /// A task that prefers it runs between the reactor's waits, so a query's answer resumes it on
+    /// the same thread, with no thread hop and no wake-up:
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(PostgresConnection.taskExecutor) {
+    ///     try await database.query("SELECT v FROM kv WHERE k = \(key)")
+    /// }
+    /// ```
+    ///
+    /// It is one thread: a task that prefers it must not compute for long between its queries,
+    /// since every PostgreSQL connection of the process waits meanwhile (as on a SwiftNIO event loop).
+    public static var taskExecutor: any TaskExecutor { PostgresReactor.shared }
 
     /// The number of prepared statements cached now.
     public var preparedStatementCount: Int { statements.count }

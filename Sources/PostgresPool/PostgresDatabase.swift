@@ -26,6 +26,10 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// PostgreSQL's dialect.
     public var dialect: SQLDialect { .postgres }
 
+    /// The executor on which a task's queries run with no thread hop (see
+    /// ``PostgresConnection/taskExecutor``): `withTaskExecutorPreference(database.taskExecutor) { ... }`.
+    public var taskExecutor: any TaskExecutor { PostgresConnection.taskExecutor }
+
     /// A database over a new pool.
     ///
     /// #### Errors

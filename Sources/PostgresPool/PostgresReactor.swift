@@ -9,12 +9,18 @@ import Synchronization
 /// Every libpq call that could wait on the network is replaced by a non-blocking call plus a
 /// ``wait(for:_:)`` here, so no cooperative thread is ever parked on I/O. A query costs two
 /// thread hops: its task suspends on a cooperative thread, the reactor thread wakes on
-/// readiness, and the task resumes on a cooperative thread.
+/// readiness, and the task resumes on a cooperative thread (a task that prefers the reactor's
+/// executor makes none: see below).
 ///
 /// Sockets are registered once, edge-triggered, so a wait costs no system call: readiness that
 /// arrives while nobody waits is kept in the socket's ``PostgresSocketSlot`` and ends the next
 /// wait at once. A wait may end early; callers re-check their condition after every wake-up.
-final class PostgresReactor: Sendable {
+///
+/// The reactor is also a `TaskExecutor`: a task that prefers it (see
+/// ``PostgresConnection/taskExecutor``) runs on the reactor's thread, between its epoll waits, so
+/// when its socket is ready it resumes on the same thread at once: no thread hop and no wake-up,
+/// as pgbench's threads handle the connections they poll.
+final class PostgresReactor: TaskExecutor, Sendable {
     /// What a wait waits for.
     enum Interest: Sendable {
         case readable
@@ -35,10 +41,17 @@ final class PostgresReactor: Sendable {
     private let epoll: Int32
     private let slots = Locked<[Int32: PostgresSocketSlot]>([:])
     private let wakeups = Atomic<Int>(0)
+    /// Jobs of tasks that prefer the reactor, and whether the thread sleeps in `epoll_wait`.
+    private let jobs = Locked<(queue: [UnownedJob], sleeping: Bool)>(([], false))
+    /// Written to wake the thread when a job arrives while it sleeps.
+    private let eventfd: Int32
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        eventfd = CLibPQ.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(eventfd >= 0, "eventfd failed: errno \(errno)")
+        precondition(keel_epoll_add(epoll, eventfd) == 0, "cannot watch the reactor's eventfd")
         let thread = Thread { [self] in self.loop() }
         thread.name = "keel-postgres-reactor"
         thread.start()
@@ -76,7 +89,19 @@ final class PostgresReactor: Sendable {
         }
     }
 
+    /// Runs `job` on the reactor's thread.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let wake = jobs.withLock { jobs in
+            jobs.queue.append(job)
+            defer { jobs.sleeping = false }
+            return jobs.sleeping
+        }
+        if wake { _ = CLibPQ.eventfd_write(eventfd, 1) }
+    }
+
     private func loop() {
+        var running: [UnownedJob] = []
         let capacity = 64
         let sockets = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
@@ -84,13 +109,26 @@ final class PostgresReactor: Sendable {
         ready.reserveCapacity(capacity)
         var found: [(PostgresSocketSlot, UInt32)] = []
         found.reserveCapacity(capacity)
+        let executor = asUnownedTaskExecutor()
         while true {
-            let count = keel_epoll_wait(epoll, sockets, masks, Int32(capacity), -1)
-            guard count > 0 else { continue }  // EINTR
+            jobs.withLock { swap(&running, &$0.queue) }
+            for job in running { job.runSynchronously(on: executor) }
+            running.removeAll(keepingCapacity: true)
+            let timeout: Int32 = jobs.withLock { jobs in
+                if jobs.queue.isEmpty { jobs.sleeping = true }
+                return jobs.sleeping ? -1 : 0
+            }
+            let count = keel_epoll_wait(epoll, sockets, masks, Int32(capacity), timeout)
+            jobs.withLock { $0.sleeping = false }
+            guard count > 0 else { continue }  // nothing ready, or EINTR
             slots.withLock { slots in
                 for index in 0..<Int(count) {
                     if let slot = slots[sockets[index]] { found.append((slot, masks[index])) }
                 }
+            }
+            for index in 0..<Int(count) where sockets[index] == eventfd {
+                var value: eventfd_t = 0
+                _ = CLibPQ.eventfd_read(eventfd, &value)
             }
             for (slot, mask) in found {
                 if let waiter = slot.deliver(mask) { ready.append(waiter) }

@@ -76,6 +76,50 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func tasksOnTheReactorsExecutorQueryWithoutLeavingItsThread() async throws {
+            try await PostgresTestSupport.withDatabase(maxConnections: 10) { database in
+                let table = PostgresTestSupport.uniqueTable("reactor")
+                try await database.execute("CREATE TABLE \(identifier: table) (k bigint PRIMARY KEY, v text)")
+                let executor = PostgresConnection.taskExecutor
+                // Every task runs every query, its waits for the pool and for its socket included,
+                // on the reactor's one thread.
+                let threads = try await withThrowingTaskGroup(of: Set<UInt>.self) { group in
+                    for index in 0..<2000 {
+                        group.addTask(executorPreference: executor) {
+                            var threads: Set<UInt> = [UInt(pthread_self())]
+                            try await database.execute("INSERT INTO \(identifier: table) VALUES (\(Int64(index)), \("v\(index)"))")
+                            threads.insert(UInt(pthread_self()))
+                            let rows = try await database.query("SELECT v FROM \(identifier: table) WHERE k = \(Int64(index))")
+                            #expect(try rows[0].decode(String.self, "v") == "v\(index)")
+                            threads.insert(UInt(pthread_self()))
+                            return threads
+                        }
+                    }
+                    return try await group.reduce(into: Set<UInt>()) { $0.formUnion($1) }
+                }
+                #expect(threads.count == 1)
+                let rows = try await database.query("SELECT count(*) AS n FROM \(identifier: table)")
+                #expect(rows[0]["n"] == .int64(2000))
+
+                // A cancelled task on the reactor cancels its statement, and the pool goes on.
+                let sleeper = Task(executorPreference: executor) { _ = try await database.execute("SELECT pg_sleep(10)") }
+                try await PostgresTestSupport.withConnection { admin in
+                    while true {
+                        let rows = try await admin.query(
+                            "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'")
+                        if rows[0]["n"] == .int64(1) { break }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+                let cancelledAt = ContinuousClock.now
+                sleeper.cancel()
+                await #expect(throws: CancellationError.self) { try await sleeper.value }
+                #expect(cancelledAt.duration(to: .now) < TestDatabaseEnvironment.timingBound(.milliseconds(200)))
+                #expect(try await database.query("SELECT 1 AS one")[0]["one"] == .int64(1))
+                try await database.execute("DROP TABLE \(identifier: table)")
+            }
+        }
+
         @Test func aThousandConnectAndCloseCyclesLeakNoFileDescriptorsOrSessions() async throws {
             let url = try TestDatabaseEnvironment.requirePostgresURL()
             let configuration = try PostgresConfiguration(connectionString: url + "?application_name=keel_leak_test")

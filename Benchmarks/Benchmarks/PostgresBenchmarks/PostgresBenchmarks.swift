@@ -44,11 +44,12 @@ func prepareTable() async throws {
     try await connection.execute("ANALYZE kv")
 }
 
-func cpuTime() -> Duration {
+/// The process's CPU time and context switches (voluntary and not) so far.
+func usage() -> (cpu: Duration, contextSwitches: Int) {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     func duration(_ time: timeval) -> Duration { .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec)) }
-    return duration(usage.ru_utime) + duration(usage.ru_stime)
+    return (duration(usage.ru_utime) + duration(usage.ru_stime), usage.ru_nvcsw + usage.ru_nivcsw)
 }
 
 func nanoseconds(_ duration: Duration) -> Int {
@@ -57,16 +58,17 @@ func nanoseconds(_ duration: Duration) -> Int {
 
 /// Runs one sample: `queriesPerSample` queries over `workers` tasks, then records the metrics.
 func sample(
-    _ benchmark: Benchmark, workers: Int, countWakeups: Bool, query: @escaping @Sendable (Int) async throws -> Void
+    _ benchmark: Benchmark, workers: Int, countWakeups: Bool, executor: (any TaskExecutor)? = nil,
+    query: @escaping @Sendable (Int) async throws -> Void
 ) async throws {
-    let cpuBefore = cpuTime()
+    let before = usage()
     let wakeupsBefore = PostgresConnection.reactorWakeups
     let started = ContinuousClock.now
     benchmark.startMeasurement()
     let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
         for worker in 0..<workers {
             let share = queriesPerSample / workers + (worker < queriesPerSample % workers ? 1 : 0)
-            group.addTask {
+            group.addTask(executorPreference: executor) {
                 var latencies: [Duration] = []
                 latencies.reserveCapacity(share)
                 var generator = SystemRandomNumberGenerator()
@@ -84,7 +86,8 @@ func sample(
     }
     benchmark.stopMeasurement()
     let wall = started.duration(to: .now)
-    let cpu = cpuTime() - cpuBefore
+    let after = usage()
+    let cpu = after.cpu - before.cpu
     let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
     let sorted = latencies.sorted()
     // package-benchmark's throughput counts whole samples per second, too coarse for samples
@@ -97,6 +100,9 @@ func sample(
         .custom("p99 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count * 99 / 100]))
     benchmark.measurement(
         .custom("client CPU per query (ns)", useScalingFactor: false), nanoseconds(cpu / queriesPerSample))
+    benchmark.measurement(
+        .custom("context switches per 1000 queries", useScalingFactor: false),
+        (after.contextSwitches - before.contextSwitches) * 1000 / queriesPerSample)
     if countWakeups {
         benchmark.measurement(
             .custom("reactor wakeups per 1000 queries", useScalingFactor: false), wakeups * 1000 / queriesPerSample)
@@ -210,6 +216,7 @@ let benchmarks: @Sendable () -> Void = {
             .custom("p50 latency (ns)", useScalingFactor: false),
             .custom("p99 latency (ns)", useScalingFactor: false),
             .custom("client CPU per query (ns)", useScalingFactor: false),
+            .custom("context switches per 1000 queries", useScalingFactor: false),
         ]
         return Benchmark.Configuration(
             metrics: common + (countingWakeups ? [.custom("reactor wakeups per 1000 queries", useScalingFactor: false)] : []),
@@ -220,15 +227,17 @@ let benchmarks: @Sendable () -> Void = {
         )
     }
     for (workers, connections) in [(1, 1), (16, 10), (64, 20)] {
-        for (client, countingWakeups) in [("keel", true), ("postgresnio", false)] {
+        for client in ["keel", "keel-on-reactor", "postgresnio"] {
             let name = "select-\(workers)x\(connections)/\(client)"
-            Benchmark(name, configuration: configuration(countingWakeups: countingWakeups)) { benchmark, fixture in
+            let isKeel = client != "postgresnio"
+            let executor = client == "keel-on-reactor" ? PostgresConnection.taskExecutor : nil
+            Benchmark(name, configuration: configuration(countingWakeups: isKeel)) { benchmark, fixture in
                 for _ in benchmark.scaledIterations {
-                    try await sample(benchmark, workers: workers, countWakeups: countingWakeups, query: fixture.query)
+                    try await sample(benchmark, workers: workers, countWakeups: isKeel, executor: executor, query: fixture.query)
                 }
             } setup: {
                 try await open(name, connections: connections) {
-                    try await client == "keel" ? openKeel(connections: connections) : openPostgresNIO(connections: connections)
+                    try await isKeel ? openKeel(connections: connections) : openPostgresNIO(connections: connections)
                 }
             } teardown: {
                 await close(name)
