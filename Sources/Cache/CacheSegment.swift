@@ -1,15 +1,16 @@
 #if canImport(Glibc)
-public import Glibc
+import Glibc
 #elseif canImport(Musl)
-public import Musl
+import Musl
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
+public import Synchronization
 
 /// One shard of a ``Cache``, its eviction policy, and the locks that let readers on different
 /// cores share them without writing to the same memory.
 ///
-/// The lock is split into stripes, each a mutex on its own cache lines with a small buffer of
+/// The lock is split into stripes, each a lock word on its own cache lines with a small buffer of
 /// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
 /// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and
 /// records what it read in the stripe's buffer; everything else takes all the stripes in order,
@@ -17,27 +18,33 @@ public import Darwin
 /// same hot keys so share the shard's memory read-only, and a hit takes one uncontended lock, as
 /// Caffeine's read buffers let its readers do.
 ///
+/// The locks are atomic words, taken with one compare-and-exchange and released with a store,
+/// inline (a pthread mutex's `trylock` and `unlock` calls were 15 % of a read on two cores).
+/// Whoever finds a lock taken retries, then yields its core, then sleeps 50 µs between tries:
+/// stripes are held for a lookup and a segment for one write (``withExclusiveAccess(_:)``), so
+/// waits are short, except behind a `removeAll(where:)` predicate.
+///
 /// A reader whose buffer is full applies it to the policy itself, still holding only its own
-/// stripe, when it gets the policy's mutex without waiting (another reader may be applying its
+/// stripe, when it gets the policy's lock without waiting (another reader may be applying its
 /// own buffer): the policy never touches keys or values, so the other readers go on peeking. When
-/// the mutex is taken, reads are not recorded until a later reader or writer applies the buffer;
+/// the lock is taken, reads are not recorded until a later reader or writer applies the buffer;
 /// the policy loses a few samples, no entry or count is lost.
 ///
 /// A struct of pointers, so reading a segment retains nothing (a class's reference count would be
 /// written by every read, from every core); the ``Cache`` that creates it calls ``deallocate()``.
 @usableFromInline
 struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable: `shard` is read with at least one stripe's mutex held and changed only
+    // @unchecked Sendable: `shard` is read with at least one stripe's lock held and changed only
     // with all of them held; `policy` is changed with all stripes held, or with one stripe and the
-    // policy's mutex held; a stripe's buffer and counters are used only with its mutex held.
+    // policy's lock held; a stripe's buffer and counters are used only with its lock held.
     @usableFromInline let shard: UnsafeMutablePointer<CacheShard<Key, Value>>
     @usableFromInline let policy: UnsafeMutablePointer<CachePolicy>
     @usableFromInline let stripes: UnsafeMutableRawPointer
     @usableFromInline let stripeCount: Int
 
-    /// Each stripe: its mutex at 0, the number of recorded reads at 64, hits at 72, misses at 80,
+    /// Each stripe: its lock word at 0, the number of recorded reads at 64, hits at 72, misses at 80,
     /// the recorded hashes at 128 and positions at 384. Two stripes never share a cache line. The
-    /// policy's mutex follows the last stripe.
+    /// policy's lock word follows the last stripe.
     @inlinable static var stripeStride: Int { 512 }
     @inlinable static var bufferCapacity: Int { 32 }
     @inlinable static var recordedOffset: Int { 64 }
@@ -59,24 +66,14 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         stripeCount = count
         stripes = .allocate(byteCount: (count + 1) * Self.stripeStride, alignment: 128)
         stripes.initializeMemory(as: UInt8.self, repeating: 0, count: (count + 1) * Self.stripeStride)
-        // Adaptive mutexes spin briefly before sleeping: a writer holds a segment for a fraction of
-        // a microsecond, far less than a sleep and a wake-up cost.
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        #if os(Linux)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
-        #endif
         for stripe in 0...count {
-            let mutex = (stripes + stripe * Self.stripeStride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
-            let result = pthread_mutex_init(mutex, &attributes)
-            precondition(result == 0, "pthread_mutex_init failed: \(result)")
+            (stripes + stripe * Self.stripeStride).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
         }
-        pthread_mutexattr_destroy(&attributes)
     }
 
     /// Frees the segment; it must not be used afterwards.
     func deallocate() {
-        for stripe in 0...stripeCount { pthread_mutex_destroy(mutex(stripe)) }
+        for stripe in 0...stripeCount { _ = lockWord(stripe).move() }
         stripes.deallocate()
         shard.deinitialize(count: 1)
         shard.deallocate()
@@ -84,9 +81,36 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         policy.deallocate()
     }
 
-    /// The mutex of `stripe`; of the policy for `stripeCount`.
-    @inlinable func mutex(_ stripe: Int) -> UnsafeMutablePointer<pthread_mutex_t> {
-        (stripes + stripe * Self.stripeStride).assumingMemoryBound(to: pthread_mutex_t.self)
+    /// The lock word of `stripe`; of the policy for `stripeCount`. 0 when free.
+    @inlinable func lockWord(_ stripe: Int) -> UnsafeMutablePointer<Atomic<Int>> {
+        (stripes + stripe * Self.stripeStride).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+
+    /// Takes the lock of `stripe` if it is free.
+    @inlinable func tryLock(_ stripe: Int) -> Bool {
+        lockWord(stripe).pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+    }
+
+    /// Takes the lock of `stripe`, waiting as long as it takes.
+    @inlinable func lock(_ stripe: Int) {
+        if tryLock(stripe) { return }
+        lockSlowly(stripe)
+    }
+
+    /// Waits for the lock of `stripe`: retries, then yields the core, then sleeps between tries.
+    @usableFromInline func lockSlowly(_ stripe: Int) {
+        var tries = 0
+        while true {
+            if lockWord(stripe).pointee.load(ordering: .relaxed) == 0 && tryLock(stripe) { return }
+            tries += 1
+            if tries < 64 { continue }
+            if tries < 128 { sched_yield() } else { usleep(50) }
+        }
+    }
+
+    /// Releases the lock of `stripe`.
+    @inlinable func unlock(_ stripe: Int) {
+        lockWord(stripe).pointee.store(0, ordering: .releasing)
     }
 
     // MARK: Reading side by side
@@ -96,13 +120,12 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     /// when `countingMisses`.
     @inlinable func peek(_ key: Key, hash: Int, at now: Int64, countingMisses: Bool) -> CacheShard<Key, Value>.Peek {
         var stripe = ThreadNumber.current & (stripeCount - 1)
-        if pthread_mutex_trylock(self.mutex(stripe)) != 0 {
+        if !tryLock(stripe) {
             // Another thread reads with this stripe (or a writer has them all): move on.
             stripe = ThreadNumber.renew() & (stripeCount - 1)
-            pthread_mutex_lock(self.mutex(stripe))
+            lock(stripe)
         }
         let base = stripes + stripe * Self.stripeStride
-        let mutex = base.assumingMemoryBound(to: pthread_mutex_t.self)
         let found = CacheShard.peek(shard.pointee, key, hash: hash, at: now)
         let recorded: Int
         switch found {
@@ -113,11 +136,11 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         default:
             recorded = 0
         }
-        if recorded >= Self.bufferCapacity, pthread_mutex_trylock(self.mutex(stripeCount)) == 0 {
+        if recorded >= Self.bufferCapacity, tryLock(stripeCount) {
             applyRecordedReads(of: stripe)
-            pthread_mutex_unlock(self.mutex(stripeCount))
+            unlock(stripeCount)
         }
-        pthread_mutex_unlock(mutex)
+        unlock(stripe)
         return found
     }
 
@@ -153,8 +176,8 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     @inlinable func withExclusiveAccess<Result, Failure: Error>(
         _ body: (inout CacheShard<Key, Value>, inout CachePolicy) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        for stripe in 0..<stripeCount { pthread_mutex_lock(mutex(stripe)) }
-        defer { for stripe in 0..<stripeCount { pthread_mutex_unlock(mutex(stripe)) } }
+        for stripe in 0..<stripeCount { lock(stripe) }
+        defer { for stripe in 0..<stripeCount { unlock(stripe) } }
         for stripe in 0..<stripeCount { applyRecordedReads(of: stripe) }
         return try body(&shard.pointee, &policy.pointee)
     }
