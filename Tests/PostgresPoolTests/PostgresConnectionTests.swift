@@ -76,14 +76,7 @@ extension PostgresServerTests {
                 let started = ContinuousClock.now
                 let sleeper = Task { _ = try await connection.execute("SELECT pg_sleep(10)") }
                 // Cancel once the statement runs on the server (watched from another session).
-                try await PostgresTestSupport.withConnection { admin in
-                    while true {
-                        let rows = try await admin.query(
-                            "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'")
-                        if rows[0]["n"] == .int64(1) { break }
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
-                }
+                try await PostgresTestSupport.waitUntilASleepRuns()
                 let cancelledAt = ContinuousClock.now
                 sleeper.cancel()
                 await #expect(throws: CancellationError.self) { try await sleeper.value }

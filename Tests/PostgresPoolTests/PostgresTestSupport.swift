@@ -60,6 +60,18 @@ enum PostgresTestSupport {
         "keel_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// Returns once `SELECT pg_sleep(10)` runs on the server (watched from another session).
+    static func waitUntilASleepRuns() async throws {
+        try await withConnection { admin in
+            while true {
+                let rows = try await admin.query(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'")
+                if rows[0]["n"] == .int64(1) { return }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
     /// The number of open file descriptors of this process.
     static func openFileDescriptors() throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
