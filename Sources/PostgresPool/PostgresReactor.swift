@@ -115,11 +115,11 @@ final class PostgresReactor: TaskExecutor, Sendable {
             for job in running { job.runSynchronously(on: executor) }
             running.removeAll(keepingCapacity: true)
             let timeout: Int32 = jobs.withLock { jobs in
-                if jobs.queue.isEmpty { jobs.sleeping = true }
+                jobs.sleeping = jobs.queue.isEmpty
                 return jobs.sleeping ? -1 : 0
             }
             let count = keel_epoll_wait(epoll, sockets, masks, Int32(capacity), timeout)
-            jobs.withLock { $0.sleeping = false }
+            if timeout != 0 { jobs.withLock { $0.sleeping = false } }
             guard count > 0 else { continue }  // nothing ready, or EINTR
             slots.withLock { slots in
                 for index in 0..<Int(count) {
