@@ -4,10 +4,13 @@
 // pool size) in the same run.
 //
 // Workloads `select-<workers>x<pool size>`: each benchmark opens its client once (see `Fixture`),
-// then each sample runs `queriesPerSample` queries split over the workers, with random keys. Besides throughput, each sample records (custom metrics,
-// one value per sample): the p50 and p99 latency of its queries in ns, the client CPU per query
-// in ns (getrusage over the sample / queries), and for Keel the reactor wake-ups per 1,000
-// queries (each wake-up is two thread hops).
+// then each sample runs `queriesPerSample` queries split over the workers, with random keys.
+// Keel runs twice: `keel`, its workers on Swift's global executor, and `keel-on-reactor`, its
+// workers preferring `PostgresConnection.taskExecutor`. Besides throughput, each sample records
+// (custom metrics, one value per sample): the p50 and p99 latency of its queries in ns, the
+// client CPU per query in ns (getrusage over the sample / queries), the context switches per
+// 1,000 queries (getrusage), and for Keel the reactor wake-ups per 1,000 queries (on the global
+// executor each wake-up is two thread hops; on the reactor, none).
 
 import Benchmark
 import Foundation
