@@ -130,25 +130,21 @@ def main(paths):
             results[(suite, workload)][implementation] = (throughput, mallocs)
 
     for (suite, workload), implementations in sorted(results.items()):
-        # Keel's other modes (`keel-<mode>`) are compared with the same peers, as `<workload>/<mode>`.
+        # Keel's default (`keel`) is compared as `<workload>`, its other modes (`keel-<mode>`) as
+        # `<workload>/<mode>`, each with every peer.
         for mode, (throughput, _) in sorted(implementations.items()):
-            if mode == "keel" or not mode.startswith("keel-"):
+            if mode != "keel" and not mode.startswith("keel-"):
                 continue
+            label = workload if mode == "keel" else f"{workload}/{mode[len('keel-'):]}"
             for peer, (peer_throughput, _) in sorted(implementations.items()):
                 if peer.startswith("keel"):
                     continue
                 ratio = throughput / peer_throughput if peer_throughput else float("nan")
-                print(f"compare: {suite}/{workload}/{mode[len('keel-'):]} keel={throughput:.0f} {peer}={peer_throughput:.0f} "
+                print(f"compare: {suite}/{label} keel={throughput:.0f} {peer}={peer_throughput:.0f} "
                       f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
         keel = implementations.get("keel")
         if keel is None:
             continue
-        for peer, (peer_throughput, _) in sorted(implementations.items()):
-            if peer.startswith("keel"):
-                continue
-            ratio = keel[0] / peer_throughput if peer_throughput else float("nan")
-            print(f"compare: {suite}/{workload} keel={keel[0]:.0f} {peer}={peer_throughput:.0f} "
-                  f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
         if keel[0]:
             print(f"figure: {suite}/{workload} value={1e9 / keel[0]:.1f} unit=ns")
         if keel[1] is not None:

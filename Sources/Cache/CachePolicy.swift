@@ -75,9 +75,10 @@ struct CachePolicy: Sendable {
             sketch.increment(hash)
             return
         }
-        if isRecent(position) && links[slot].region == .protected { return }
+        let recent = isRecent(position)
+        if recent && links[slot].region == .protected { return }
         sketch.increment(hash)
-        touch(position)
+        if !recent { moveToBack(position) }
     }
 
     /// Whether the entry at `position`, in the window or the protected list, is in the back half
@@ -99,8 +100,12 @@ struct CachePolicy: Sendable {
     /// 2-thread read throughput). Memcached's segmented LRU and RocksDB's cache bump recently used
     /// items lazily for the same reason.
     @inlinable mutating func touch(_ position: Int32) {
+        if !isRecent(position) { moveToBack(position) }
+    }
+
+    /// Moves the entry at `position` to the back of its list, or promotes it from probation.
+    @inlinable mutating func moveToBack(_ position: Int32) {
         let region = links[Int(position)].region
-        if isRecent(position) { return }
         unlink(position)
         switch region {
         case .window, .protected, .absent:
