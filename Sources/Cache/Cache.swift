@@ -68,8 +68,7 @@ where CacheClock.Duration == Duration {
         // Capacities add up to the maximum exactly, so the whole never exceeds it.
         segments = (0..<count).map { shard in
             let capacity = configuration.maximumCapacity / count + (shard < configuration.maximumCapacity % count ? 1 : 0)
-            return CacheSegment(
-                CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle), policy: CachePolicy(capacity: max(1, capacity)))
+            return CacheSegment(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle), capacity: max(1, capacity))
         }
         systemClockOrigin = clock is ContinuousClock ? Ticks.continuousClockNow() : nil
         defaultLifetimes = (

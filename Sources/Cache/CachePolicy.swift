@@ -4,7 +4,8 @@
 ///
 /// It knows positions, hashes and weights, never keys or values, so the reads recorded by readers
 /// can be applied to it while other readers look entries up in the shard (see ``CacheSegment``).
-/// A value type.
+/// A value type, except for its ``CacheReadMarks``, which it keeps up to date for the shard's
+/// readers: a copy shares them, so only the segment's one policy uses them.
 @usableFromInline
 struct CachePolicy: Sendable {
     @usableFromInline enum Region: UInt8, Sendable { case window, probation, protected, absent }
@@ -44,13 +45,18 @@ struct CachePolicy: Sendable {
     @usableFromInline let capacity: Int
     @usableFromInline let windowCapacity: Int
     @usableFromInline let protectedCapacity: Int
+    /// Which entries are protected, and which of those were read since demotion last passed them
+    /// (see ``CacheReadMarks``).
+    @usableFromInline let readMarks: CacheReadMarks
 
-    /// A policy keeping the total weight at most `capacity`: 1 % window, 80 % of the rest protected.
-    @inlinable init(capacity: Int) {
+    /// A policy keeping the total weight at most `capacity`: 1 % window, 80 % of the rest
+    /// protected. It keeps `readMarks` up to date.
+    @inlinable init(capacity: Int, readMarks: CacheReadMarks) {
         self.capacity = capacity
         windowCapacity = max(1, capacity / 100)
         protectedCapacity = (capacity - windowCapacity) * 8 / 10
         sketch = FrequencySketch(capacity: capacity)
+        self.readMarks = readMarks
     }
 
     @inlinable var totalWeight: Int { lists[0].weight + lists[1].weight + lists[2].weight }
@@ -65,42 +71,42 @@ struct CachePolicy: Sendable {
     /// Applies a read recorded without the policy: counts `hash` and, when `position` (-1 for a
     /// miss) still holds an entry of that hash, treats it as accessed.
     ///
-    /// A read of a protected entry in the back half of its list changes nothing, not even the
-    /// sketch: its count only matters once it is demoted to probation, where its reads count
-    /// again. Reading the sketch's counters was 13 % of a read's time on two cores (a cache miss);
-    /// the hit ratios did not move (49.27 % on the Zipf trace, against 49.21 % counting every read).
+    /// A read of a protected entry only marks it referenced, and leaves the sketch alone: its
+    /// count matters only once it is demoted to probation, where its reads count again. (Readers
+    /// mark protected entries themselves and record only the other reads; see ``CacheReadMarks``.)
     @inlinable mutating func recordRead(hash: Int, position: Int32) {
         let slot = Int(position)
         guard position >= 0, slot < links.count, links[slot].region != .absent, links[slot].hash == hash else {
             sketch.increment(hash)
             return
         }
-        let recent = isRecent(position)
-        if recent && links[slot].region == .protected { return }
-        sketch.increment(hash)
-        if !recent { moveToBack(position) }
+        if links[slot].region != .protected { sketch.increment(hash) }
+        touch(position)
     }
 
-    /// Whether the entry at `position`, in the window or the protected list, is in the back half
-    /// of its list (fewer than half the list's count were appended after it).
-    @inlinable func isRecent(_ position: Int32) -> Bool {
+    /// Whether the entry at `position`, in the window, is in the back half of its list (fewer than
+    /// half the list's count were appended after it).
+    @inlinable func isRecentInWindow(_ position: Int32) -> Bool {
         let link = links[Int(position)]
-        guard link.region == .window || link.region == .protected else { return false }
-        let list = lists[Int(link.region.rawValue)]
+        let list = lists[Int(Region.window.rawValue)]
         return list.appends &- link.appendedAt &- 1 < UInt32(truncatingIfNeeded: max(1, list.count / 2))
     }
 
-    /// An access: the entry moves to the back of its list; a probation entry is promoted.
+    /// An access: a probation entry is promoted; a protected entry is marked referenced, so that
+    /// demotion passes it over once; a window entry moves to the back of the window unless it is
+    /// in the back half already (it is not among the older half that eviction takes from).
     ///
-    /// An entry of the window or the protected list already in the back half of its list stays
-    /// where it is (fewer than half the list's count were appended after it, so it is not among
-    /// the older half that demotion and eviction take from). Reads of hot keys so write nothing to
-    /// the policy: two cores applying their reads to one shard's policy would otherwise pass its
-    /// lists' memory back and forth on every read (measured: recording reads cost a third of the
-    /// 2-thread read throughput). Memcached's segmented LRU and RocksDB's cache bump recently used
-    /// items lazily for the same reason.
+    /// Reads of hot keys so write nothing to the lists: two cores applying their reads to one
+    /// shard's policy would otherwise pass the lists' memory back and forth on every read
+    /// (measured: recording reads cost a third of the 2-thread read throughput). Memcached's
+    /// segmented LRU and RocksDB's cache bump recently used items lazily for the same reason.
     @inlinable mutating func touch(_ position: Int32) {
-        if !isRecent(position) { moveToBack(position) }
+        switch links[Int(position)].region {
+        case .protected: readMarks.setReferenced(position)
+        case .window: if !isRecentInWindow(position) { moveToBack(position) }
+        case .probation: moveToBack(position)
+        case .absent: break
+        }
     }
 
     /// Moves the entry at `position` to the back of its list, or promotes it from probation.
@@ -112,10 +118,20 @@ struct CachePolicy: Sendable {
             append(position, to: region)
         case .probation:
             append(position, to: .protected)
+            // The protected list's clock: its oldest entry goes to probation unless it was read
+            // since it last came by, when it goes round once more (each entry at most once per
+            // promotion, as readers may mark entries again meanwhile).
+            var secondChances = lists[Int(Region.protected.rawValue)].count
             while lists[Int(Region.protected.rawValue)].weight > protectedCapacity {
-                let demoted = lists[Int(Region.protected.rawValue)].head
-                unlink(demoted)
-                append(demoted, to: .probation)
+                let oldest = lists[Int(Region.protected.rawValue)].head
+                let read = readMarks.takeReference(oldest)
+                unlink(oldest)
+                if read && secondChances > 0 {
+                    secondChances -= 1
+                    append(oldest, to: .protected)
+                } else {
+                    append(oldest, to: .probation)
+                }
             }
         }
     }
@@ -127,6 +143,7 @@ struct CachePolicy: Sendable {
         sketch.increment(hash)
         let slot = Int(position)
         while links.count <= slot { links.append(Link(hash: 0, weight: 0, region: .absent)) }
+        readMarks.grow(toCover: links.count)
         links[slot] = Link(hash: hash, weight: weight, region: .absent)
         append(position, to: .window)
     }
@@ -182,6 +199,7 @@ struct CachePolicy: Sendable {
         lists[list].weight += links[slot].weight
         lists[list].count += 1
         lists[list].appends &+= 1
+        if region == .protected { readMarks.setProtected(position) }
     }
 
     @inlinable mutating func unlink(_ position: Int32) {
@@ -192,5 +210,6 @@ struct CachePolicy: Sendable {
         if link.next != -1 { links[Int(link.next)].previous = link.previous } else { lists[list].tail = link.previous }
         lists[list].weight -= link.weight
         lists[list].count -= 1
+        if link.region == .protected { readMarks.clear(position) }
     }
 }

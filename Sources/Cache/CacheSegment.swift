@@ -12,11 +12,13 @@ public import Synchronization
 ///
 /// The lock is split into stripes, each a lock word on its own cache lines with a small buffer of
 /// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
-/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and
+/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and,
+/// unless the entry is protected (then it only marks it referenced, see ``CacheReadMarks``),
 /// records what it read in the stripe's buffer; everything else takes all the stripes in order,
 /// applies the recorded reads to the ``CachePolicy``, then works alone. Two cores reading the
 /// same hot keys so share the shard's memory read-only, and a hit takes one uncontended lock, as
-/// Caffeine's read buffers let its readers do.
+/// Caffeine's read buffers let its readers do. The shard and the policy each have cache lines of
+/// their own, so that applying reads to the policy never takes a line readers of the shard need.
 ///
 /// The locks are atomic words, taken with one compare-and-exchange and released with a store,
 /// inline (a pthread mutex's `trylock` and `unlock` calls were 15 % of a read on two cores).
@@ -36,9 +38,12 @@ public import Synchronization
 struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `shard` is read with at least one stripe's lock held and changed only
     // with all of them held; `policy` is changed with all stripes held, or with one stripe and the
-    // policy's lock held; a stripe's buffer and counters are used only with its lock held.
+    // policy's lock held; a stripe's buffer and counters are used only with its lock held;
+    // `readMarks` are atomics (see CacheReadMarks).
     @usableFromInline let shard: UnsafeMutablePointer<CacheShard<Key, Value>>
     @usableFromInline let policy: UnsafeMutablePointer<CachePolicy>
+    /// The policy's marks of protected entries, whose reads need not be recorded.
+    @usableFromInline let readMarks: CacheReadMarks
     @usableFromInline let stripes: UnsafeMutableRawPointer
     @usableFromInline let stripeCount: Int
 
@@ -53,13 +58,17 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     @inlinable static var hashesOffset: Int { 128 }
     @inlinable static var positionsOffset: Int { 384 }
 
-    /// A segment holding `shard` evicted by `policy`, with a stripe per thread the machine runs at
-    /// once, twice over (2 to 16).
-    init(_ shard: CacheShard<Key, Value>, policy: CachePolicy) {
-        self.shard = .allocate(capacity: 1)
+    /// A segment holding `shard`, evicted by a ``CachePolicy`` of `capacity`, with a stripe per
+    /// thread the machine runs at once, twice over (2 to 16).
+    init(_ shard: CacheShard<Key, Value>, capacity: Int) {
+        self.shard = Self.allocateAlone(CacheShard<Key, Value>.self)
         self.shard.initialize(to: shard)
-        self.policy = .allocate(capacity: 1)
-        self.policy.initialize(to: policy)
+        // An entry-counting shard holds at most `capacity + 1` positions (one over, until the
+        // eviction); the policy grows the marks as positions are added, so a large capacity (a
+        // weight, with a weigher) does not allocate them all up front.
+        readMarks = CacheReadMarks(count: min(capacity + 1, 4_096))
+        policy = Self.allocateAlone(CachePolicy.self)
+        policy.initialize(to: CachePolicy(capacity: capacity, readMarks: readMarks))
         let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         var count = 2
         while count < 2 * processors && count < 16 { count <<= 1 }
@@ -71,6 +80,12 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         }
     }
 
+    /// Memory for one `type` on cache lines of its own (128-byte aligned, whole pairs of lines).
+    static func allocateAlone<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+        let size = (MemoryLayout<T>.size + 127) & ~127
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 128).bindMemory(to: T.self, capacity: 1)
+    }
+
     /// Frees the segment; it must not be used afterwards.
     func deallocate() {
         for stripe in 0...stripeCount { _ = lockWord(stripe).move() }
@@ -79,6 +94,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         shard.deallocate()
         policy.deinitialize(count: 1)
         policy.deallocate()
+        readMarks.deallocate()
     }
 
     /// The lock word of `stripe`; of the policy for `stripeCount`. 0 when free.
@@ -129,6 +145,10 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         let found = CacheShard.peek(shard.pointee, key, hash: hash, at: now)
         let recorded: Int
         switch found {
+        case .fresh(_, let position) where readMarks.readIfProtected(position):
+            // A protected entry, now marked referenced: the policy need not hear of it.
+            count(Self.hitsOffset, in: base)
+            recorded = 0
         case .fresh(_, let position):
             recorded = record(hash: hash, position: position, counter: Self.hitsOffset, in: base)
         case .missing where countingMisses:
@@ -147,13 +167,18 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     /// Counts a hit or miss in the stripe at `base` and records the read when its buffer has room;
     /// returns how many reads are recorded.
     @inlinable func record(hash: Int, position: Int32, counter: Int, in base: UnsafeMutableRawPointer) -> Int {
-        base.storeBytes(of: base.load(fromByteOffset: counter, as: Int.self) + 1, toByteOffset: counter, as: Int.self)
+        count(counter, in: base)
         let recorded = base.load(fromByteOffset: Self.recordedOffset, as: Int.self)
         guard recorded < Self.bufferCapacity else { return recorded }
         base.storeBytes(of: hash, toByteOffset: Self.hashesOffset + recorded * 8, as: Int.self)
         base.storeBytes(of: position, toByteOffset: Self.positionsOffset + recorded * 4, as: Int32.self)
         base.storeBytes(of: recorded + 1, toByteOffset: Self.recordedOffset, as: Int.self)
         return recorded + 1
+    }
+
+    /// Adds one to the hit or miss counter at offset `counter` of the stripe at `base`.
+    @inlinable func count(_ counter: Int, in base: UnsafeMutableRawPointer) {
+        base.storeBytes(of: base.load(fromByteOffset: counter, as: Int.self) + 1, toByteOffset: counter, as: Int.self)
     }
 
     /// Applies the reads recorded in `stripe` to the policy; the stripe is taken, and the policy is
