@@ -151,8 +151,11 @@ struct CachePolicy: Sendable {
     /// The entry at `position` was replaced with one of `weight`: an access.
     @inlinable mutating func replace(_ position: Int32, weight: Int) {
         let slot = Int(position)
-        lists[Int(links[slot].region.rawValue)].weight += weight - links[slot].weight
-        links[slot].weight = weight
+        // Unchanged weights write nothing: the lists' line is the policy's busiest.
+        if weight != links[slot].weight {
+            lists[Int(links[slot].region.rawValue)].weight += weight - links[slot].weight
+            links[slot].weight = weight
+        }
         touch(position)
     }
 

@@ -100,9 +100,12 @@ struct CacheReadMarks: @unchecked Sendable {
         mark(position).pointee.store(0, ordering: .relaxed)
     }
 
-    /// Marks the protected entry at `position` referenced.
+    /// Marks the protected entry at `position` referenced (writing only when it is not yet).
     @inlinable func setReferenced(_ position: Int32) {
-        mark(position).pointee.store(Self.protected | Self.referenced, ordering: .relaxed)
+        let mark = mark(position)
+        if mark.pointee.load(ordering: .relaxed) != Self.protected | Self.referenced {
+            mark.pointee.store(Self.protected | Self.referenced, ordering: .relaxed)
+        }
     }
 
     /// Whether the protected entry at `position` was read since it was last asked; clears the

@@ -97,30 +97,37 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         readMarks.deallocate()
     }
 
-    /// The lock word of `stripe`; of the policy for `stripeCount`. 0 when free.
+    /// The lock word of `stripe`; of the policy for `stripeCount`. 0 when free, else its holder's
+    /// kind: ``reader`` or ``writer``.
     @inlinable func lockWord(_ stripe: Int) -> UnsafeMutablePointer<Atomic<Int>> {
         (stripes + stripe * Self.stripeStride).assumingMemoryBound(to: Atomic<Int>.self)
     }
 
-    /// Takes the lock of `stripe` if it is free.
-    @inlinable func tryLock(_ stripe: Int) -> Bool {
-        lockWord(stripe).pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+    /// A lock word's value while a reader holds it (a stripe, or the policy's lock).
+    @inlinable static var reader: Int { 1 }
+    /// A stripe's lock word's value while a writer holds every stripe.
+    @inlinable static var writer: Int { 2 }
+
+    /// Takes the lock of `stripe` for `holder` if it is free.
+    @inlinable func tryLock(_ stripe: Int, for holder: Int = reader) -> Bool {
+        lockWord(stripe).pointee.compareExchange(expected: 0, desired: holder, ordering: .acquiring).exchanged
     }
 
-    /// Takes the lock of `stripe`, waiting as long as it takes.
-    @inlinable func lock(_ stripe: Int) {
-        if tryLock(stripe) { return }
-        lockSlowly(stripe)
+    /// Takes the lock of `stripe` for `holder`, waiting as long as it takes.
+    @inlinable func lock(_ stripe: Int, for holder: Int = reader) {
+        if tryLock(stripe, for: holder) { return }
+        lockSlowly(stripe, for: holder)
     }
 
-    /// Waits for the lock of `stripe`: retries, then yields the core, then sleeps between tries.
-    @usableFromInline func lockSlowly(_ stripe: Int) {
+    /// Waits for the lock of `stripe`: retries for a microsecond or two (a writer holds a segment
+    /// for about that long), then yields the core, then sleeps between tries.
+    @usableFromInline func lockSlowly(_ stripe: Int, for holder: Int) {
         var tries = 0
         while true {
-            if lockWord(stripe).pointee.load(ordering: .relaxed) == 0 && tryLock(stripe) { return }
+            if lockWord(stripe).pointee.load(ordering: .relaxed) == 0 && tryLock(stripe, for: holder) { return }
             tries += 1
-            if tries < 64 { continue }
-            if tries < 128 { sched_yield() } else { usleep(50) }
+            if tries < 1_024 { continue }
+            if tries < 1_088 { sched_yield() } else { usleep(50) }
         }
     }
 
@@ -137,12 +144,13 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     @inlinable func peek(_ key: Key, hash: Int, at now: Int64, countingMisses: Bool) -> CacheShard<Key, Value>.Peek {
         var stripe = ThreadNumber.current & (stripeCount - 1)
         if !tryLock(stripe) {
-            // Another thread reads with this stripe (or a writer has them all): move on.
-            stripe = ThreadNumber.renew() & (stripeCount - 1)
+            // Another thread reads with this stripe: move on to another. (A writer holds every
+            // stripe: wait for it where we are.)
+            if lockWord(stripe).pointee.load(ordering: .relaxed) == Self.reader { stripe = ThreadNumber.renew() & (stripeCount - 1) }
             lock(stripe)
         }
         let base = stripes + stripe * Self.stripeStride
-        let found = CacheShard.peek(shard.pointee, key, hash: hash, at: now)
+        let found = CacheShard.peek(shard, key, hash: hash, at: now)
         let recorded: Int
         switch found {
         case .fresh(_, let position) where readMarks.readIfProtected(position):
@@ -201,7 +209,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     @inlinable func withExclusiveAccess<Result, Failure: Error>(
         _ body: (inout CacheShard<Key, Value>, inout CachePolicy) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        for stripe in 0..<stripeCount { lock(stripe) }
+        for stripe in 0..<stripeCount { lock(stripe, for: Self.writer) }
         defer { for stripe in 0..<stripeCount { unlock(stripe) } }
         for stripe in 0..<stripeCount { applyRecordedReads(of: stripe) }
         return try body(&shard.pointee, &policy.pointee)

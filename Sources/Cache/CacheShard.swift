@@ -81,7 +81,15 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// The position of `key`'s entry.
     @inlinable func position(of key: Key, hash: Int) -> Int32? {
-        index.position(of: hash) { keys[Int($0)].unsafelyUnwrapped == key }
+        Self.position(in: self, of: key, hash: hash)
+    }
+
+    /// The position of `key`'s entry in `shard`. (A static function of a borrowed shard, as
+    /// ``peek(_:_:hash:at:)`` is: compared from a method, each stored key was retained and released
+    /// around the comparison, so two cores writing the same hot key wrote its reference count in
+    /// turn, which on two cores made the 75/25 workload slower than on one.)
+    @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
+        shard.index.position(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }
     }
 
     /// The positions of every entry.
@@ -91,18 +99,24 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     // MARK: Reading without changing anything
 
-    /// The fresh value of `key` at `now` in `shard`, found without writing anything, so any number
-    /// of readers may peek at once. (A static function of a borrowed shard: called as a method
-    /// through the segment's pointer, the shard would be copied, retaining every array in it.)
-    @inlinable static func peek(_ shard: borrowing Self, _ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let bucket = shard.index.bucket(of: hash, where: { shard.keys[Int($0)].unsafelyUnwrapped == key }) else { return .missing }
-        let position = shard.index.position(at: bucket)
+    /// The fresh value of `key` at `now` in the shard at `shard`, found without writing anything,
+    /// so any number of readers may peek at once.
+    ///
+    /// A static function of the shard's address, whose fields it reads in place: called as a method
+    /// through the segment's pointer, the shard was copied, retaining every array in it, and passed
+    /// as a borrowed value it was still copied bit by bit (232 bytes, including the line of
+    /// statistics that writers on the other core change).
+    @inlinable static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
+        guard let bucket = shard.pointee.index.bucket(of: hash, where: { shard.pointee.keys[Int($0)].unsafelyUnwrapped == key }) else {
+            return .missing
+        }
+        let position = shard.pointee.index.position(at: bucket)
         let slot = Int(position)
         // With no invalidation waiting, every entry is current (applying them checks them all).
-        guard shard.index.freshUntil(at: bucket) > now, shard.timeToIdle == nil,
-            shard.invalidations.isEmpty || shard.meta[slot].checkedGeneration == shard.generation
+        guard shard.pointee.index.freshUntil(at: bucket) > now, shard.pointee.timeToIdle == nil,
+            shard.pointee.invalidations.isEmpty || shard.pointee.meta[slot].checkedGeneration == shard.pointee.generation
         else { return .undecided }
-        return .fresh(shard.values[slot].unsafelyUnwrapped, position: position)
+        return .fresh(shard.pointee.values[slot].unsafelyUnwrapped, position: position)
     }
 
     // MARK: Reading
@@ -184,7 +198,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             let slot = Int(position)
             meta[slot] = entry
             values[slot] = value
-            tags[slot] = tag
+            if tag != nil || tags[slot] != nil { tags[slot] = tag }
             index.setFreshUntil(freshUntil, of: position, hash: hash)
             policy.replace(position, weight: weight)
         } else {
