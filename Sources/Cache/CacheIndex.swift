@@ -60,11 +60,6 @@ struct CacheIndex: Sendable {
         Int64(bitPattern: buckets[bucket * 2 + 1])
     }
 
-    /// The position of the entry of `hash` for which `matches` is true, or `nil`.
-    @inlinable func position(of hash: Int, where matches: (Int32) -> Bool) -> Int32? {
-        bucket(of: hash, where: matches).map(position(at:))
-    }
-
     /// The bucket holding `position` (present under `hash`).
     @inlinable func bucket(holding position: Int32, hash: Int) -> Int {
         let wanted = Self.filter(hash) | UInt64(UInt32(position + 1))
@@ -73,9 +68,9 @@ struct CacheIndex: Sendable {
         return bucket
     }
 
-    /// Records when the entry at `position` (present under `hash`) stops being fresh.
-    @inlinable mutating func setFreshUntil(_ freshUntil: Int64, of position: Int32, hash: Int) {
-        buckets[bucket(holding: position, hash: hash) * 2 + 1] = UInt64(bitPattern: freshUntil)
+    /// Records when the entry in `bucket` stops being fresh.
+    @inlinable mutating func setFreshUntil(_ freshUntil: Int64, at bucket: Int) {
+        buckets[bucket * 2 + 1] = UInt64(bitPattern: freshUntil)
     }
 
     /// Adds `position` under `hash` (not already present), fresh until `freshUntil`; `hashOf` gives

@@ -84,12 +84,17 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         Self.position(in: self, of: key, hash: hash)
     }
 
-    /// The position of `key`'s entry in `shard`. (A static function of a borrowed shard, as
+    /// The position of `key`'s entry in `shard`.
+    @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
+        bucket(in: shard, of: key, hash: hash).map(shard.index.position(at:))
+    }
+
+    /// The index bucket of `key`'s entry in `shard`. (A static function of a borrowed shard, as
     /// ``peek(_:_:hash:at:)`` is: compared from a method, each stored key was retained and released
     /// around the comparison, so two cores writing the same hot key wrote its reference count in
     /// turn, which on two cores made the 75/25 workload slower than on one.)
-    @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
-        shard.index.position(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }
+    @inlinable static func bucket(in shard: borrowing Self, of key: Key, hash: Int) -> Int? {
+        shard.index.bucket(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }
     }
 
     /// The positions of every entry.
@@ -193,13 +198,14 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let entry = Meta(
             hash: hash, freshUntil: freshUntil, staleUntil: staleUntil, graceUntil: graceUntil,
             idleUntil: timeToIdle.map { now + $0 } ?? Int64.max, checkedGeneration: generation)
-        if let position = position(of: key, hash: hash) {
+        if let bucket = Self.bucket(in: self, of: key, hash: hash) {
             statistics.replaced += 1
+            let position = index.position(at: bucket)
             let slot = Int(position)
             meta[slot] = entry
             values[slot] = value
             if tag != nil || tags[slot] != nil { tags[slot] = tag }
-            index.setFreshUntil(freshUntil, of: position, hash: hash)
+            index.setFreshUntil(freshUntil, at: bucket)
             policy.replace(position, weight: weight)
         } else {
             guard weight <= capacity else { return }  // could never fit
