@@ -1,14 +1,13 @@
 /// Where each key's entry is in a shard: an open-addressing hash table (linear probing, backward-
 /// shift deletion) over hashes the cache has already computed, so a lookup hashes its key once (a
 /// `Dictionary` would hash it a second time, which for a 20-byte `String` costs as much as the rest
-/// of a hit). Each bucket also keeps its entry's end of freshness, so a hit reads the bucket, the
-/// key and the value, and no other line of memory. A value type, kept under its shard's lock;
-/// reads do not write to it.
+/// of a hit). One word per bucket, written only when entries come and go: replacing a value
+/// leaves the index alone, so readers on another core keep their copy of its lines. A value type,
+/// kept under its shard's lock; reads do not write to it.
 @usableFromInline
 struct CacheIndex: Sendable {
-    /// Two words per bucket. The first is 0 when the bucket is empty; otherwise the entry's hash in
-    /// the upper 32 bits (a filter before the key is compared) and its position + 1 in the lower 32.
-    /// The second is the entry's end of freshness (`Int64` bits).
+    /// 0 when the bucket is empty; otherwise the entry's hash in the upper 32 bits (a filter before
+    /// the key is compared) and its position + 1 in the lower 32.
     @usableFromInline var buckets: [UInt64]
     @usableFromInline var mask: Int
     /// `64 - log2(buckets.count)`: the home bucket is the top bits of the hash times a constant.
@@ -19,7 +18,7 @@ struct CacheIndex: Sendable {
     @inlinable init(capacity: Int) {
         var size = 8
         while size < capacity * 2 { size <<= 1 }
-        buckets = [UInt64](repeating: 0, count: size * 2)
+        buckets = [UInt64](repeating: 0, count: size)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }
@@ -43,7 +42,7 @@ struct CacheIndex: Sendable {
         let filter = Self.filter(hash)
         var bucket = home(hash)
         while true {
-            let content = buckets[bucket * 2]
+            let content = buckets[bucket]
             if content == 0 { return nil }
             if content & ~Self.positionMask == filter && matches(position(at: bucket)) { return bucket }
             bucket = (bucket + 1) & mask
@@ -52,51 +51,39 @@ struct CacheIndex: Sendable {
 
     /// The position of the entry in `bucket`.
     @inlinable func position(at bucket: Int) -> Int32 {
-        Int32(truncatingIfNeeded: buckets[bucket * 2] & Self.positionMask) - 1
-    }
-
-    /// When the entry in `bucket` stops being fresh.
-    @inlinable func freshUntil(at bucket: Int) -> Int64 {
-        Int64(bitPattern: buckets[bucket * 2 + 1])
+        Int32(truncatingIfNeeded: buckets[bucket] & Self.positionMask) - 1
     }
 
     /// The bucket holding `position` (present under `hash`).
     @inlinable func bucket(holding position: Int32, hash: Int) -> Int {
         let wanted = Self.filter(hash) | UInt64(UInt32(position + 1))
         var bucket = home(hash)
-        while buckets[bucket * 2] != wanted { bucket = (bucket + 1) & mask }
+        while buckets[bucket] != wanted { bucket = (bucket + 1) & mask }
         return bucket
     }
 
-    /// Records when the entry in `bucket` stops being fresh.
-    @inlinable mutating func setFreshUntil(_ freshUntil: Int64, at bucket: Int) {
-        buckets[bucket * 2 + 1] = UInt64(bitPattern: freshUntil)
-    }
-
-    /// Adds `position` under `hash` (not already present), fresh until `freshUntil`; `hashOf` gives
-    /// any entry's hash, for growing.
-    @inlinable mutating func insert(_ position: Int32, hash: Int, freshUntil: Int64, hashOf: (Int32) -> Int) {
+    /// Adds `position` under `hash` (not already present); `hashOf` gives any entry's hash, for
+    /// growing.
+    @inlinable mutating func insert(_ position: Int32, hash: Int, hashOf: (Int32) -> Int) {
         if (count + 1) * 2 > size { grow(hashOf: hashOf) }
-        place(Self.filter(hash) | UInt64(UInt32(position + 1)), UInt64(bitPattern: freshUntil), hash: hash)
+        place(Self.filter(hash) | UInt64(UInt32(position + 1)), hash: hash)
         count += 1
     }
 
-    @inlinable mutating func place(_ content: UInt64, _ freshness: UInt64, hash: Int) {
+    @inlinable mutating func place(_ content: UInt64, hash: Int) {
         var bucket = home(hash)
-        while buckets[bucket * 2] != 0 { bucket = (bucket + 1) & mask }
-        buckets[bucket * 2] = content
-        buckets[bucket * 2 + 1] = freshness
+        while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
+        buckets[bucket] = content
     }
 
     /// Doubles the table, placing every entry again.
     @inlinable mutating func grow(hashOf: (Int32) -> Int) {
         let old = buckets
         buckets = [UInt64](repeating: 0, count: old.count * 2)
-        mask = old.count - 1  // twice the buckets: the old array held two words per bucket
+        mask = buckets.count - 1
         shift -= 1
-        for bucket in stride(from: 0, to: old.count, by: 2) where old[bucket] != 0 {
-            let position = Int32(truncatingIfNeeded: old[bucket] & Self.positionMask) - 1
-            place(old[bucket], old[bucket + 1], hash: hashOf(position))
+        for content in old where content != 0 {
+            place(content, hash: hashOf(Int32(truncatingIfNeeded: content & Self.positionMask) - 1))
         }
     }
 
@@ -107,18 +94,17 @@ struct CacheIndex: Sendable {
         var next = hole
         while true {
             next = (next + 1) & mask
-            let content = buckets[next * 2]
+            let content = buckets[next]
             if content == 0 { break }
             let itsHome = home(hashOf(self.position(at: next)))
             // The entry at `next` may move into the hole unless its home lies cyclically in (hole, next].
             let homeAfterHole = hole <= next ? (itsHome > hole && itsHome <= next) : (itsHome > hole || itsHome <= next)
             if !homeAfterHole {
-                buckets[hole * 2] = content
-                buckets[hole * 2 + 1] = buckets[next * 2 + 1]
+                buckets[hole] = content
                 hole = next
             }
         }
-        buckets[hole * 2] = 0
+        buckets[hole] = 0
         count -= 1
     }
 

@@ -1,20 +1,33 @@
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
-/// positions in parallel arrays (times, keys, values, tags). Which entry to evict is decided by a
+/// positions in parallel arrays (times, keys, stored values, tags). Which entry to evict is decided by a
 /// ``CachePolicy`` that every changing method is given. Times are nanoseconds since the cache was
 /// created. A value type; ``peek(_:_:hash:at:)`` only reads, so readers may run it side by side,
 /// and every other method runs with the segment to itself. Nothing here allocates on a hit.
 @usableFromInline
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    /// An entry's times and bookkeeping: plain values only, so that the hot path copies no
-    /// reference and calls no value witness. Its key, value and tag live in parallel arrays at the
-    /// same position.
+    /// An entry's value and end of freshness, side by side: a hit reads both, and replacing the
+    /// value changes both, so a write to a hot key changes one line that readers on another core
+    /// read (when the end of freshness lived in the index bucket, it was two: measured, writing the
+    /// bucket too cost a tenth of the 75/25 workload's throughput on two cores).
+    @usableFromInline struct Stored: Sendable {
+        /// Fresh until then; then as ``Meta`` says.
+        @usableFromInline var freshUntil: Int64
+        @usableFromInline var value: Value?
+
+        @inlinable init(freshUntil: Int64, value: Value?) {
+            self.freshUntil = freshUntil
+            self.value = value
+        }
+    }
+
+    /// An entry's other times and bookkeeping: plain values only, so that the hot path copies no
+    /// reference and calls no value witness. Its key, stored value and tag live in parallel arrays
+    /// at the same position.
     @usableFromInline struct Meta: Sendable {
         /// The key's hash.
         @usableFromInline var hash: Int
-        /// Fresh until (also kept in the entry's index bucket, for reads); then stale (served while
-        /// refreshing) until `staleUntil`; then served only when a fetch fails until `graceUntil`;
-        /// then gone.
-        @usableFromInline var freshUntil: Int64
+        /// Past its freshness (see ``Stored``), stale (served while refreshing) until `staleUntil`;
+        /// then served only when a fetch fails until `graceUntil`; then gone.
         @usableFromInline var staleUntil: Int64
         @usableFromInline var graceUntil: Int64
         /// Gone when not read until then (time to idle); `Int64.max` without one.
@@ -23,9 +36,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         @usableFromInline var checkedGeneration: UInt64
 
         @inlinable
-        init(hash: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, checkedGeneration: UInt64) {
+        init(hash: Int, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, checkedGeneration: UInt64) {
             self.hash = hash
-            self.freshUntil = freshUntil
             self.staleUntil = staleUntil
             self.graceUntil = graceUntil
             self.idleUntil = idleUntil
@@ -58,7 +70,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     @usableFromInline var meta: [Meta] = []
     @usableFromInline var keys: [Key?] = []
-    @usableFromInline var values: [Value?] = []
+    @usableFromInline var stored: [Stored] = []
     @usableFromInline var tags: [String?] = []
     @usableFromInline var free: [Int32] = []
     @usableFromInline var index: CacheIndex
@@ -84,17 +96,12 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         Self.position(in: self, of: key, hash: hash)
     }
 
-    /// The position of `key`'s entry in `shard`.
-    @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
-        bucket(in: shard, of: key, hash: hash).map(shard.index.position(at:))
-    }
-
-    /// The index bucket of `key`'s entry in `shard`. (A static function of a borrowed shard, as
+    /// The position of `key`'s entry in `shard`. (A static function of a borrowed shard, as
     /// ``peek(_:_:hash:at:)`` is: compared from a method, each stored key was retained and released
     /// around the comparison, so two cores writing the same hot key wrote its reference count in
     /// turn, which on two cores made the 75/25 workload slower than on one.)
-    @inlinable static func bucket(in shard: borrowing Self, of key: Key, hash: Int) -> Int? {
-        shard.index.bucket(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }
+    @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
+        shard.index.bucket(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }.map(shard.index.position(at:))
     }
 
     /// The positions of every entry.
@@ -118,10 +125,10 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let position = shard.pointee.index.position(at: bucket)
         let slot = Int(position)
         // With no invalidation waiting, every entry is current (applying them checks them all).
-        guard shard.pointee.index.freshUntil(at: bucket) > now, shard.pointee.timeToIdle == nil,
+        guard shard.pointee.stored[slot].freshUntil > now, shard.pointee.timeToIdle == nil,
             shard.pointee.invalidations.isEmpty || shard.pointee.meta[slot].checkedGeneration == shard.pointee.generation
         else { return .undecided }
-        return .fresh(shard.pointee.values[slot].unsafelyUnwrapped, position: position)
+        return .fresh(shard.pointee.stored[slot].value.unsafelyUnwrapped, position: position)
     }
 
     // MARK: Reading
@@ -143,14 +150,15 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             return .missing
         }
         meta[slot].checkedGeneration = generation
-        if entry.freshUntil > now {
+        let value = stored[slot].value.unsafelyUnwrapped
+        if stored[slot].freshUntil > now {
             if counting { statistics.hits += 1 }
             if let timeToIdle { meta[slot].idleUntil = now + timeToIdle }
             policy.touch(position)
-            return .fresh(values[slot].unsafelyUnwrapped)
+            return .fresh(value)
         }
         if counting { statistics.misses += 1 }
-        return entry.staleUntil > now ? .stale(values[slot].unsafelyUnwrapped) : .lastGood(values[slot].unsafelyUnwrapped)
+        return entry.staleUntil > now ? .stale(value) : .lastGood(value)
     }
 
     /// Whether no invalidation made since the entry was last checked covers it.
@@ -181,9 +189,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable func entries(at now: Int64) -> [(key: Key, value: Value)] {
         positions.compactMap { position in
             let slot = Int(position)
-            let entry = meta[slot]
-            guard entry.freshUntil > now, entry.idleUntil > now, isCurrent(slot) else { return nil }
-            return (keys[slot].unsafelyUnwrapped, values[slot].unsafelyUnwrapped)
+            guard stored[slot].freshUntil > now, meta[slot].idleUntil > now, isCurrent(slot) else { return nil }
+            return (keys[slot].unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped)
         }
     }
 
@@ -196,16 +203,14 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     ) {
         if !failures.isEmpty { failures[key] = nil }
         let entry = Meta(
-            hash: hash, freshUntil: freshUntil, staleUntil: staleUntil, graceUntil: graceUntil,
-            idleUntil: timeToIdle.map { now + $0 } ?? Int64.max, checkedGeneration: generation)
-        if let bucket = Self.bucket(in: self, of: key, hash: hash) {
+            hash: hash, staleUntil: staleUntil, graceUntil: graceUntil, idleUntil: timeToIdle.map { now + $0 } ?? Int64.max,
+            checkedGeneration: generation)
+        if let position = position(of: key, hash: hash) {
             statistics.replaced += 1
-            let position = index.position(at: bucket)
             let slot = Int(position)
             meta[slot] = entry
-            values[slot] = value
+            stored[slot] = Stored(freshUntil: freshUntil, value: value)
             if tag != nil || tags[slot] != nil { tags[slot] = tag }
-            index.setFreshUntil(freshUntil, at: bucket)
             policy.replace(position, weight: weight)
         } else {
             guard weight <= capacity else { return }  // could never fit
@@ -215,16 +220,16 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                 let slot = Int(position)
                 meta[slot] = entry
                 keys[slot] = key
-                values[slot] = value
+                stored[slot] = Stored(freshUntil: freshUntil, value: value)
                 tags[slot] = tag
             } else {
                 position = Int32(meta.count)
                 meta.append(entry)
                 keys.append(key)
-                values.append(value)
+                stored.append(Stored(freshUntil: freshUntil, value: value))
                 tags.append(tag)
             }
-            index.insert(position, hash: hash, freshUntil: freshUntil) { meta[Int($0)].hash }
+            index.insert(position, hash: hash) { meta[Int($0)].hash }
             policy.add(position, hash: hash, weight: weight)
         }
         while let loser = policy.nextEviction() { remove(at: loser, cause: .size, policy: &policy) }
@@ -234,7 +239,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable mutating func removeValue(for key: Key, hash: Int, policy: inout CachePolicy) -> Value? {
         if !failures.isEmpty { failures[key] = nil }
         guard let position = position(of: key, hash: hash) else { return nil }
-        let value = values[Int(position)]
+        let value = stored[Int(position)].value
         remove(at: position, cause: .explicit, policy: &policy)
         return value
     }
@@ -243,7 +248,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable mutating func removeAll(where predicate: (Key, Value) throws -> Bool, policy: inout CachePolicy) rethrows {
         for position in positions {
             let slot = Int(position)
-            if try predicate(keys[slot].unsafelyUnwrapped, values[slot].unsafelyUnwrapped) {
+            if try predicate(keys[slot].unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped) {
                 remove(at: position, cause: .explicit, policy: &policy)
             }
         }
@@ -300,7 +305,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let slot = Int(position)
         index.remove(position, hash: meta[slot].hash) { meta[Int($0)].hash }
         keys[slot] = nil
-        values[slot] = nil
+        stored[slot].value = nil
         tags[slot] = nil
         free.append(position)
     }
