@@ -40,8 +40,8 @@ where CacheClock.Duration == Duration {
     /// When the clock is the system's `ContinuousClock`, the same clock read directly (in
     /// nanoseconds at `origin`): `ContinuousClock.now` costs twice as much, a third of a hit.
     @usableFromInline let systemClockOrigin: Int64?
-    /// The configuration's time to live and stale windows in nanoseconds, converted once.
-    @usableFromInline let defaultLifetimes: (live: Int64, stale: Int64, grace: Int64)
+    /// The configuration's time to live in nanoseconds, converted once.
+    @usableFromInline let defaultTimeToLive: Int64
     @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
@@ -68,13 +68,13 @@ where CacheClock.Duration == Duration {
         // Capacities add up to the maximum exactly, so the whole never exceeds it.
         segments = (0..<count).map { shard in
             let capacity = configuration.maximumCapacity / count + (shard < configuration.maximumCapacity % count ? 1 : 0)
-            return CacheSegment(CacheShard(capacity: max(1, capacity), timeToIdle: configuration.timeToIdle), capacity: max(1, capacity))
+            let shard = CacheShard<Key, Value>(
+                capacity: max(1, capacity), timeToIdle: configuration.timeToIdle, staleFor: configuration.serveStaleFor,
+                graceFor: configuration.staleIfErrorFor)
+            return CacheSegment(shard, capacity: max(1, capacity))
         }
         systemClockOrigin = clock is ContinuousClock ? Ticks.continuousClockNow() : nil
-        defaultLifetimes = (
-            Ticks.nanoseconds(configuration.timeToLive), Ticks.nanoseconds(configuration.serveStaleFor),
-            Ticks.nanoseconds(configuration.staleIfErrorFor)
-        )
+        defaultTimeToLive = Ticks.nanoseconds(configuration.timeToLive)
         exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
     }
 
@@ -211,12 +211,11 @@ where CacheClock.Duration == Duration {
     public func insert(_ value: Value, for key: Key, timeToLive: Duration? = nil, tag: String? = nil) {
         let hash = key.hashValue
         let now = ticks()
-        let times = lifetimes(timeToLive, at: now)
+        let freshUntil = freshUntil(timeToLive, at: now)
         let weight = configuration.weigher?(key, value) ?? 1
         shard(hash).withExclusiveAccess { shard, policy in
             shard.insert(
-                value, for: key, hash: hash, weight: weight, freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace,
-                tag: tag, at: now, policy: &policy)
+                value, for: key, hash: hash, weight: weight, freshUntil: freshUntil, tag: tag, at: now, policy: &policy)
         }
     }
 
@@ -250,26 +249,26 @@ where CacheClock.Duration == Duration {
             segments[shard].withExclusiveAccess { contents, policy in
                 for slot in starts[shard]..<starts[shard + 1] {
                     let position = order[slot]
-                    let times = lifetimes(timeToLive, at: now)
+                    let freshUntil = freshUntil(timeToLive, at: now)
                     contents.insert(
                         all[position].1, for: all[position].0, hash: hashes[position], weight: weights?[position] ?? 1,
-                        freshUntil: times.fresh, staleUntil: times.stale, graceUntil: times.grace, tag: tag, at: now, policy: &policy)
+                        freshUntil: freshUntil, tag: tag, at: now, policy: &policy)
                 }
             }
         }
     }
 
-    /// When a value inserted now stops being fresh, stale-servable and a fallback.
+    /// When a value inserted now for `timeToLive` (the configuration's when `nil`) stops being
+    /// fresh, jittered when the configuration says so. (Its serve-stale and stale-if-error windows
+    /// follow, the same for every entry: see ``CacheShard``.)
     @inlinable
-    func lifetimes(_ timeToLive: Duration?, at now: Int64) -> (fresh: Int64, stale: Int64, grace: Int64) {
-        var live = timeToLive.map(Ticks.nanoseconds) ?? defaultLifetimes.live
+    func freshUntil(_ timeToLive: Duration?, at now: Int64) -> Int64 {
+        var live = timeToLive.map(Ticks.nanoseconds) ?? defaultTimeToLive
         if configuration.timeToLiveJitter > 0 {
             let spread = Double(live) * configuration.timeToLiveJitter
             live = max(1, live + Int64(Double.random(in: -spread...spread)))
         }
-        let fresh = now + live
-        let stale = fresh + defaultLifetimes.stale
-        return (fresh, stale, stale + defaultLifetimes.grace)
+        return Ticks.adding(now, live)
     }
 
     /// Removes `key`'s entry and returns its value.

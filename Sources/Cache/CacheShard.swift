@@ -10,7 +10,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// read (when the end of freshness lived in the index bucket, it was two: measured, writing the
     /// bucket too cost a tenth of the 75/25 workload's throughput on two cores).
     @usableFromInline struct Stored: Sendable {
-        /// Fresh until then; then as ``Meta`` says.
+        /// Fresh until then; then stale (served while refreshing) for the shard's `staleFor`; then
+        /// served only when a fetch fails for its `graceFor`; then gone.
         @usableFromInline var freshUntil: Int64
         @usableFromInline var value: Value?
 
@@ -20,26 +21,21 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    /// An entry's other times and bookkeeping: plain values only, so that the hot path copies no
-    /// reference and calls no value witness. Its key, stored value and tag live in parallel arrays
-    /// at the same position.
+    /// An entry's bookkeeping: plain values only, so that the hot path copies no reference and
+    /// calls no value witness. Its key, stored value and tag live in parallel arrays at the same
+    /// position. Replacing a value without a time to idle leaves it as it is (so the line is not
+    /// passed between writers on two cores).
     @usableFromInline struct Meta: Sendable {
         /// The key's hash.
         @usableFromInline var hash: Int
-        /// Past its freshness (see ``Stored``), stale (served while refreshing) until `staleUntil`;
-        /// then served only when a fetch fails until `graceUntil`; then gone.
-        @usableFromInline var staleUntil: Int64
-        @usableFromInline var graceUntil: Int64
         /// Gone when not read until then (time to idle); `Int64.max` without one.
         @usableFromInline var idleUntil: Int64
         /// The shard's invalidation count when the entry was last checked against the invalidations.
         @usableFromInline var checkedGeneration: UInt64
 
         @inlinable
-        init(hash: Int, staleUntil: Int64, graceUntil: Int64, idleUntil: Int64, checkedGeneration: UInt64) {
+        init(hash: Int, idleUntil: Int64, checkedGeneration: UInt64) {
             self.hash = hash
-            self.staleUntil = staleUntil
-            self.graceUntil = graceUntil
             self.idleUntil = idleUntil
             self.checkedGeneration = checkedGeneration
         }
@@ -76,6 +72,9 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline var index: CacheIndex
     @usableFromInline let capacity: Int
     @usableFromInline let timeToIdle: Int64?
+    /// How long an entry past its freshness is served stale, then kept for failed fetches.
+    @usableFromInline let staleFor: Int64
+    @usableFromInline let graceFor: Int64
     /// How many invalidations were made; entries checked at an older count must be checked again.
     @usableFromInline var generation: UInt64 = 0
     /// The invalidations not yet applied to every entry, oldest first.
@@ -83,10 +82,24 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline var failures: [Key: (error: any Error, until: Int64)] = [:]
     @usableFromInline var statistics = CacheStatistics()
 
-    @inlinable init(capacity: Int, timeToIdle: Duration?) {
+    /// A shard of `capacity` whose entries are served stale for `staleFor` after their freshness,
+    /// then kept for failed fetches for `graceFor`.
+    @inlinable init(capacity: Int, timeToIdle: Duration?, staleFor: Duration, graceFor: Duration) {
         self.capacity = capacity
         self.timeToIdle = timeToIdle.map(Ticks.nanoseconds)
+        self.staleFor = Ticks.nanoseconds(staleFor)
+        self.graceFor = Ticks.nanoseconds(graceFor)
         index = CacheIndex(capacity: capacity)
+    }
+
+    /// Until when the entry at `slot` is served stale.
+    @inlinable func staleUntil(_ slot: Int) -> Int64 {
+        Ticks.adding(stored[slot].freshUntil, staleFor)
+    }
+
+    /// Until when the entry at `slot` is kept for failed fetches.
+    @inlinable func graceUntil(_ slot: Int) -> Int64 {
+        Ticks.adding(staleUntil(slot), graceFor)
     }
 
     @inlinable var count: Int { index.count }
@@ -144,7 +157,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let slot = Int(position)
         let current = isCurrent(slot)
         let entry = meta[slot]
-        if entry.graceUntil <= now || entry.idleUntil <= now || !current {
+        if graceUntil(slot) <= now || entry.idleUntil <= now || !current {
             remove(at: position, cause: current ? .expired : .explicit, policy: &policy)
             if counting { statistics.misses += 1 }
             return .missing
@@ -158,7 +171,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             return .fresh(value)
         }
         if counting { statistics.misses += 1 }
-        return entry.staleUntil > now ? .stale(value) : .lastGood(value)
+        return staleUntil(slot) > now ? .stale(value) : .lastGood(value)
     }
 
     /// Whether no invalidation made since the entry was last checked covers it.
@@ -198,17 +211,14 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Inserts or replaces `key`, then evicts what capacity requires.
     @inlinable mutating func insert(
-        _ value: Value, for key: Key, hash: Int, weight: Int, freshUntil: Int64, staleUntil: Int64, graceUntil: Int64, tag: String?,
-        at now: Int64, policy: inout CachePolicy
+        _ value: Value, for key: Key, hash: Int, weight: Int, freshUntil: Int64, tag: String?, at now: Int64, policy: inout CachePolicy
     ) {
         if !failures.isEmpty { failures[key] = nil }
-        let entry = Meta(
-            hash: hash, staleUntil: staleUntil, graceUntil: graceUntil, idleUntil: timeToIdle.map { now + $0 } ?? Int64.max,
-            checkedGeneration: generation)
+        let entry = Meta(hash: hash, idleUntil: timeToIdle.map { now + $0 } ?? Int64.max, checkedGeneration: generation)
         if let position = position(of: key, hash: hash) {
             statistics.replaced += 1
             let slot = Int(position)
-            meta[slot] = entry
+            if meta[slot].idleUntil != entry.idleUntil || meta[slot].checkedGeneration != generation { meta[slot] = entry }
             stored[slot] = Stored(freshUntil: freshUntil, value: value)
             if tag != nil || tags[slot] != nil { tags[slot] = tag }
             policy.replace(position, weight: weight)
@@ -288,7 +298,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         applyInvalidations(policy: &policy)
         for position in positions {
             let slot = Int(position)
-            if meta[slot].graceUntil <= now || meta[slot].idleUntil <= now {
+            if graceUntil(slot) <= now || meta[slot].idleUntil <= now {
                 remove(at: position, cause: .expired, policy: &policy)
             }
         }

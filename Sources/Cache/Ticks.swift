@@ -16,6 +16,13 @@ enum Ticks {
         return whole + attoseconds / 1_000_000_000
     }
 
+    /// `time + duration`, saturating at the ends of `Int64` (ends of windows far away add up).
+    @inlinable
+    static func adding(_ time: Int64, _ duration: Int64) -> Int64 {
+        let (sum, overflow) = time.addingReportingOverflow(duration)
+        return overflow ? (duration > 0 ? Int64.max : Int64.min) : sum
+    }
+
     /// Linux's continuous time (`CLOCK_BOOTTIME`: monotonic, and counting through suspension, as
     /// `ContinuousClock` is defined to), in nanoseconds, read directly; `nil` elsewhere. The cache
     /// only compares readings of this clock with each other.
