@@ -16,7 +16,7 @@ struct CachePolicy: Sendable {
         @usableFromInline var weight: Int
         @usableFromInline var previous: Int32 = -1
         @usableFromInline var next: Int32 = -1
-        /// Its list's count of appends when it was appended (see ``touch(_:)``).
+        /// Its list's count of appends when it was appended (see ``isRecentInWindow(_:)``).
         @usableFromInline var appendedAt: UInt32 = 0
         @usableFromInline var region: Region
 
