@@ -5,6 +5,7 @@
 
 #ifdef __linux__
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -13,13 +14,19 @@
 
 // epoll_event is a packed struct with a union: these helpers keep it on the C side.
 
-/// Adds `fd` for `events` (edge-triggered: readable, writable, hang-up), with the fd itself as the
+/// Adds `fd` for `events` (edge-triggered: readable, writable, hang-up), with `token` as the
 /// event's data. Returns 0 or -errno.
-static inline int keel_epoll_add(int epfd, int fd) {
+static inline int keel_epoll_add(int epfd, int fd, uint64_t token) {
     struct epoll_event event;
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    event.data.u64 = (uint64_t)(uint32_t)fd;
+    event.data.u64 = token;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
+}
+
+/// A new descriptor for the same socket as `fd` (close-on-exec). Returns it, or -errno.
+static inline int keel_duplicate_fd(int fd) {
+    int duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return duplicate >= 0 ? duplicate : -errno;
 }
 
 /// Removes `fd` from the set. Returns 0 or -errno.
@@ -28,15 +35,15 @@ static inline int keel_epoll_remove(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event) == 0 ? 0 : -errno;
 }
 
-/// Waits for up to `capacity` events; writes each one's fd and event mask. Returns the count,
+/// Waits for up to `capacity` events; writes each one's token and event mask. Returns the count,
 /// or -errno.
-static inline int keel_epoll_wait(int epfd, int *fds, uint32_t *masks, int capacity, int timeout_ms) {
+static inline int keel_epoll_wait(int epfd, uint64_t *tokens, uint32_t *masks, int capacity, int timeout_ms) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;
     int count = epoll_wait(epfd, events, capacity, timeout_ms);
     if (count < 0) return -errno;
     for (int i = 0; i < count; i++) {
-        fds[i] = (int)(uint32_t)events[i].data.u64;
+        tokens[i] = events[i].data.u64;
         masks[i] = events[i].events;
     }
     return count;

@@ -151,12 +151,14 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     private func shut() {
-        reactor.remove(slot)
+        // Finished first: a timeout's `expire` then no longer shuts the slot's socket down, whose
+        // number `remove` frees.
         let freeCancelHandle = cancellation.withLock { state in
             state.finished = true
             state.freeCancelHandleWhenSent = state.sending
             return !state.sending
         }
+        reactor.remove(slot)
         if freeCancelHandle, let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
     }

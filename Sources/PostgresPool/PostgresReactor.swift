@@ -39,19 +39,25 @@ final class PostgresReactor: TaskExecutor, Sendable {
     static let shared = PostgresReactor()
 
     private let epoll: Int32
-    private let slots = Locked<[Int32: PostgresSocketSlot]>([:])
+    /// The watched sockets by their slot's token, the data of their epoll events.
+    private let slots = Locked<[UInt64: PostgresSocketSlot]>([:])
+    /// The token of the next slot: never reused, so an event read just before its socket was
+    /// removed finds no slot rather than the next socket's.
+    private let nextToken = Atomic<UInt64>(1)
     private let wakeups = Atomic<Int>(0)
     /// Jobs of tasks that prefer the reactor, and whether the thread sleeps in `epoll_wait`.
     private let jobs = Locked<(queue: [UnownedJob], sleeping: Bool)>(([], false))
     /// Written to wake the thread when a job arrives while it sleeps.
     private let eventfd: Int32
+    /// The epoll token of `eventfd`; slots' tokens start at 1.
+    private static let eventfdToken: UInt64 = 0
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
         eventfd = CLibPQ.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         precondition(eventfd >= 0, "eventfd failed: errno \(errno)")
-        precondition(keel_epoll_add(epoll, eventfd) == 0, "cannot watch the reactor's eventfd")
+        precondition(keel_epoll_add(epoll, eventfd, Self.eventfdToken) == 0, "cannot watch the reactor's eventfd")
         let thread = Thread { [self] in self.loop() }
         thread.name = "keel-postgres-reactor"
         thread.start()
@@ -60,23 +66,34 @@ final class PostgresReactor: TaskExecutor, Sendable {
     /// How many times the reactor has resumed a waiting task since the process started.
     var resumedWaits: Int { wakeups.load(ordering: .relaxed) }
 
-    /// Starts watching a socket.
+    /// Starts watching libpq's socket `socket`, through a descriptor of the slot's own.
+    ///
+    /// libpq closes its descriptor as soon as it finds the connection lost, and the process's next
+    /// socket may then get the same number. Watched by that number, the new socket would be
+    /// removed from the epoll set when the lost connection is closed, and its answers never
+    /// heard. The slot's duplicate keeps its number, and the epoll registration, until
+    /// ``remove(_:)``.
     func add(_ socket: Int32) throws(PostgresError) -> PostgresSocketSlot {
-        let slot = PostgresSocketSlot(socket: socket)
-        slots.withLock { $0[socket] = slot }
-        let result = keel_epoll_add(epoll, socket)
+        let watched = keel_duplicate_fd(socket)
+        guard watched >= 0 else { throw .connection("cannot watch the socket (errno \(-watched))") }
+        let slot = PostgresSocketSlot(socket: watched, token: nextToken.wrappingAdd(1, ordering: .relaxed).oldValue)
+        slots.withLock { $0[slot.token] = slot }
+        let result = keel_epoll_add(epoll, watched, slot.token)
         guard result == 0 else {
-            slots.withLock { $0[socket] = nil }
+            slots.withLock { $0[slot.token] = nil }
+            _ = Glibc.close(watched)
             throw .connection("cannot watch the socket (errno \(-result))")
         }
         return slot
     }
 
-    /// Stops watching a socket; call it before the socket is closed.
+    /// Stops watching a slot's socket and closes the slot's descriptor: the slot's socket number
+    /// must not be used afterwards.
     func remove(_ slot: PostgresSocketSlot) {
         _ = keel_epoll_remove(epoll, slot.socket)
-        slots.withLock { if $0[slot.socket] === slot { $0[slot.socket] = nil } }
+        slots.withLock { $0[slot.token] = nil }
         slot.deliver(PostgresSocketSlot.failure)?.resume()
+        _ = Glibc.close(slot.socket)
     }
 
     /// Suspends until the slot's socket is ready for `interest` (or hung up, or in error). May
@@ -103,7 +120,7 @@ final class PostgresReactor: TaskExecutor, Sendable {
     private func loop() {
         var running: [UnownedJob] = []
         let capacity = 64
-        let sockets = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
         let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         var ready: [UnsafeContinuation<Void, Never>] = []
         ready.reserveCapacity(capacity)
@@ -118,15 +135,15 @@ final class PostgresReactor: TaskExecutor, Sendable {
                 jobs.sleeping = jobs.queue.isEmpty
                 return jobs.sleeping ? -1 : 0
             }
-            let count = keel_epoll_wait(epoll, sockets, masks, Int32(capacity), timeout)
+            let count = keel_epoll_wait(epoll, tokens, masks, Int32(capacity), timeout)
             if timeout != 0 { jobs.withLock { $0.sleeping = false } }
             guard count > 0 else { continue }  // nothing ready, or EINTR
             slots.withLock { slots in
                 for index in 0..<Int(count) {
-                    if let slot = slots[sockets[index]] { found.append((slot, masks[index])) }
+                    if let slot = slots[tokens[index]] { found.append((slot, masks[index])) }
                 }
             }
-            for index in 0..<Int(count) where sockets[index] == eventfd {
+            for index in 0..<Int(count) where tokens[index] == Self.eventfdToken {
                 var value: eventfd_t = 0
                 _ = CLibPQ.eventfd_read(eventfd, &value)
             }

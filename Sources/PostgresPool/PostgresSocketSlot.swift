@@ -16,11 +16,16 @@ final class PostgresSocketSlot: Sendable {
     /// Hang-up and error end every wait: the caller finds out from libpq.
     static let failure = UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)
 
+    /// The slot's own descriptor of the connection's socket (a duplicate of libpq's, which libpq
+    /// closes when it finds the connection lost), open until the reactor removes the slot.
     let socket: Int32
+    /// The slot's epoll token, unique in the process.
+    let token: UInt64
     let state = Locked(State())
 
-    init(socket: Int32) {
+    init(socket: Int32, token: UInt64) {
         self.socket = socket
+        self.token = token
     }
 
     /// Takes `events` from what was seen while nobody waited; `true` when any was there.

@@ -319,5 +319,29 @@ extension PostgresServerTests {
                 try await slow.value
             }
         }
+
+        /// libpq closes the socket of a connection it finds lost, and the next socket the process
+        /// opens may get the same descriptor number. Closing the lost connection afterwards must
+        /// leave the new connection's socket watched: it once removed it from the reactor's epoll
+        /// set by that number, and the new connection's next answer never arrived.
+        @Test(.timeLimit(.minutes(1)))
+        func closingALostConnectionLeavesTheNextConnectionWorking() async throws {
+            let configuration = try PostgresTestSupport.configuration { $0.queryTimeout = .seconds(5) }
+            try await PostgresTestSupport.withConnection { admin in
+                for round in 0..<5 {
+                    let lost = try await PostgresConnection.connect(configuration: configuration)
+                    let pid = try await lost.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+                    let ended = try await admin.query("SELECT pg_terminate_backend(\(pid)::int, 5000)")
+                    #expect(ended[0][0] == .bool(true))
+                    await #expect(throws: PostgresError.self) { _ = try await lost.query("SELECT 1") }
+                    #expect(lost.isBroken)
+                    let next = try await PostgresConnection.connect(configuration: configuration)
+                    lost.close()
+                    let rows = try await next.query("SELECT \(round)::int8")
+                    #expect(rows[0][0] == .int64(Int64(round)))
+                    next.close()
+                }
+            }
+        }
     }
 }

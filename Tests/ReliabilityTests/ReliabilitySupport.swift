@@ -118,6 +118,8 @@ struct ScenarioFigures {
         var text = "[reliability] \(scenario)\n"
         for (name, value) in lines { text += "[reliability]   \(name): \(value)\n" }
         Swift.print(text, terminator: "")
+        // At once: a log cut short (a hang, CI's time limit) then still shows the scenarios that ended.
+        fflush(nil)  // every output stream: `stdout` is a global Swift 6 will not read
     }
 }
 
