@@ -560,8 +560,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     /// Gives up on exchange `exchange` if it still runs: sends a cancel request (so the server
-    /// stops the work) and shuts the socket down, which wakes the waiting statement with a
-    /// connection error. The connection is lost; the pool discards it.
+    /// stops the work), shuts the socket down and wakes the waiting statement, which then fails
+    /// with a connection error. The connection is lost; the pool discards it.
     private func expire(_ exchange: UInt64, timedOut: Bool) {
         let abandoned = cancellation.withLock { state -> Bool in
             guard state.running, state.exchange == exchange, !state.abandoned, !state.finished else { return false }
@@ -572,7 +572,11 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             _ = Glibc.shutdown(slot.socket, Int32(SHUT_RDWR))
             return true
         }
-        if abandoned && timedOut { sendCancelRequest(for: exchange) }
+        guard abandoned else { return }
+        // Woken here, not only by the reactor's report of the shutdown: the deadline holds even
+        // if the socket's readiness is never reported.
+        slot.deliver(PostgresSocketSlot.failure)?.resume()
+        if timedOut { sendCancelRequest(for: exchange) }
     }
 
     /// Marks the statement ended, first waiting for a cancel request in flight so that it cannot
