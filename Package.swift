@@ -2,7 +2,7 @@
 //
 // Keel: concurrency and persistence primitives for Swift server developers.
 // Every module is its own library product, so an app that needs only one of them
-// links only that one. Examples and Benchmarks are separate packages (see DESIGN.md):
+// links only that one. Examples and Benchmarks are separate packages (docs/architecture.md):
 // their dependencies never enter a consumer's graph.
 
 import PackageDescription

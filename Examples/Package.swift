@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 //
 // Keel's example services: each executable rebuilds one of the services described in
-// ../shared/reference/ on Keel's modules. A separate package, so swift-argument-parser never
+// docs/reference-services.md on Keel's modules. A separate package, so swift-argument-parser never
 // enters a library consumer's dependency graph.
 //
 //   swift run --package-path Examples token-registry

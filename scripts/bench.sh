@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs Keel's benchmarks in release mode and prints one line per comparison (DESIGN.md,
-# "Benchmark reporting"):
+# Runs Keel's benchmarks in release mode and prints one line per comparison (BENCHMARKS.md,
+# "Reading the figures"):
 #   compare: <suite>/<workload> keel=<v> <peer>=<v> ratio=<keel/peer> unit=<unit>
 #   figure: <suite>/<name> value=<v> unit=<unit>
 # Usage: scripts/bench.sh [SUITE...]    (all suites that exist when none is named)

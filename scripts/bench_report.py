@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns package-benchmark's JMH export into Keel's report lines (DESIGN.md, "Benchmark reporting").
+"""Turns package-benchmark's JMH export into Keel's report lines (BENCHMARKS.md, "Reading the figures").
 
 Benchmarks are named `<workload>/<implementation>` inside a target `<Suite>Benchmarks`.
 For each workload, `keel` is compared with every other implementation:
