@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "PostgresPool", targets: ["PostgresPool"]),
         .library(name: "SQLitePool", targets: ["SQLitePool"]),
         .library(name: "Batching", targets: ["Batching"]),
+        .library(name: "Migrations", targets: ["Migrations"]),
+        .library(name: "KeelTesting", targets: ["KeelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -98,13 +100,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Versioned, checksummed schema steps over any SQLDatabase.
+        .target(
+            name: "Migrations",
+            dependencies: ["SQLCore"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Test support
 
-        // Shared by the SQL test targets: the SQLDatabase conformance suite every backend runs
-        // against a real database, how tests find the throwaway PostgreSQL, and a TCP proxy that injects
-        // network faults.
+        // For the tests of Keel and of the apps that use it: ManualClock (a Clock whose time moves
+        // only when a test says so), the SQLDatabase conformance suite every backend runs against
+        // a real database, a throwaway PostgreSQL server, how tests find the servers
+        // scripts/test.sh starts, and a TCP proxy that injects network faults.
         .target(
-            name: "SQLTestSupport",
+            name: "KeelTesting",
             dependencies: ["SQLCore", "KeelLocking"],
             swiftSettings: strictSettings
         ),
@@ -134,25 +144,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // A Clock whose time moves only when a test says so: every timeout, TTL and back-off
-        // is tested without sleeping.
-        .target(
-            name: "ManualClock",
-            dependencies: ["KeelLocking"],
-            swiftSettings: strictSettings
-        ),
-
         // MARK: Tests
 
         .testTarget(
             name: "SQLCoreTests",
-            dependencies: ["SQLCore", "SQLTestSupport", "CSQLite3", "CLibPQ"],
+            dependencies: ["SQLCore", "KeelTesting", "CSQLite3", "CLibPQ"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PoolingTests",
             dependencies: [
-                "Pooling", "ManualClock", "KeelLocking",
+                "Pooling", "KeelTesting", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -163,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "RateLimitTests",
             dependencies: [
-                "RateLimit", "ManualClock", "KeelLocking",
+                "RateLimit", "KeelTesting", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -171,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "CacheTests",
             dependencies: [
-                "Cache", "ManualClock", "KeelLocking",
+                "Cache", "KeelTesting", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -179,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "CircuitBreakerTests",
             dependencies: [
-                "CircuitBreaker", "ManualClock", "KeelLocking",
+                "CircuitBreaker", "KeelTesting", "KeelLocking",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -187,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "PostgresPoolTests",
             dependencies: [
-                "PostgresPool", "SQLTestSupport", "Pooling",
+                "PostgresPool", "KeelTesting", "Pooling",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -195,14 +197,31 @@ let package = Package(
         .testTarget(
             name: "SQLitePoolTests",
             dependencies: [
-                "SQLitePool", "SQLTestSupport", "CSQLite3", "KeelLocking",
+                "SQLitePool", "KeelTesting", "CSQLite3", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BatchingTests",
-            dependencies: ["Batching", "SQLCore", "SQLTestSupport", "SQLitePool", "PostgresPool", "Pooling"],
+            dependencies: ["Batching", "SQLCore", "KeelTesting", "SQLitePool", "PostgresPool", "Pooling", "SQLBackendTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        // A database of each backend for the SQL integration tests (Batching, Migrations).
+        .target(
+            name: "SQLBackendTestSupport",
+            dependencies: ["SQLCore", "KeelTesting", "SQLitePool", "PostgresPool", "Pooling"],
+            path: "Tests/SQLBackendTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MigrationsTests",
+            dependencies: ["Migrations", "SQLCore", "KeelTesting", "SQLitePool", "PostgresPool", "SQLBackendTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KeelTestingTests",
+            dependencies: ["KeelTesting", "PostgresPool", "Pooling"],
             swiftSettings: strictSettings
         ),
         // The fault-injection scenarios of RELIABILITY.md: restarts, killed connections, network
@@ -219,7 +238,7 @@ let package = Package(
             name: "ReliabilityTests",
             dependencies: [
                 "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
-                "SQLCore", "SQLTestSupport", "ManualClock", "KeelLocking", "ReliabilitySQLiteWriter",
+                "SQLCore", "KeelTesting", "KeelLocking", "ReliabilitySQLiteWriter",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

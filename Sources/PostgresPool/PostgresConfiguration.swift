@@ -34,6 +34,16 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// After a task cancellation sends a cancel request, how long the statement may take to end
     /// before its connection is closed (the server or network does not answer). Default 5 s.
     public var cancelGracePeriod: Duration = .seconds(5)
+    /// SQL run on every new connection, in order, before it is handed out: session settings such
+    /// as `SET search_path = app` or `SET TIME ZONE 'UTC'`. Each string is one statement. A
+    /// statement that fails closes that connection and fails its connect with the server's error;
+    /// the pool reports it to the waiting callers and tries again with back-off. Default none.
+    public var setupSQL: [String] = []
+    /// Runs on every new connection after ``setupSQL``, before it is handed out (prepare
+    /// statements, check the server's version, `LISTEN`). What it throws closes that connection
+    /// and fails its connect with a ``PostgresError/Source/connection`` error that carries it, as
+    /// a failing ``setupSQL`` statement does. Default `nil`.
+    public var onConnect: (@Sendable (PostgresConnection) async throws -> Void)?
     /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`.
     public var logger: Logger
     private let redacted: String

@@ -81,7 +81,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ///
     /// libpq's connect (name resolution, TCP, TLS, authentication) runs on a thread of its own with
     /// `PQconnectStartParams` and `PQconnectPoll`, bounded by `timeout`; the session is then set to
-    /// `DateStyle=ISO` (and `statement_timeout`, when configured) and switched to non-blocking mode.
+    /// `DateStyle=ISO` (and `statement_timeout`, when configured) and switched to non-blocking mode;
+    /// then ``PostgresConfiguration/setupSQL`` and ``PostgresConfiguration/onConnect`` run on it.
     ///
     /// #### Errors
     /// ``PostgresError`` with source ``PostgresError/Source/connection`` when the server cannot be
@@ -93,12 +94,24 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             openBlocking(configuration: configuration, timeout: timeout)
         }
         let handle = try outcome.get().handle
+        let connection: PostgresConnection
         do {
-            return try PostgresConnection(handle: handle, configuration: configuration, reactor: .shared)
+            connection = try PostgresConnection(handle: handle, configuration: configuration, reactor: .shared)
         } catch {
             PQfinish(handle)
             throw error
         }
+        do {
+            for sql in configuration.setupSQL {
+                try await connection.execute(SQLStatement(unsafeRaw: sql))
+            }
+            try await configuration.onConnect?(connection)
+        } catch {
+            connection.close()
+            if let error = error as? PostgresError { throw error }
+            throw .connection("the connection's set-up (onConnect) failed: \(error)")
+        }
+        return connection
     }
 
     private static func openBlocking(

@@ -81,6 +81,11 @@ public struct SQLiteConfiguration: Sendable {
     /// SQL run on every connection after the PRAGMAs, for settings of your own
     /// (`PRAGMA temp_store = MEMORY`, loading functions). The writer runs it first.
     public var setupSQL: [String] = []
+    /// Runs on every connection, on the connection's own thread, after the PRAGMAs and
+    /// ``setupSQL`` and before the connection serves any work: register functions, check a
+    /// setting, read a value. The writer runs it first. What it throws closes that connection and
+    /// fails the opening of the database (``SQLiteDatabase/init(configuration:)``). Default `nil`.
+    public var onConnect: (@Sendable (SQLiteConnection) throws -> Void)?
     /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`.
     public var logger: Logger
 

@@ -25,7 +25,7 @@ public final class SQLiteConnection {
     /// SQLite's dialect as linked: its version and this connection's bind limit.
     public let dialect: SQLDialect
     /// Whether this is a read-only reader connection.
-    let isReader: Bool
+    public let isReader: Bool
     /// A description of the database for errors and logs (its path, or "in-memory").
     let name: String
     private let busyTimeout: Duration

@@ -27,6 +27,15 @@ enum SQLiteConnectionThread {
                     continuation.resume()
                     return
                 }
+                do {
+                    try configuration.onConnect?(connection)
+                } catch {
+                    connection.close(checkpoint: false)
+                    queue.threadExited()
+                    opened.withLock { $0 = .failure(error) }
+                    continuation.resume()
+                    return
+                }
                 configuration.logger.debug("SQLite connection opened", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
                 opened.withLock { $0 = .success(connection.dialect) }
                 continuation.resume()

@@ -1,5 +1,5 @@
 import Batching
-import SQLTestSupport
+import KeelTesting
 import SQLitePool
 import Testing
 

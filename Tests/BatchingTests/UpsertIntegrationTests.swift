@@ -1,5 +1,6 @@
 import Batching
 import Foundation
+import SQLBackendTestSupport
 import SQLCore
 import Testing
 

@@ -1,5 +1,5 @@
 import Cache
-import ManualClock
+import KeelTesting
 import MetricsTestKit
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
 import CircuitBreaker
-import ManualClock
+import KeelTesting
 import MetricsTestKit
 import KeelLocking
 import Synchronization

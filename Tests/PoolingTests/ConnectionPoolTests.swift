@@ -1,6 +1,6 @@
 import KeelLocking
 import Logging
-import ManualClock
+import KeelTesting
 import Synchronization
 import Testing
 

@@ -1,5 +1,5 @@
 import Logging
-import ManualClock
+import KeelTesting
 import MetricsTestKit
 import ServiceLifecycle
 import Testing

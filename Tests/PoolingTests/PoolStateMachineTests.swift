@@ -1,4 +1,4 @@
-import ManualClock
+import KeelTesting
 import Testing
 
 @testable import Pooling

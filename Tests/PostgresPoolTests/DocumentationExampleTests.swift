@@ -1,6 +1,6 @@
 import Pooling
 import PostgresPool
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// The PostgresPool DocC article's example, run as written (with a pool of one connection, so

@@ -1,5 +1,5 @@
 import PostgresPool
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 extension PostgresServerTests {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresPool
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// One connection against the throwaway PostgreSQL: types, errors, cancellation, pipeline, COPY.

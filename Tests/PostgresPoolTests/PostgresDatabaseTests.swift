@@ -3,7 +3,7 @@ import Logging
 import Pooling
 import PostgresPool
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// The pool-backed database against the throwaway PostgreSQL: failover to fresh connections,

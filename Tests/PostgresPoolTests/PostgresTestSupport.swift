@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Pooling
 import PostgresPool
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// The suites that use the throwaway PostgreSQL, one at a time: the server shares the machine's

@@ -1,5 +1,5 @@
 import KeelLocking
-import ManualClock
+import KeelTesting
 import RateLimit
 import Testing
 

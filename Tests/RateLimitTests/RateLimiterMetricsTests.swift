@@ -1,4 +1,4 @@
-import ManualClock
+import KeelTesting
 import MetricsTestKit
 import RateLimit
 import Testing

@@ -3,7 +3,7 @@ import Foundation
 import Pooling
 import PostgresPool
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import SQLitePool
 import Testing
 

@@ -4,7 +4,7 @@ import KeelLocking
 import Pooling
 import PostgresPool
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 extension Reliability {

@@ -4,7 +4,7 @@ import Logging
 import Pooling
 import PostgresPool
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// The fault-injection scenarios of RELIABILITY.md, one after another: each one loads the machine's

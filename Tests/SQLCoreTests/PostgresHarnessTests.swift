@@ -1,5 +1,5 @@
 import CLibPQ
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// Proves the test harness: `scripts/test.sh` started a PostgreSQL that accepts the URL it exported.

@@ -1,6 +1,6 @@
 import Foundation
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import Testing
 
 /// Runs the conformance suite against a real SQLite file through the test-only adapter,

@@ -1,4 +1,4 @@
-import SQLTestSupport
+import KeelTesting
 import SQLitePool
 import Testing
 

@@ -2,7 +2,7 @@ import CSQLite3
 import KeelLocking
 import Foundation
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import SQLitePool
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
 import SQLCore
-import SQLTestSupport
+import KeelTesting
 import SQLitePool
 import Testing
 

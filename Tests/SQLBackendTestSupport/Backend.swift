@@ -1,23 +1,25 @@
 import Foundation
+import KeelTesting
 import Pooling
 import PostgresPool
-import SQLCore
-import SQLTestSupport
+public import SQLCore
 import SQLitePool
 import Testing
 
-/// The backends the integration tests run on: SQLite always, PostgreSQL when scripts/test.sh
-/// started one (or in CI, where a missing one fails).
-enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
+/// The backends the SQL integration tests run on: SQLite always, PostgreSQL when scripts/test.sh
+/// started one (or in CI, where a missing one fails). Shared by the Batching and Migrations tests.
+public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
     case sqlite, postgres
 
-    static var available: [Backend] { TestDatabaseEnvironment.runsPostgresTests ? [.sqlite, .postgres] : [.sqlite] }
+    /// The backends this run tests.
+    public static var available: [Backend] { TestDatabaseEnvironment.runsPostgresTests ? [.sqlite, .postgres] : [.sqlite] }
 
-    var description: String { rawValue }
+    /// The backend's name.
+    public var description: String { rawValue }
 
     /// Opens a database of this backend, runs `body` with it and a table name of its own, closes it.
-    func withDatabase<Result: Sendable>(_ body: (any SQLDatabase, String) async throws -> Result) async throws -> Result {
-        let table = "keel_batch_\(UUID().uuidString.prefix(8).lowercased())"
+    public func withDatabase<Result: Sendable>(_ body: (any SQLDatabase, String) async throws -> Result) async throws -> Result {
+        let table = "keel_test_\(UUID().uuidString.prefix(8).lowercased())"
         switch self {
         case .sqlite:
             let database = try await SQLiteDatabase(path: try TestDatabaseEnvironment.temporarySQLitePath())
