@@ -7,6 +7,8 @@
 //   swift run --package-path Examples token-registry
 //   swift run --package-path Examples chain-indexer
 //   swift run --package-path Examples bot-fleet
+//   swift run --package-path Examples crypto-butler --port 8080
+//   swift run --package-path Examples saas-api --port 8081
 
 import PackageDescription
 
@@ -37,6 +39,7 @@ let package = Package(
                 .product(name: "Pooling", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),
@@ -47,6 +50,7 @@ let package = Package(
             dependencies: [
                 "ExampleSupport",
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Migrations", package: "keel"),
                 .product(name: "SQLitePool", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "Cache", package: "keel"),
@@ -69,6 +73,7 @@ let package = Package(
             dependencies: [
                 "ExampleSupport",
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Migrations", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "RateLimit", package: "keel"),
                 .product(name: "CircuitBreaker", package: "keel"),
@@ -90,6 +95,7 @@ let package = Package(
             dependencies: [
                 "ExampleSupport",
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Migrations", package: "keel"),
                 .product(name: "Cache", package: "keel"),
             ],
             swiftSettings: settings
@@ -114,6 +120,7 @@ let package = Package(
                 "ExampleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Migrations", package: "keel"),
                 .product(name: "Pooling", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "Cache", package: "keel"),
@@ -142,9 +149,11 @@ let package = Package(
                 "ExampleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Migrations", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "Cache", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),

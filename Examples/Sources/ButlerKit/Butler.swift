@@ -110,14 +110,21 @@ public final class Butler: Sendable {
         return text
     }
 
-    /// The Hummingbird application on `127.0.0.1:port`, running `services` (the database pool,
-    /// the jobs) alongside.
+    /// The Hummingbird application on `127.0.0.1:port`, running `services` (the database, the
+    /// jobs) alongside as services of its own: they start with it, and on shutdown the server
+    /// stops first, then they do, in reverse order. The schema is migrated before the server
+    /// starts accepting requests.
     public func application(
         host: String = "127.0.0.1", port: Int, services: [any Service], logger: Logger
     ) -> some ApplicationProtocol {
-        Application(
+        var application = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "crypto-butler"),
             services: services, logger: logger)
+        application.beforeServerStarts { [store] in
+            let report = try await store.migrate()
+            logger.info("Database schema: \(report)")
+        }
+        return application
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

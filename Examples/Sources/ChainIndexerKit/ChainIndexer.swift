@@ -2,6 +2,7 @@ import Batching
 public import CircuitBreaker
 import ExampleSupport
 public import RateLimit
+public import Migrations
 public import SQLCore
 
 /// The blockchain indexer's Phase 3 on Keel: transactions fetched in parallel through a rate
@@ -49,12 +50,9 @@ public final class ChainIndexer: Sendable {
 
     // MARK: Schema
 
-    /// Drops and creates the indexer's three tables.
-    public func resetSchema() async throws {
-        for statement: SQLStatement in [
-            "DROP TABLE IF EXISTS indexer_operations",
-            "DROP TABLE IF EXISTS indexer_events",
-            "DROP TABLE IF EXISTS indexer_transactions",
+    /// The schema's steps: events, transactions and operations.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "events, transactions, operations", statements: [
             "CREATE TABLE indexer_events (id BIGINT PRIMARY KEY, tx_hash TEXT NOT NULL, ledger BIGINT NOT NULL, kind TEXT NOT NULL)",
             "CREATE INDEX idx_indexer_events_tx ON indexer_events (tx_hash)",
             "CREATE TABLE indexer_transactions (hash TEXT PRIMARY KEY, ledger BIGINT NOT NULL, source TEXT NOT NULL, fee BIGINT NOT NULL)",
@@ -62,9 +60,16 @@ public final class ChainIndexer: Sendable {
             CREATE TABLE indexer_operations (tx_hash TEXT NOT NULL, position BIGINT NOT NULL, kind TEXT NOT NULL,
               amount BIGINT NOT NULL, PRIMARY KEY (tx_hash, position))
             """,
-        ] {
-            try await database.execute(statement)
+        ]),
+    ]
+
+    /// Starts from an empty index: drops the tables and the migrator's record of them, then
+    /// creates them with Keel's migrator (its table: `indexer_schema_migrations`).
+    public func resetSchema() async throws {
+        for table in ["indexer_operations", "indexer_events", "indexer_transactions", "indexer_schema_migrations"] {
+            try await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
         }
+        try await Migrator(Self.migrations, table: "indexer_schema_migrations").migrate(database)
     }
 
     /// Rows in the three tables: events, transactions, operations.

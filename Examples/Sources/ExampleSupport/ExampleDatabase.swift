@@ -4,6 +4,7 @@ public import Pooling
 public import PostgresPool
 public import SQLCore
 public import SQLitePool
+public import ServiceLifecycle
 
 /// The database an example runs on: SQLite (a file in a new temporary folder, or `--database
 /// PATH`) by default, PostgreSQL when `DATABASE_URL` is set.
@@ -29,6 +30,16 @@ public struct ExampleDatabase: Sendable {
 
     /// The database as SQLCore sees it.
     public var database: any SQLDatabase {
+        switch backend {
+        case .sqlite(let database): database
+        case .postgres(let database): database
+        }
+    }
+
+    /// The backend as a swift-service-lifecycle `Service`, for a `ServiceGroup` or an
+    /// application's `services:`: it keeps the database open (the PostgreSQL pool running) until
+    /// graceful shutdown, then closes it.
+    public var service: any Service {
         switch backend {
         case .sqlite(let database): database
         case .postgres(let database): database

@@ -2,6 +2,7 @@ import ExampleSupport
 public import Hummingbird
 public import Logging
 public import SQLCore
+public import ServiceLifecycle
 
 /// saas-api: the Elite Creatif leads and campaigns API (reference 004) on Hummingbird and Keel.
 ///
@@ -106,12 +107,21 @@ public struct SaasAPI: Sendable {
         return router
     }
 
-    /// The Hummingbird application on `host:port` with `eventLoopGroup`.
+    /// The Hummingbird application on `host:port` with `eventLoopGroup`, running `services` (the
+    /// database) alongside as services of its own: they start with it, and on shutdown the server
+    /// stops first, then they do. The schema is migrated before the server starts accepting
+    /// requests.
     public func application(
-        host: String = "127.0.0.1", port: Int, eventLoopGroup: EventLoopGroupProvider = .singleton, logger: Logger
+        host: String = "127.0.0.1", port: Int, eventLoopGroup: EventLoopGroupProvider = .singleton,
+        services: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
-        Application(
+        var application = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "saas-api"),
-            eventLoopGroupProvider: eventLoopGroup, logger: logger)
+            services: services, eventLoopGroupProvider: eventLoopGroup, logger: logger)
+        application.beforeServerStarts { [store] in
+            let report = try await store.migrate()
+            logger.info("Database schema: \(report)")
+        }
+        return application
     }
 }

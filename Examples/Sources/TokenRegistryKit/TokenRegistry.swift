@@ -2,6 +2,7 @@ import Batching
 import Cache
 import CircuitBreaker
 import ExampleSupport
+public import Migrations
 public import SQLCore
 import SQLitePool
 import Synchronization
@@ -37,30 +38,37 @@ public final class TokenRegistry: Sendable {
 
     // MARK: Schema
 
-    /// Drops and creates the two tables with the reference's indices (the partial ones included).
+    /// The schema's steps: the two tables with the reference's indices (the partial ones included).
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "tokens and their history") { dialect in
+            let longText: SQLStatement = dialect == .postgres ? "DOUBLE PRECISION" : "REAL"
+            return [
+                """
+                CREATE TABLE registry_tokens (
+                  symbol TEXT PRIMARY KEY, base_currency TEXT NOT NULL, quote_currency TEXT NOT NULL,
+                  status TEXT NOT NULL, is_new INTEGER NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+                  max_leverage BIGINT NOT NULL, tick_size \(longText) NOT NULL)
+                """,
+                "CREATE INDEX idx_registry_tokens_status ON registry_tokens (status, last_seen DESC)",
+                "CREATE INDEX idx_registry_tokens_is_new ON registry_tokens (is_new, first_seen DESC) WHERE is_new = 1",
+                "CREATE INDEX idx_registry_tokens_status_active ON registry_tokens (status, last_seen DESC) WHERE status = 'active'",
+                """
+                CREATE TABLE registry_token_history (
+                  symbol TEXT NOT NULL, event TEXT NOT NULL, event_time BIGINT NOT NULL, detail TEXT NOT NULL,
+                  PRIMARY KEY (symbol, event_time, event))
+                """,
+                "CREATE INDEX idx_registry_token_history_symbol ON registry_token_history (symbol, event_time DESC)",
+            ]
+        },
+    ]
+
+    /// Starts from an empty registry: drops the tables and the migrator's record of them, then
+    /// creates them with Keel's migrator (its table: `registry_schema_migrations`).
     public func resetSchema() async throws {
-        let longText = database.dialect == .postgres ? "DOUBLE PRECISION" : "REAL"
-        for statement: SQLStatement in [
-            "DROP TABLE IF EXISTS registry_token_history",
-            "DROP TABLE IF EXISTS registry_tokens",
-            """
-            CREATE TABLE registry_tokens (
-              symbol TEXT PRIMARY KEY, base_currency TEXT NOT NULL, quote_currency TEXT NOT NULL,
-              status TEXT NOT NULL, is_new INTEGER NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
-              max_leverage BIGINT NOT NULL, tick_size \(unsafeRaw: longText) NOT NULL)
-            """,
-            "CREATE INDEX idx_registry_tokens_status ON registry_tokens (status, last_seen DESC)",
-            "CREATE INDEX idx_registry_tokens_is_new ON registry_tokens (is_new, first_seen DESC) WHERE is_new = 1",
-            "CREATE INDEX idx_registry_tokens_status_active ON registry_tokens (status, last_seen DESC) WHERE status = 'active'",
-            """
-            CREATE TABLE registry_token_history (
-              symbol TEXT NOT NULL, event TEXT NOT NULL, event_time BIGINT NOT NULL, detail TEXT NOT NULL,
-              PRIMARY KEY (symbol, event_time, event))
-            """,
-            "CREATE INDEX idx_registry_token_history_symbol ON registry_token_history (symbol, event_time DESC)",
-        ] {
-            try await database.execute(statement)
+        for table in ["registry_token_history", "registry_tokens", "registry_schema_migrations"] {
+            try await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
         }
+        try await Migrator(Self.migrations, table: "registry_schema_migrations").migrate(database)
     }
 
     // MARK: The optimised sync

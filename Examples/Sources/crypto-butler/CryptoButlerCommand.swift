@@ -51,13 +51,12 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
         let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }
         let port = port
-        try await store.run { database in
-            let butler = Butler(database: database, configuration: configuration, poolStatistics: poolStatistics)
-            try await butler.store.migrate()
-            logger.info("Database connection pool established")
-            let app = butler.application(port: port, services: [ButlerJobsService(butler: butler, logger: logger)], logger: logger)
-            logger.info("Server ready to handle concurrent requests on http://127.0.0.1:\(port)")
-            try await app.runService()
-        }
+        let butler = Butler(database: store.database, configuration: configuration, poolStatistics: poolStatistics)
+        // The database runs as a service of the application, before the jobs: on shutdown the
+        // server stops, then the jobs, then the database closes.
+        let app = butler.application(
+            port: port, services: [store.service, ButlerJobsService(butler: butler, logger: logger)], logger: logger)
+        logger.info("Server ready to handle concurrent requests on http://127.0.0.1:\(port)")
+        try await app.runService()
     }
 }

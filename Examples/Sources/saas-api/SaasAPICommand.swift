@@ -57,13 +57,13 @@ struct SaasAPICommand: AsyncParsableCommand {
         logger.info("Database: \(store.location)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let port = port
-        try await store.run { database in
-            let api = SaasAPI(
-                database: database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production, logger: logger)
-            try await api.store.migrate()
-            logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")
-            try await api.application(port: port, eventLoopGroup: .shared(group), logger: logger).runService()
-        }
+        let api = SaasAPI(
+            database: store.database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production,
+            logger: logger)
+        logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")
+        // The database runs as a service of the application: it closes after the server stops.
+        try await api.application(port: port, eventLoopGroup: .shared(group), services: [store.service], logger: logger)
+            .runService()
         try await group.shutdownGracefully()
     }
 }
