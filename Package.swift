@@ -26,12 +26,14 @@ let package = Package(
         .library(name: "Batching", targets: ["Batching"]),
         .library(name: "Migrations", targets: ["Migrations"]),
         .library(name: "KeelTesting", targets: ["KeelTesting"]),
+        .library(name: "KeelConfiguration", targets: ["KeelConfiguration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: C system libraries
@@ -104,6 +106,18 @@ let package = Package(
         .target(
             name: "Migrations",
             dependencies: ["SQLCore"],
+            swiftSettings: strictSettings
+        ),
+
+        // Initialisers from a swift-configuration ConfigReader for every module's configuration:
+        // a target of its own, so the other products do not depend on swift-configuration.
+        .target(
+            name: "KeelConfiguration",
+            dependencies: [
+                "Pooling", "PostgresPool", "SQLitePool", "Cache", "CircuitBreaker", "RateLimit",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -217,6 +231,15 @@ let package = Package(
         .testTarget(
             name: "MigrationsTests",
             dependencies: ["Migrations", "SQLCore", "KeelTesting", "SQLitePool", "PostgresPool", "SQLBackendTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KeelConfigurationTests",
+            dependencies: [
+                "KeelConfiguration", "Pooling", "PostgresPool", "SQLitePool", "Cache", "CircuitBreaker", "RateLimit",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -40,8 +40,10 @@ public struct CacheConfiguration<Key: Hashable & Sendable, Value: Sendable>: Sen
         self.timeToLive = timeToLive
     }
 
-    /// A description of what is out of range, or `nil`.
-    var problem: String? {
+    /// The first setting that is out of range, described; `nil` when every setting is usable.
+    /// `Cache(configuration:)` stops the process on a configuration with a problem: check it first when the
+    /// settings come from outside the program.
+    public var problem: String? {
         if maximumCapacity < 1 { return "maximumCapacity must be at least 1" }
         if timeToLive <= .zero { return "timeToLive must be positive" }
         if let timeToIdle, timeToIdle <= .zero { return "timeToIdle must be positive" }

@@ -51,8 +51,10 @@ public struct CircuitBreakerConfiguration: Sendable {
     /// The defaults: open after 5 failures in a row for 30 seconds, one probe closes.
     public init() {}
 
-    /// A description of what is out of range, or `nil` when every setting is valid.
-    var problem: String? {
+    /// The first setting that is out of range, described; `nil` when every setting is usable.
+    /// `CircuitBreaker(configuration:)` stops the process on a configuration with a problem: check it first when the
+    /// settings come from outside the program.
+    public var problem: String? {
         if let consecutiveFailures, consecutiveFailures < 1 { return "consecutiveFailures must be at least 1" }
         if let rate = failureRateThreshold, !(rate > 0 && rate <= 1) { return "failureRateThreshold must be in 0 < rate <= 1" }
         switch window {
