@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0"),
+        // `swift package generate-documentation`: builds every module's DocC catalog (CI does, with
+        // warnings as errors). A plugin: nothing of it is linked into the products.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.4.0"),
     ],
     targets: [
         // MARK: C system libraries
@@ -244,7 +247,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeelTestingTests",
-            dependencies: ["KeelTesting", "PostgresPool", "Pooling"],
+            dependencies: ["KeelTesting", "PostgresPool", "Pooling", "Cache"],
             swiftSettings: strictSettings
         ),
         // The fault-injection scenarios of RELIABILITY.md: restarts, killed connections, network

@@ -6,7 +6,7 @@ extension Upsert {
     /// The rows are planned with ``plan(for:dialect:)`` (nothing is sent when that throws), then
     /// each chunk runs in order: committed on its own (``BatchTransaction/perChunk``) or all in one
     /// transaction (``BatchTransaction/whole``). The fast path is taken only on a database that
-    /// loads rows in bulk (``SQLCore/SQLBulkLoading``: PostgreSQL's `COPY`); a fast-path chunk
+    /// loads rows in bulk (`SQLBulkLoading`: PostgreSQL's `COPY`); a fast-path chunk
     /// copies its rows into a temporary table and upserts them from there, in one transaction.
     ///
     /// #### Errors

@@ -68,7 +68,7 @@ public struct Upsert: Sendable, Hashable {
     /// rows is copied (`COPY FROM STDIN`) into a temporary table, then moved into the table by one
     /// `INSERT ... SELECT ... ON CONFLICT` with a constant SQL text, in one transaction. Used when a
     /// batch has at least ``fastPathThreshold`` rows and the database loads rows in bulk
-    /// (``SQLCore/SQLBulkLoading``). The rows are upserted in the order they were copied (sorted
+    /// (`SQLBulkLoading`). The rows are upserted in the order they were copied (sorted
     /// by key with ``sortsByKey``), and values are typed by the table's columns. The temporary table
     /// lives within the chunk's transaction, so PgBouncer's transaction mode is fine; the role
     /// needs the `TEMPORARY` privilege (PostgreSQL grants it to everyone by default). Default `true`.
@@ -78,7 +78,7 @@ public struct Upsert: Sendable, Hashable {
     /// The rows per fast-path chunk (each one copied, upserted and committed as a unit). Default 10,000.
     public var fastPathChunkSize = 10_000
     /// How many chunks a ``BatchTransaction/perChunk`` batch sends in one round trip on a database
-    /// that pipelines (``SQLCore/SQLPipelining``: PostgreSQL). The chunks of one round trip commit
+    /// that pipelines (`SQLPipelining`: PostgreSQL). The chunks of one round trip commit
     /// together; when one fails, they are run again one at a time, so exactly the chunks before the
     /// failing one are kept, as without pipelining. 1 sends one chunk at a time. Default 8.
     public var chunksPerRoundTrip = 8

@@ -4,7 +4,7 @@ public import SQLCore
 /// `INSERT ... SELECT ... ON CONFLICT` moves them into the table (PostgreSQL).
 ///
 /// The chunk runs in a transaction on one connection: ``create``, then `COPY` of the chunk's rows
-/// into ``table`` (``SQLCore/SQLBulkLoading``), then the chunk's statement, then ``drop``.
+/// into ``table`` (`SQLBulkLoading`), then the chunk's statement, then ``drop``.
 public struct UpsertStaging: Sendable, Hashable {
     /// The temporary table's name.
     public let table: String

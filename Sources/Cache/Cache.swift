@@ -26,7 +26,7 @@ import KeelLocking
 ///   (``invalidate(keysWhere:)``): a generation counter per shard, each older entry checked once.
 /// - Concurrency: keys are spread over shards, each locked by stripes: a read takes only its
 ///   thread's stripe and writes nothing the other cores read, so cores reading the same keys
-///   scale; a hit allocates nothing (see ``CacheSegment``).
+///   scale; a hit allocates nothing (see `CacheSegment`).
 ///
 /// Time comes from the injected clock. Expired entries are removed when met and by ``run()`` (a
 /// swift-service-lifecycle `Service`), so memory is reclaimed without traffic.

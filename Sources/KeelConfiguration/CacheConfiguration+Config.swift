@@ -21,7 +21,7 @@ extension CacheConfiguration {
     ///
     /// #### Errors
     /// ``KeelConfigurationError`` naming the key when a required value is missing, a value does
-    /// not parse, or the settings are out of range together (``CacheConfiguration/problem``).
+    /// not parse, or the settings are out of range together (`CacheConfiguration.problem`).
     public init(config: ConfigReader, scope: String) throws(KeelConfigurationError) {
         let values = ConfigValues(config.scoped(to: ConfigKey(scope)), scope: scope)
         guard let capacity = try values.count("maximumCapacity", minimum: 1) else {

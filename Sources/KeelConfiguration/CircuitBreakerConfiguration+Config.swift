@@ -21,7 +21,7 @@ extension CircuitBreakerConfiguration {
     ///
     /// #### Errors
     /// ``KeelConfigurationError`` naming the key when a value does not parse or the settings are
-    /// out of range together (``CircuitBreakerConfiguration/problem``).
+    /// out of range together (`CircuitBreakerConfiguration.problem`).
     public init(config: ConfigReader, scope: String) throws(KeelConfigurationError) {
         self.init()
         let values = ConfigValues(config.scoped(to: ConfigKey(scope)), scope: scope)

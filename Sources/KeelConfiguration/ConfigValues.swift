@@ -41,16 +41,29 @@ struct ConfigValues {
         if let raw = unparsed(key), !raw.isEmpty {
             throw error(key, "is \"\(raw)\" but must be a whole number, at least \(minimum)")
         }
+        if let value = config.double(forKey: ConfigKey(key)) {
+            throw error(key, "is \(value) but must be a whole number, at least \(minimum)")
+        }
+        if let flag = config.bool(forKey: ConfigKey(key)) {
+            throw error(key, "is \(flag) but must be a whole number, at least \(minimum)")
+        }
         return nil
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws(KeelConfigurationError) -> Double? {
-        if let value = config.double(forKey: ConfigKey(key)) {
-            guard range.contains(value) else { throw error(key, "is \(value) but must be within \(range)") }
-            return value
-        }
-        if let raw = unparsed(key), !raw.isEmpty { throw error(key, "is \"\(raw)\" but must be a number within \(range)") }
-        return nil
+        guard let value = try anyNumber(key, expected: "a number within \(range)") else { return nil }
+        guard range.contains(value) else { throw error(key, "is \(value) but must be within \(range)") }
+        return value
+    }
+
+    /// A number given as a double, a whole number, or text that parses as one.
+    private func anyNumber(_ key: String, expected: String) throws(KeelConfigurationError) -> Double? {
+        if let value = config.double(forKey: ConfigKey(key)) { return value }
+        if let value = config.int(forKey: ConfigKey(key)) { return Double(value) }
+        if let flag = config.bool(forKey: ConfigKey(key)) { throw error(key, "is \(flag) but must be \(expected)") }
+        guard let raw = unparsed(key), !raw.isEmpty else { return nil }
+        guard let value = Double(raw) else { throw error(key, "is \"\(raw)\" but must be \(expected)") }
+        return value
     }
 
     func flag(_ key: String) throws(KeelConfigurationError) -> Bool? {
@@ -61,19 +74,16 @@ struct ConfigValues {
 
     /// A positive number of seconds (with a fraction).
     func seconds(_ key: String, allowZero: Bool = false) throws(KeelConfigurationError) -> Duration? {
-        if let value = config.double(forKey: ConfigKey(key)) { return try duration(key, value, allowZero: allowZero) }
-        if let raw = unparsed(key), !raw.isEmpty {
-            throw error(key, "is \"\(raw)\" but must be a \(allowZero ? "non-negative" : "positive") number of seconds")
-        }
-        return nil
+        let expected = "a \(allowZero ? "non-negative" : "positive") number of seconds"
+        guard let value = try anyNumber(key, expected: expected) else { return nil }
+        return try duration(key, value, allowZero: allowZero)
     }
 
     /// Seconds, or `none`/`off` for no limit: `.some(nil)`.
     func optionalSeconds(_ key: String) throws(KeelConfigurationError) -> Duration?? {
-        if let value = config.double(forKey: ConfigKey(key)) { return .some(try duration(key, value, allowZero: false)) }
-        guard let raw = unparsed(key), !raw.isEmpty else { return nil }
-        if ["none", "off"].contains(raw.lowercased()) { return .some(nil) }
-        throw error(key, "is \"\(raw)\" but must be a positive number of seconds, or none")
+        if let raw = unparsed(key), ["none", "off"].contains(raw.lowercased()) { return .some(nil) }
+        guard let value = try anyNumber(key, expected: "a positive number of seconds, or none") else { return nil }
+        return .some(try duration(key, value, allowZero: false))
     }
 
     /// One of `choices`' keys (case-insensitive).

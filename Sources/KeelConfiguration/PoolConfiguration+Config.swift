@@ -5,7 +5,7 @@ public import Pooling
 extension PoolConfiguration {
     /// The defaults, overridden by the values `config` has under `scope`.
     ///
-    /// The keys are those of ``Pooling/PoolConfiguration/init(environment:prefix:logger:)`` in
+    /// The keys are those of `PoolConfiguration.init(environment:prefix:logger:)` in
     /// camel case, so that with an `EnvironmentVariablesProvider` and the default scope `db` the
     /// same `DB_…` variables are read:
     ///

@@ -2,7 +2,7 @@ import Foundation
 public import SQLCore
 import Testing
 
-/// The checks every ``SQLDatabase`` backend must pass, run against a real database.
+/// The checks every `SQLDatabase` backend must pass, run against a real database.
 ///
 /// A backend's test suite creates one and calls each check from its own `@Test`, so a failure
 /// names the behaviour that broke:
@@ -24,7 +24,7 @@ public struct SQLDatabaseConformance: Sendable {
         self.database = database
     }
 
-    /// Every ``SQLValue`` case goes in as a bind and comes back as the same Swift value.
+    /// Every `SQLValue` case goes in as a bind and comes back as the same Swift value.
     public func roundTripsEveryValue() async throws {
         let date = Date(timeIntervalSince1970: 1_700_000_000.123456)
         let uuid = UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!

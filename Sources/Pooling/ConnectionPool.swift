@@ -129,8 +129,10 @@ where PoolClock.Duration == Duration {
     /// Runs `body` with a leased connection and returns the connection when `body` returns or throws.
     ///
     /// - Parameters:
+    ///   - isolation: The caller's actor, which `body` runs on.
     ///   - file: Where the lease is taken, logged if it is held past the leak detection threshold.
     ///   - line: The line of `file`.
+    ///   - body: The work to do with the connection; it must not keep the connection.
     ///
     /// #### Errors
     /// ``PoolError`` with code ``PoolError/Code/acquireTimeout`` after ``PoolConfiguration/acquireTimeout``,
@@ -166,7 +168,10 @@ where PoolClock.Duration == Duration {
 
     /// Leases a connection until ``ConnectionLease/release()``; prefer ``withConnection(isolation:file:line:_:)``.
     ///
-    /// - Parameter deadline: When to give up; `nil` waits up to ``PoolConfiguration/acquireTimeout``.
+    /// - Parameters:
+    ///   - deadline: When to give up; `nil` waits up to ``PoolConfiguration/acquireTimeout``.
+    ///   - file: Where the lease is taken, logged if it is held past the leak detection threshold.
+    ///   - line: The line of `file`.
     ///
     /// #### Errors
     /// As ``withConnection(isolation:file:line:_:)``, with the timeout at `deadline` when given.

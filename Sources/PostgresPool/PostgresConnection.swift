@@ -11,7 +11,7 @@ import Synchronization
 /// One PostgreSQL connection, driven by libpq in non-blocking mode.
 ///
 /// Statements are sent with non-blocking libpq calls on the calling task's thread; waiting for the
-/// socket happens in the ``PostgresReactor``, so no cooperative thread ever blocks on the network.
+/// socket happens in the `PostgresReactor`, so no cooperative thread ever blocks on the network.
 /// Connecting and cancel requests (which libpq can only do blocking) run on threads of their own.
 ///
 /// A connection runs one statement at a time; the pool hands it to one task at a time. Using it
@@ -239,7 +239,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// Runs `body` in a transaction on this connection (a savepoint when nested).
     ///
     /// #### Errors
-    /// As ``SQLTransactionScope/run(depth:execute:body:)``.
+    /// As `SQLTransactionScope.run(depth:execute:body:)`.
     @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result

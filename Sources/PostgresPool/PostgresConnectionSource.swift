@@ -1,6 +1,6 @@
 public import Pooling
 
-/// Opens, checks and closes PostgreSQL connections for a ``ConnectionPool``.
+/// Opens, checks and closes PostgreSQL connections for a `ConnectionPool`.
 public struct PostgresConnectionSource: ConnectionSource {
     /// How connections are opened.
     public let configuration: PostgresConfiguration

@@ -2,7 +2,7 @@ public import Pooling
 public import SQLCore
 public import ServiceLifecycle
 
-/// A PostgreSQL database behind a connection pool: the ``SQLDatabase`` applications use.
+/// A PostgreSQL database behind a connection pool: the `SQLDatabase` applications use.
 ///
 /// ```swift
 /// let database = try PostgresDatabase(configuration: PostgresConfiguration(environment: ProcessInfo.processInfo.environment))
@@ -33,7 +33,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// A database over a new pool.
     ///
     /// #### Errors
-    /// ``PoolConfigurationError`` when `pool` is out of range.
+    /// `PoolConfigurationError` when `pool` is out of range.
     public init(
         configuration: PostgresConfiguration, pool: PoolConfiguration = PoolConfiguration()
     ) throws(PoolConfigurationError) {
@@ -54,7 +54,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// Runs a statement on a pooled connection and returns the rows it affected.
     ///
     /// #### Errors
-    /// ``PostgresError``, ``PoolError``, or `CancellationError`.
+    /// ``PostgresError``, `PoolError`, or `CancellationError`.
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> Int {
         try await withRetry { try await $0.execute(statement) }
@@ -71,7 +71,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// Runs `body` in a transaction on one pooled connection.
     ///
     /// #### Errors
-    /// As ``SQLTransactionScope/run(depth:execute:body:)``.
+    /// As `SQLTransactionScope.run(depth:execute:body:)`.
     @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result
@@ -104,7 +104,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// Runs `body` with a pooled connection (one task at a time uses it), then returns it to the pool.
     ///
     /// #### Errors
-    /// ``PoolError``, `CancellationError`, or whatever `body` throws.
+    /// `PoolError`, `CancellationError`, or whatever `body` throws.
     @inlinable
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result

@@ -12,6 +12,7 @@ extension Sequence where Element: Sendable {
     /// - Parameters:
     ///   - maxConcurrency: The most transforms at once; at least 1.
     ///   - limiter: When given, each transform runs inside `limiter.withPermit`.
+    ///   - transform: The work for one element.
     public func concurrentMap<Transformed: Sendable, LimiterClock: Clock>(
         maxConcurrency: Int,
         limiter: RateLimiter<LimiterClock>?,

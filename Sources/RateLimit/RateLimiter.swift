@@ -44,6 +44,7 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     /// - Parameters:
     ///   - maxConcurrent: The most operations at once; at least 1.
     ///   - minInterval: The least time between two starts; zero for a plain semaphore.
+    ///   - clock: The clock intervals are measured and waited on.
     ///   - name: The `limiter` dimension of its metrics.
     ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics; `nil` for none.
     public init(

@@ -10,7 +10,7 @@
 /// ```
 ///
 /// ## Contract
-/// Conforming backends run ``SQLDatabaseConformance`` in their tests. They promise:
+/// Conforming backends run `SQLDatabaseConformance` in their tests. They promise:
 /// - Binds are sent as parameters, never spliced into SQL text.
 /// - ``transaction(_:)`` runs its body on one connection between `BEGIN` and `COMMIT`. It rolls
 ///   back when the body throws and when the task is cancelled before the commit is sent, and

@@ -159,7 +159,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     /// before the transaction until it commits.
     ///
     /// #### Errors
-    /// As ``SQLTransactionScope/run(depth:execute:body:)``.
+    /// As `SQLTransactionScope.run(depth:execute:body:)`.
     @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result

@@ -61,6 +61,12 @@ import Testing
         }
         #expect(combined?.key == "db.minConnections")
         #expect(throws: KeelConfigurationError.self) {
+            try PoolConfiguration(config: ConfigReader(provider: InMemoryProvider(values: ["db.maxConnections": 2.5])), logger: logger)
+        }
+        #expect(throws: KeelConfigurationError.self) {
+            try PoolConfiguration(config: ConfigReader(provider: InMemoryProvider(values: ["db.acquireTimeoutSecs": true])), logger: logger)
+        }
+        #expect(throws: KeelConfigurationError.self) {
             try SQLiteConfiguration(config: environment(["SQLITE_PATH": "/tmp/x.sqlite", "SQLITE_SYNCHRONOUS": "sometimes"]), logger: logger)
         }
         #expect(throws: KeelConfigurationError.self) {
