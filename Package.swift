@@ -86,11 +86,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // SQLite over the system libsqlite3: one writer and parallel readers, each on its own thread.
+        // SQLite over the system libsqlite3: one writer and parallel readers, each on its own thread,
+        // pooled by Pooling as PostgreSQL's connections are.
         .target(
             name: "SQLitePool",
             dependencies: [
-                "CSQLite3", "SQLCore", "KeelLocking",
+                "CSQLite3", "SQLCore", "Pooling", "KeelLocking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -214,8 +215,9 @@ let package = Package(
         .testTarget(
             name: "SQLitePoolTests",
             dependencies: [
-                "SQLitePool", "KeelTesting", "CSQLite3", "KeelLocking",
+                "SQLitePool", "KeelTesting", "CSQLite3", "KeelLocking", "Pooling",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

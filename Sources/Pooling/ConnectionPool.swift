@@ -573,21 +573,32 @@ where PoolClock.Duration == Duration {
         }
     }
 
+    /// Sends the statistics to the metrics factory now; the maintenance sweep also does, every
+    /// ``PoolConfiguration/maintenanceInterval``. Gauges get the current values, counters what
+    /// changed since the last publication. Does nothing without a ``PoolConfiguration/metricsFactory``.
+    public func publishMetrics() {
+        guard let metrics else { return }
+        let (statistics, previous) = state.withLock { state in
+            let statistics = state.machine.statistics
+            defer { state.lastReportedStatistics = statistics }
+            return (statistics, state.lastReportedStatistics)
+        }
+        metrics.update(from: previous, to: statistics)
+    }
+
     /// The maintenance task: sleeps until the next deadline (or the maintenance interval), then sweeps.
     private func maintain() async {
         while !Task.isCancelled {
             let now = clock.now
-            let (actions, statistics, previous, target, done) = state.withLock { state in
+            let (actions, target, done) = state.withLock { state in
                 let (actions, next) = state.machine.timerFired(now: now)
                 let interval = now.advanced(by: configuration.maintenanceInterval)
                 let target = next.map { min($0, interval) } ?? interval
                 state.maintenanceTarget = target
-                let statistics = state.machine.statistics
-                defer { state.lastReportedStatistics = statistics }
-                return (actions, statistics, state.lastReportedStatistics, target, state.machine.isShutDown)
+                return (actions, target, state.machine.isShutDown)
             }
             run(actions)
-            metrics?.update(from: previous, to: statistics)
+            publishMetrics()
             if done { return }
             await sleep(until: target)
         }

@@ -72,7 +72,8 @@ public struct SQLiteConfiguration: Sendable {
     /// `PRAGMA foreign_keys`: whether foreign key constraints are enforced. Default `true`
     /// (SQLite's own default is `false`).
     public var foreignKeys = true
-    /// How many read-only connections serve reads in parallel, each on its own thread.
+    /// How many read-only connections serve reads in parallel, each on its own thread, when the
+    /// database is opened without a `PoolConfiguration` (with one, its `maxConnections` says).
     /// Default: the number of processor cores, at least 2. Ignored in memory (see ``Location/inMemory``).
     public var readerCount: Int
     /// The most prepared statements each connection keeps for reuse, keyed by SQL text (least

@@ -3,6 +3,7 @@ import KeelLocking
 import Foundation
 import SQLCore
 import KeelTesting
+import Pooling
 import SQLitePool
 import Testing
 
@@ -404,7 +405,9 @@ import Testing
         try await write.value  // the running write finished before the close completed
         let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
         #expect(walSize == 0, "the WAL was checkpointed into the database and truncated")
-        await #expect(throws: SQLiteError.self) { _ = try await database.query("SELECT 1") }
+        // Refused as PostgreSQL's pool refuses work after shutdown.
+        let refused = await #expect(throws: PoolError.self) { _ = try await database.query("SELECT 1") }
+        #expect(refused?.code == .shutdown)
         await database.close()  // a second close returns at once
 
         let reopened = try await SQLiteDatabase(path: path)

@@ -52,10 +52,12 @@ public struct ExampleDatabase: Sendable {
         return false
     }
 
-    /// The PostgreSQL pool's statistics (`nil` on SQLite).
+    /// The pool's statistics: PostgreSQL's pool, or SQLite's readers (its writer in memory).
     public var poolStatistics: PoolStatistics? {
-        if case .postgres(let database) = backend { return database.pool.statistics }
-        return nil
+        switch backend {
+        case .sqlite(let database): (database.readerPool ?? database.writerPool).statistics
+        case .postgres(let database): database.pool.statistics
+        }
     }
 
     /// Opens the example's database: PostgreSQL when `environment` has a non-empty `DATABASE_URL`

@@ -41,7 +41,7 @@ public final class TokenRegistry: Sendable {
     /// The schema's steps: the two tables with the reference's indices (the partial ones included).
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "tokens and their history") { dialect in
-            let longText: SQLStatement = dialect == .postgres ? "DOUBLE PRECISION" : "REAL"
+            let longText = dialect.doubleColumn
             return [
                 """
                 CREATE TABLE registry_tokens (
