@@ -53,6 +53,9 @@ public struct PoolConfiguration: Sendable {
     /// Up to this fraction of `maxLifetime` is taken off each connection's lifetime at random, so
     /// connections opened together do not all recycle together (HikariCP uses 2.5 %). Default 0.025.
     public var maxLifetimeJitter = 0.025
+    /// Which idle connection a lease gets when several are idle. Default
+    /// ``ConnectionReuseOrder/lastReturnedFirst``.
+    public var reuseOrder: ConnectionReuseOrder = .lastReturnedFirst
     /// When idle connections are validated before a lease. Default: when idle for more than 500 ms
     /// (HikariCP's bypass window).
     public var validation: ValidationPolicy = .whenIdleFor(.milliseconds(500))

@@ -173,6 +173,15 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
 
     // MARK: Leasing
 
+    /// Removes and returns the idle connection ``PoolConfiguration/reuseOrder`` picks.
+    @inlinable
+    mutating func takeIdle() -> Int? {
+        switch settings.reuseOrder {
+        case .lastReturnedFirst: idle.popLast()
+        case .longestIdleFirst: idle.isEmpty ? nil : idle.removeFirst()
+        }
+    }
+
     /// A task asks for a connection. Without a waiter, the answer is never `enqueued`: the caller
     /// creates its waiter and asks again only if told `mustWait`.
     ///
@@ -184,7 +193,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         waiter: Waiter?, requestID: Int, deadline: Instant?, location: LeaseLocation, now: Instant?
     ) -> LeaseDecision {
         guard isRunning else { return .failed(.shutdown) }
-        if waiters.isEmpty, let slotNumber = idle.popLast() {
+        if waiters.isEmpty, let slotNumber = takeIdle() {
             return lease(slotNumber, location: location, now: now)
         }
         guard let now else { return .mustWait }

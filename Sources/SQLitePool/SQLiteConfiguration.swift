@@ -84,8 +84,9 @@ public struct SQLiteConfiguration: Sendable {
     public var setupSQL: [String] = []
     /// Runs on every connection, on the connection's own thread, after the PRAGMAs and
     /// ``setupSQL`` and before the connection serves any work: register functions, check a
-    /// setting, read a value. The writer runs it first. What it throws closes that connection and
-    /// fails the opening of the database (``SQLiteDatabase/init(configuration:)``). Default `nil`.
+    /// setting, read a value. The writer runs it first. What it throws closes that connection:
+    /// while the database opens, ``SQLiteDatabase/init(configuration:pool:)`` fails with it; when a
+    /// pool opens a connection later, the pool reports it and retries with back-off. Default `nil`.
     public var onConnect: (@Sendable (SQLiteConnection) throws -> Void)?
     /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`.
     public var logger: Logger

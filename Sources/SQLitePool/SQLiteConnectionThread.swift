@@ -21,16 +21,13 @@ enum SQLiteConnectionThread {
                 let connection: SQLiteConnection
                 do {
                     connection = try SQLiteConnection(configuration: configuration, isReader: isReader)
+                    do {
+                        try configuration.onConnect?(connection)
+                    } catch {
+                        connection.close(checkpoint: false)
+                        throw error
+                    }
                 } catch {
-                    queue.threadExited()
-                    opened.withLock { $0 = .failure(error) }
-                    continuation.resume()
-                    return
-                }
-                do {
-                    try configuration.onConnect?(connection)
-                } catch {
-                    connection.close(checkpoint: false)
                     queue.threadExited()
                     opened.withLock { $0 = .failure(error) }
                     continuation.resume()

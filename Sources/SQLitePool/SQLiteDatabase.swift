@@ -28,10 +28,10 @@ public import ServiceLifecycle
 /// - An in-memory database has one connection serving all of these in order.
 ///
 /// ## Pools
-/// The writer and the readers are ``Pooling/ConnectionPool``s of ``SQLiteWorker``s, as
-/// PostgreSQL's connections are: the same ``Pooling/PoolConfiguration`` (and `DB_…` variables),
-/// ``PoolStatistics``, metrics, leak detection, acquire timeouts and shutdown. The readers' pool
-/// has the configuration's size (``Pooling/PoolConfiguration/maxConnections`` readers); the writer's
+/// The writer and the readers are `ConnectionPool`s of ``SQLiteWorker``s, as
+/// PostgreSQL's connections are: the same `PoolConfiguration` (and `DB_…` variables),
+/// `PoolStatistics`, metrics, leak detection, acquire timeouts and shutdown. The readers' pool
+/// has the configuration's size (`PoolConfiguration.maxConnections` readers); the writer's
 /// is a pool of one with the same settings, whose waiters are served first in, first out. The
 /// pools' background work runs in tasks the database starts and ends in ``close()``.
 ///
@@ -65,7 +65,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     ///
     /// - Parameters:
     ///   - configuration: The file and the settings of every connection.
-    ///   - pool: The readers' pool (its ``Pooling/PoolConfiguration/maxConnections`` is the number
+    ///   - pool: The readers' pool (its `PoolConfiguration.maxConnections` is the number
     ///     of readers) and, as a pool of one, the writer's. `nil` (the default): all
     ///     ``SQLiteConfiguration/readerCount`` readers open for good, as
     ///     ``defaultPoolConfiguration(for:)`` says.
@@ -139,6 +139,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         pool.idleTimeout = nil
         pool.maxLifetime = nil
         pool.validation = .never
+        pool.reuseOrder = .longestIdleFirst
         pool.name = "sqlite"
         return pool
     }
@@ -264,7 +265,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     // MARK: Closing
 
     /// Closes the database: new work is refused, running work finishes (up to the pool's
-    /// ``Pooling/PoolConfiguration/shutdownGracePeriod``), the readers close, then the writer
+    /// `PoolConfiguration.shutdownGracePeriod`), the readers close, then the writer
     /// checkpoints the WAL into the file and closes. Calling it again waits for nothing.
     public func close() async {
         let first = isClosed.withLock { closed in

@@ -52,6 +52,19 @@ import Testing
         #expect(machine.statistics.idle == 1 && machine.statistics.inUse == 1)
     }
 
+    @Test func withLongestIdleFirstLeasesGoRoundTheConnections() throws {
+        var machine = Self.machine { $0.reuseOrder = .longestIdleFirst }
+        Self.open(3, in: &machine)
+        var order: [Int] = []
+        for second in 1...6 {
+            let lease = try #require(Self.lease(&machine, now: Self.at(Double(second))))
+            order.append(lease.connection)
+            _ = machine.released(lease, health: .healthy, now: Self.at(Double(second)))
+        }
+        #expect(order == [100, 101, 102, 100, 101, 102], "each lease takes the connection idle the longest")
+        #expect(machine.statistics.idle == 3)
+    }
+
     @Test func waitersAreServedFirstInFirstOut() throws {
         var machine = Self.machine { $0.maxConnections = 1 }
         Self.open(1, in: &machine)
