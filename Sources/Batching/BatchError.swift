@@ -2,7 +2,7 @@
 ///
 /// ```swift
 /// do {
-///     let chunks = try upsert.chunks(of: rows, for: database.dialect)
+///     let plan = try upsert.plan(for: rows, dialect: database.dialect)
 /// } catch let error as BatchError where error.code == .wrongValueCount {
 ///     print(error)   // row 7 has 2 values; the upsert has 3 columns (symbol, price, seen_at)
 /// }
