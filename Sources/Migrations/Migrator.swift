@@ -140,8 +140,8 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// The steps `database` records as applied, in order of version; none when the table does not
-    /// exist yet.
+    /// The steps `database` records as applied, in order of version. Creates the (empty)
+    /// migrations table when it does not exist yet, so it runs as a write.
     ///
     /// #### Errors
     /// The database's error, or `CancellationError`.

@@ -35,9 +35,11 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// before its connection is closed (the server or network does not answer). Default 5 s.
     public var cancelGracePeriod: Duration = .seconds(5)
     /// SQL run on every new connection, in order, before it is handed out: session settings such
-    /// as `SET search_path = app` or `SET TIME ZONE 'UTC'`. Each string is one statement. A
-    /// statement that fails closes that connection and fails its connect with the server's error;
-    /// the pool reports it to the waiting callers and tries again with back-off. Default none.
+    /// as `SET search_path = app` or `SET TIME ZONE 'UTC'`. Each string runs as one simple-protocol
+    /// exchange (several statements separated by `;` are allowed; nothing is prepared), right after
+    /// Keel's own `SET DateStyle`, on the thread that connects. A statement that fails closes that
+    /// connection and fails its connect with the server's error (its SQLSTATE included); the pool
+    /// reports it to the waiting callers and tries again with back-off. Default none.
     public var setupSQL: [String] = []
     /// Runs on every new connection after ``setupSQL``, before it is handed out (prepare
     /// statements, check the server's version, `LISTEN`). What it throws closes that connection

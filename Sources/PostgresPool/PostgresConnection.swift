@@ -81,8 +81,9 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ///
     /// libpq's connect (name resolution, TCP, TLS, authentication) runs on a thread of its own with
     /// `PQconnectStartParams` and `PQconnectPoll`, bounded by `timeout`; the session is then set to
-    /// `DateStyle=ISO` (and `statement_timeout`, when configured) and switched to non-blocking mode;
-    /// then ``PostgresConfiguration/setupSQL`` and ``PostgresConfiguration/onConnect`` run on it.
+    /// `DateStyle=ISO` (and `statement_timeout`, when configured), ``PostgresConfiguration/setupSQL``
+    /// runs on that thread too (the simple protocol: nothing is prepared), and the connection is
+    /// switched to non-blocking mode; then ``PostgresConfiguration/onConnect`` runs on it.
     ///
     /// #### Errors
     /// ``PostgresError`` with source ``PostgresError/Source/connection`` when the server cannot be
@@ -102,9 +103,6 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             throw error
         }
         do {
-            for sql in configuration.setupSQL {
-                try await connection.execute(SQLStatement(unsafeRaw: sql))
-            }
             try await configuration.onConnect?(connection)
         } catch {
             connection.close()
@@ -150,9 +148,16 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         if let statementTimeout = configuration.statementTimeout {
             setup += "; SET statement_timeout = \(max(milliseconds(statementTimeout), 1))"
         }
-        guard let result = PQexec(handle, setup) else { return fail(errorMessage(of: handle)) }
-        defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_COMMAND_OK else { return fail(String(cString: PQresultErrorMessage(result))) }
+        for sql in [setup] + configuration.setupSQL {
+            guard let result = PQexec(handle, sql) else { return fail(errorMessage(of: handle)) }
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+                let error = serverError(of: result, binds: [])
+                PQfinish(handle)
+                return .failure(error)
+            }
+        }
         guard PQsetnonblocking(handle, 1) == 0 else { return fail(errorMessage(of: handle)) }
         return .success(UnsafeSendableHandle(handle: handle))
     }
@@ -778,17 +783,23 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     private func serverError(_ result: OpaquePointer, binds: [SQLValue]) -> PostgresError {
+        let error = Self.serverError(of: result, binds: binds)
+        if error.isConnectionFailure { lost.store(true, ordering: .relaxed) }
+        return error
+    }
+
+    /// The server's error in `result`: SQLSTATE, severity, message, detail, hint and constraint,
+    /// with `binds` redacted from the texts.
+    private static func serverError(of result: OpaquePointer, binds: [SQLValue]) -> PostgresError {
         func field(_ code: UInt8) -> String? {
             PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
         }
         let redaction = PostgresBindRedaction(binds: binds)
-        let error = PostgresError(
+        return PostgresError(
             source: .server, sqlState: field(UInt8(ascii: "C")), severity: field(UInt8(ascii: "V")),
             message: redaction.apply(to: field(UInt8(ascii: "M")) ?? "unknown error") ?? "unknown error",
             detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: redaction.apply(to: field(UInt8(ascii: "H"))),
             constraint: field(UInt8(ascii: "n")))
-        if error.isConnectionFailure { lost.store(true, ordering: .relaxed) }
-        return error
     }
 
     static func errorMessage(of handle: OpaquePointer) -> String {

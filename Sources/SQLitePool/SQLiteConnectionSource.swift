@@ -1,4 +1,3 @@
-import Foundation
 public import Pooling
 
 /// Opens and closes the connections of a ``SQLiteDatabase``'s pools: each a ``SQLiteWorker``, a

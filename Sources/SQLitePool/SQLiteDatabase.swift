@@ -101,8 +101,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         do {
             dialect = try await Self.open(1, in: writerPool)
         } catch {
-            await writerPool.shutdown()
-            await writerRun.value
+            await Self.stop(readers: nil, writer: writerPool, readerRun: nil, writerRun: writerRun)
             throw error
         }
         guard let readerPool else {
@@ -113,10 +112,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         do {
             _ = try await Self.open(readerConfiguration.maxConnections, in: readerPool)
         } catch {
-            await readerPool.shutdown()
-            await writerPool.shutdown()
-            await readerRun?.value
-            await writerRun.value
+            await Self.stop(readers: readerPool, writer: writerPool, readerRun: readerRun, writerRun: writerRun)
             throw error
         }
     }
@@ -273,8 +269,14 @@ public final class SQLiteDatabase: SQLDatabase, Service {
             return !closed
         }
         guard first else { return }
-        await readerPool?.shutdown()
-        await writerPool.shutdown()
+        await Self.stop(readers: readerPool, writer: writerPool, readerRun: readerRun, writerRun: writerRun)
+    }
+
+    /// Shuts the readers' pool down, then the writer's (which checkpoints the WAL as it closes),
+    /// and waits for their background work to end.
+    private static func stop(readers: Pool?, writer: Pool, readerRun: Task<Void, Never>?, writerRun: Task<Void, Never>) async {
+        await readers?.shutdown()
+        await writer.shutdown()
         await readerRun?.value
         await writerRun.value
     }

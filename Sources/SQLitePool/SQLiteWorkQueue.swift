@@ -3,9 +3,10 @@ import DequeModule
 import Foundation
 import Synchronization
 
-/// A FIFO of work served by one or more connection threads (the writer's, or the readers').
+/// A FIFO of work served by a connection's thread: each ``SQLiteWorker`` has one, and so has a
+/// transaction's lease on the writer (``SQLiteLeaseJob``).
 ///
-/// Callers ``enqueue(_:)`` from any task; each connection thread loops on ``next(runningOn:)``,
+/// Callers ``enqueue(_:)`` from any task; the connection thread loops on ``next(runningOn:)``,
 /// sleeping on a condition variable while the queue is empty. Cancellation marks a waiting item
 /// finished (the thread skips it) and resumes its caller at once, or interrupts the statement
 /// of a running one. After ``close()``, new work is refused and the threads leave once the

@@ -90,6 +90,19 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func setupSQLPreparesNothingAndMayHoldSeveralStatements() async throws {
+            let configuration = try PostgresTestSupport.configuration { configuration in
+                configuration.setupSQL = ["SET application_name = 'keel-a'; SET TIME ZONE 'UTC'"]
+            }
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            #expect(connection.preparedStatementCount == 0)
+            let row = try await connection.query(
+                "SELECT current_setting('application_name') AS name, current_setting('TimeZone') AS zone")[0]
+            #expect(try row.decode(String.self, "name") == "keel-a")
+            #expect(try row.decode(String.self, "zone") == "UTC")
+            connection.close()
+        }
+
         @Test func aFailingSetupStatementFailsTheConnectWithTheServersError() async throws {
             let configuration = try PostgresTestSupport.configuration { configuration in
                 configuration.setupSQL = ["SET no_such_setting_here = 1"]
