@@ -120,6 +120,12 @@ public struct SQLStatement: Sendable, Hashable {
     /// ``SQLStatementError/Code/tooManyBinds`` when there are more binds than
     /// ``SQLDialect/maxBindParameters``.
     public func render(for dialect: SQLDialect) throws(SQLStatementError) -> SQLRenderedStatement {
+        try validate(for: dialect)
+        return SQLRenderedStatement(sql: sql(placeholders: dialect.placeholderStyle), binds: binds)
+    }
+
+    /// Throws what ``render(for:)`` throws, without rendering.
+    package func validate(for dialect: SQLDialect) throws(SQLStatementError) {
         if let identifierProblem {
             throw SQLStatementError(code: .invalidIdentifier, message: identifierProblem)
         }
@@ -129,7 +135,39 @@ public struct SQLStatement: Sendable, Hashable {
                 code: .tooManyBinds,
                 message: "the statement has \(bindList.count) binds; \(dialect.name) allows at most \(dialect.maxBindParameters) in one statement: split it into chunks")
         }
-        return SQLRenderedStatement(sql: sql(placeholders: dialect.placeholderStyle), binds: binds)
+    }
+
+    // MARK: Recognising a prepared statement
+
+    /// What a statement's rendered SQL is made of: its text and where its binds go. A backend
+    /// that keeps prepared statements keeps the shape of one it prepared and asks a new
+    /// statement ``hasShape(_:)``, which is cheaper than rendering the new one to compare SQL.
+    package struct Shape: Sendable {
+        fileprivate let text: String
+        fileprivate let bindOffsets: [Int]
+    }
+
+    /// This statement's shape.
+    package var shape: Shape {
+        Shape(text: text, bindOffsets: bindList.map(\.offset))
+    }
+
+    /// Whether this statement renders to the same SQL as the statement `shape` was taken from,
+    /// in any dialect.
+    package func hasShape(_ shape: Shape) -> Bool {
+        guard bindList.count == shape.bindOffsets.count, text == shape.text else { return false }
+        for (bind, offset) in zip(bindList, shape.bindOffsets) where bind.offset != offset {
+            return false
+        }
+        return true
+    }
+
+    /// Calls `body` with each bind's position (from 0) and value, in order, without collecting
+    /// them into an array as ``binds`` does.
+    package func forEachBind<Failure: Error>(_ body: (Int, SQLValue) throws(Failure) -> Void) throws(Failure) {
+        for index in bindList.indices {
+            try body(index, bindList[index].value)
+        }
     }
 
     private func sql(placeholders style: SQLDialect.PlaceholderStyle) -> String {

@@ -31,6 +31,10 @@ public final class SQLiteConnection {
     private let busyTimeout: Duration
     private let logger: Logger
     private var cache: SQLiteStatementCache
+    /// The cached statement run last and the shape of the `SQLStatement` it ran: a loop running
+    /// one statement again and again finds it without rendering and hashing the SQL each time.
+    /// Set on every cache miss, so it is always a statement the cache still holds.
+    private var lastRun: (shape: SQLStatement.Shape, prepared: SQLitePreparedStatement)?
     /// Stops this connection's statements when the running work's task is cancelled.
     let interrupter: SQLiteInterrupter
 
@@ -108,7 +112,11 @@ public final class SQLiteConnection {
     /// interrupted by the cancellation of its task fails with `SQLITE_INTERRUPT`.
     @discardableResult
     public func execute(_ statement: SQLStatement) throws -> Int {
-        try execute(rendered: statement.render(for: dialect))
+        let before = sqlite3_total_changes64(handle)
+        _ = try withStatement(statement, scriptAllowed: true) { prepared in
+            while try step(prepared) {}
+        }
+        return Int(sqlite3_total_changes64(handle) - before)
     }
 
     /// Runs a statement and returns all its rows.
@@ -116,7 +124,9 @@ public final class SQLiteConnection {
     /// #### Errors
     /// As ``execute(_:)``.
     public func query(_ statement: SQLStatement) throws -> [SQLRow] {
-        try query(rendered: statement.render(for: dialect))
+        try withStatement(statement) { prepared in
+            try readRows(of: prepared)
+        } ?? []
     }
 
     /// Runs a statement and calls `body` with each row as it is read, without collecting them:
@@ -125,8 +135,7 @@ public final class SQLiteConnection {
     /// #### Errors
     /// As ``execute(_:)``, or what `body` throws (the statement stops there).
     public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) throws {
-        let rendered = try statement.render(for: dialect)
-        _ = try withStatement(rendered) { prepared in
+        _ = try withStatement(statement) { prepared in
             guard try step(prepared) else { return }
             let columns = prepared.columns
             repeat {
@@ -146,24 +155,10 @@ public final class SQLiteConnection {
 
     // MARK: Internal statements
 
-    func execute(rendered: SQLRenderedStatement) throws -> Int {
-        let before = sqlite3_total_changes64(handle)
-        _ = try withStatement(rendered, scriptAllowed: true) { prepared in
-            while try step(prepared) {}
-        }
-        return Int(sqlite3_total_changes64(handle) - before)
-    }
-
-    func query(rendered: SQLRenderedStatement) throws -> [SQLRow] {
-        try withStatement(rendered) { prepared in
-            try readRows(of: prepared)
-        } ?? []
-    }
-
     /// The rows of a statement that leaves the database unchanged; `nil`, without running it, for
     /// one that writes (a reader routes it to the writer).
-    func queryIfReadOnly(rendered: SQLRenderedStatement) throws -> [SQLRow]? {
-        try withStatement(rendered) { prepared -> [SQLRow]? in
+    func queryIfReadOnly(_ statement: SQLStatement) throws -> [SQLRow]? {
+        try withStatement(statement) { prepared -> [SQLRow]? in
             guard prepared.isReadOnly else { return nil }
             return try readRows(of: prepared)
         } ?? nil
@@ -171,7 +166,7 @@ public final class SQLiteConnection {
 
     /// Runs a transaction control statement (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`, ...).
     func executeControl(_ sql: String) throws {
-        _ = try withStatement(SQLRenderedStatement(sql: sql, binds: [])) { prepared in
+        _ = try withStatement(SQLStatement(unsafeRaw: sql)) { prepared in
             while try step(prepared) {}
         }
     }
@@ -215,41 +210,48 @@ public final class SQLiteConnection {
 
     // MARK: Preparing and binding
 
-    /// Runs `body` with the statement prepared from `rendered.sql` (from the cache when it is
+    /// Runs `body` with the statement prepared from `statement`'s SQL (from the cache when it is
     /// there) and its binds bound, then resets it; a statement not kept is finalized. A text of
     /// several statements with no binds runs as a script when `scriptAllowed`, and `body` is not called.
     private func withStatement<Result>(
-        _ rendered: SQLRenderedStatement, scriptAllowed: Bool = false,
-        _ body: (SQLitePreparedStatement) throws -> Result
+        _ statement: SQLStatement, scriptAllowed: Bool = false, _ body: (SQLitePreparedStatement) throws -> Result
     ) throws -> Result? {
         let prepared: SQLitePreparedStatement
         var isCached = true
-        if let cached = cache.statement(for: rendered.sql) {
-            prepared = cached
+        if let lastRun, statement.hasShape(lastRun.shape) {
+            try statement.validate(for: dialect)
+            prepared = lastRun.prepared
+            cache.markUsed(prepared)
         } else {
-            guard let fresh = try prepare(rendered.sql) else {
-                guard scriptAllowed, rendered.binds.isEmpty else {
-                    throw SQLiteError.misuse(
-                        scriptAllowed
-                            ? "the SQL holds several statements and has binds: run one statement per call when it has binds"
-                            : "the SQL holds several statements: a query runs one",
-                        sql: rendered.sql)
-                }
-                try executeScript(rendered.sql)
-                return nil
-            }
-            prepared = fresh
-            if cache.capacity > 0 {
-                cache.insert(fresh)?.finalize()
+            let sql = try statement.render(for: dialect).sql
+            if let cached = cache.statement(for: sql) {
+                prepared = cached
             } else {
-                isCached = false
+                guard let fresh = try prepare(sql) else {
+                    guard scriptAllowed, statement.bindCount == 0 else {
+                        throw SQLiteError.misuse(
+                            scriptAllowed
+                                ? "the SQL holds several statements and has binds: run one statement per call when it has binds"
+                                : "the SQL holds several statements: a query runs one",
+                            sql: sql)
+                    }
+                    try executeScript(sql)
+                    return nil
+                }
+                prepared = fresh
+                if cache.capacity > 0 {
+                    cache.insert(fresh)?.finalize()
+                } else {
+                    isCached = false
+                }
             }
+            if isCached { lastRun = (statement.shape, prepared) }
         }
         defer {
             sqlite3_reset(prepared.handle)
             if !isCached { prepared.finalize() }
         }
-        try bind(rendered.binds, to: prepared)
+        try bind(statement, to: prepared)
         return try body(prepared)
     }
 
@@ -314,14 +316,14 @@ public final class SQLiteConnection {
         }
     }
 
-    private func bind(_ binds: [SQLValue], to prepared: SQLitePreparedStatement) throws(SQLiteError) {
-        guard binds.count == prepared.parameterCount else {
+    private func bind(_ source: SQLStatement, to prepared: SQLitePreparedStatement) throws(SQLiteError) {
+        guard source.bindCount == prepared.parameterCount else {
             throw SQLiteError.misuse(
-                "the statement has \(prepared.parameterCount) placeholders but \(binds.count) binds were given",
+                "the statement has \(prepared.parameterCount) placeholders but \(source.bindCount) binds were given",
                 sql: prepared.sql)
         }
         let statement = prepared.handle
-        for (offset, value) in binds.enumerated() {
+        try source.forEachBind { (offset, value) throws(SQLiteError) in
             let index = Int32(offset + 1)
             let code: Int32 =
                 switch value {
@@ -440,6 +442,7 @@ public final class SQLiteConnection {
     /// Finalizes every statement and closes the connection; the writer first checkpoints the WAL
     /// into the database file and truncates it.
     func close(checkpoint: Bool) {
+        lastRun = nil
         for statement in cache.removeAll() { statement.finalize() }
         if checkpoint {
             rollbackIfInTransaction()

@@ -210,9 +210,9 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     /// ``SQLiteError``, `SQLStatementError` for a statement that does not render, `PoolError`, or `CancellationError`.
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> Int {
-        let rendered = try statement.render(for: dialect)
+        try statement.validate(for: dialect)
         return try await writerPool.withConnection { worker in
-            try await worker.run { try $0.execute(rendered: rendered) }
+            try await worker.run { try $0.execute(statement) }
         }
     }
 
@@ -221,15 +221,15 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     /// #### Errors
     /// As ``execute(_:)``.
     public func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        let rendered = try statement.render(for: dialect)
+        try statement.validate(for: dialect)
         if let readerPool {
             let rows = try await readerPool.withConnection { worker in
-                try await worker.run { try $0.queryIfReadOnly(rendered: rendered) }
+                try await worker.run { try $0.queryIfReadOnly(statement) }
             }
             if let rows { return rows }
         }
         return try await writerPool.withConnection { worker in
-            try await worker.run { try $0.query(rendered: rendered) }
+            try await worker.run { try $0.query(statement) }
         }
     }
 

@@ -15,9 +15,14 @@ struct SQLiteStatementCache {
     /// The statement prepared from `sql`, marked as just used.
     mutating func statement(for sql: String) -> SQLitePreparedStatement? {
         guard let statement = statements[sql] else { return nil }
+        markUsed(statement)
+        return statement
+    }
+
+    /// Marks a statement the cache holds as just used.
+    mutating func markUsed(_ statement: SQLitePreparedStatement) {
         useCounter &+= 1
         statement.lastUse = useCounter
-        return statement
     }
 
     /// Keeps a statement (the capacity must be above 0); returns the one evicted to make room,

@@ -8,13 +8,13 @@ struct SQLiteTransaction: SQLDatabase {
     let dialect: SQLDialect
 
     func execute(_ statement: SQLStatement) async throws -> Int {
-        let rendered = try statement.render(for: dialect)
-        return try await lease.run { try $0.execute(rendered: rendered) }
+        try statement.validate(for: dialect)
+        return try await lease.run { try $0.execute(statement) }
     }
 
     func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        let rendered = try statement.render(for: dialect)
-        return try await lease.run { try $0.query(rendered: rendered) }
+        try statement.validate(for: dialect)
+        return try await lease.run { try $0.query(statement) }
     }
 
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {

@@ -118,9 +118,11 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     /// The next work for the connection `interrupter` stops, waiting while there is none; `nil`
     /// once the queue is closed and empty.
     ///
-    /// An empty queue is first watched for a few microseconds (``spinDuration``) before the thread
-    /// sleeps: a caller that sends its next statement right after the last one's result (the usual
-    /// loop) then finds the thread awake, which saves a futex wake-up, 10-20 µs on a virtual machine.
+    /// An empty queue is first watched for up to ``spinDuration`` before the thread sleeps: a
+    /// caller that sends its next work soon after the last one's result (a loop of statements or
+    /// transactions) then finds the thread awake, which saves a futex wake-up, 20-40 µs on a
+    /// virtual machine. The watch is as long as a caller takes to be resumed on a busy machine
+    /// (about 80 µs on the 2-core machine of BENCHMARKS.md) and to come back, with room to spare.
     func next(runningOn interrupter: SQLiteInterrupter) -> (any SQLiteWorkItem)? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -151,7 +153,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     }
 
     /// How long a connection thread watches an empty queue before it sleeps.
-    static let spinDuration: Duration = .microseconds(50)
+    static let spinDuration: Duration = .microseconds(200)
 
     /// Returns when work may be waiting, or after ``spinDuration``; yields the processor between
     /// looks so a spinning thread never keeps a runnable one off a core.

@@ -145,4 +145,33 @@ import Testing
         #expect(try statement.render(for: .postgres).sql == "SELECT 1")
         #expect(SQLStatement().isEmpty)
     }
+
+    /// Statements share a shape exactly when they render to the same SQL, whatever their values.
+    @Test func shapesMatchWhenTheSQLIsTheSame() throws {
+        func insert(_ a: Int, _ b: String) -> SQLStatement { "INSERT INTO t (a, b) VALUES (\(a), \(b))" }
+        let shape = insert(1, "x").shape
+        #expect(insert(2, "a much longer text than before").hasShape(shape))
+        // The same text with the bind in another place renders to other SQL.
+        var moved = SQLStatement(unsafeRaw: "SELECT ")
+        moved.append(unsafeRaw: " AS v")
+        moved.append(bind: 1)
+        let first: SQLStatement = "SELECT \(1) AS v"
+        #expect(try first.render(for: .postgres).sql != moved.render(for: .postgres).sql)
+        #expect(!moved.hasShape(first.shape))
+        #expect(!first.hasShape(moved.shape))
+        // Other text, or another number of binds.
+        #expect(!SQLStatement("INSERT INTO u (a, b) VALUES (\(1), \("x"))").hasShape(shape))
+        #expect(!SQLStatement("INSERT INTO t (a, b) VALUES (\(1), \("x")\(2))").hasShape(shape))
+    }
+
+    /// `forEachBind` gives every bind in order with its position, as `binds` has them.
+    @Test func forEachBindVisitsTheBindsInOrder() {
+        let statement: SQLStatement = "SELECT \(1), \("two"), \(Optional<Int>.none)"
+        var visited: [SQLValue] = []
+        statement.forEachBind { position, value in
+            #expect(position == visited.count)
+            visited.append(value)
+        }
+        #expect(visited == statement.binds)
+    }
 }

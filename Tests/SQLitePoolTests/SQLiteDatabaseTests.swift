@@ -277,6 +277,44 @@ import Testing
         }
     }
 
+    /// Statements taking turns in a cache of one evict each other on every call: each runs its own
+    /// SQL with its own values, never the other's (nor a finalized statement).
+    @Test func statementsTakingTurnsInACacheOfOne() async throws {
+        try await withDatabase({ $0.statementCacheCapacity = 1 }) { database in
+            try await database.execute("CREATE TABLE a (v INTEGER); CREATE TABLE b (v INTEGER);")
+            let sums = try await database.write { connection in
+                for value in 1...20 {
+                    try connection.execute("INSERT INTO a (v) VALUES (\(value))")
+                    try connection.execute("INSERT INTO a (v) VALUES (\(value))")
+                    try connection.execute("INSERT INTO b (v) VALUES (\(value * 100))")
+                }
+                let a = try connection.query("SELECT SUM(v) AS s FROM a")[0].decode(Int.self, "s")
+                let b = try connection.query("SELECT SUM(v) AS s FROM b")[0].decode(Int.self, "s")
+                return (a, b, connection.cachedStatementCount)
+            }
+            #expect(sums.0 == 2 * 210)
+            #expect(sums.1 == 21_000)
+            #expect(sums.2 == 1)
+        }
+    }
+
+    /// A statement whose text matches the one run last is still checked: an invalid identifier
+    /// fails as it does on its own.
+    @Test func anInvalidIdentifierFailsAfterAStatementOfTheSameText() async throws {
+        try await withDatabase { database in
+            let outcome = try await database.write { connection -> Bool in
+                _ = try connection.query(SQLStatement(unsafeRaw: #"SELECT 1 AS """#))
+                do {
+                    _ = try connection.query("SELECT 1 AS \(identifier: "")")
+                    return false
+                } catch let error as SQLStatementError {
+                    return error.code == .invalidIdentifier
+                }
+            }
+            #expect(outcome)
+        }
+    }
+
     /// `RETURNING` works through `query`, which sends a writing statement to the writer.
     @Test func returningThroughQuery() async throws {
         try await withDatabase { database in
