@@ -48,12 +48,7 @@ public struct ThrowawayPostgres: Sendable {
                 "-D", directory + "/data", "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256",
                 "--encoding=UTF8", "--no-locale",
             ])
-            let port = try freePort()
-            try await run(binDirectory + "/pg_ctl", [
-                "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
-                "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                "start",
-            ])
+            let port = try await startServer(binDirectory: binDirectory, directory: directory)
             return ThrowawayPostgres(
                 url: "postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres", port: port, directory: directory,
                 binDirectory: binDirectory)
@@ -134,6 +129,31 @@ public struct ThrowawayPostgres: Sendable {
         }
         guard bound else { throw StartError(description: "no free port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Starts the server on a free port and returns the port. A port taken by someone else
+    /// between finding it free and the server binding it is replaced by another, up to three
+    /// tries; a failure's message ends with the server's log.
+    private static func startServer(binDirectory: String, directory: String) async throws -> Int {
+        let logPath = directory + "/server.log"
+        var tries = 0
+        while true {
+            tries += 1
+            let port = try freePort()
+            do {
+                try await run(binDirectory + "/pg_ctl", [
+                    "-D", directory + "/data", "-l", logPath, "-w", "-t", "60",
+                    "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                    "start",
+                ])
+                return port
+            } catch let error as StartError {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                if tries < 3, log.contains("could not bind") || log.contains("Address already in use") { continue }
+                let lastLines = log.split(separator: "\n").suffix(10).joined(separator: "\n")
+                throw StartError(description: "\(error.description)\nserver log:\n\(lastLines)")
+            }
+        }
     }
 
     /// Runs a program (as the postgres user when root) and waits for it on a thread of its own,
