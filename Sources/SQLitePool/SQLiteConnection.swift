@@ -33,7 +33,7 @@ public final class SQLiteConnection {
     private var cache: SQLiteStatementCache
     /// The cached statement run last and the shape of the `SQLStatement` it ran: a loop running
     /// one statement again and again finds it without rendering and hashing the SQL each time.
-    /// Set on every cache miss, so it is always a statement the cache still holds.
+    /// Replaced whenever a statement is found in or added to the cache, so the cache always holds it.
     private var lastRun: (shape: SQLStatement.Shape, prepared: SQLitePreparedStatement)?
     /// Stops this connection's statements when the running work's task is cancelled.
     let interrupter: SQLiteInterrupter
