@@ -120,8 +120,13 @@ public struct SQLStatement: Sendable, Hashable {
     /// ``SQLStatementError/Code/tooManyBinds`` when there are more binds than
     /// ``SQLDialect/maxBindParameters``.
     public func render(for dialect: SQLDialect) throws(SQLStatementError) -> SQLRenderedStatement {
+        SQLRenderedStatement(sql: try sql(for: dialect), binds: binds)
+    }
+
+    /// The SQL text ``render(for:)`` gives, without collecting the binds.
+    package func sql(for dialect: SQLDialect) throws(SQLStatementError) -> String {
         try validate(for: dialect)
-        return SQLRenderedStatement(sql: sql(placeholders: dialect.placeholderStyle), binds: binds)
+        return sql(placeholders: dialect.placeholderStyle)
     }
 
     /// Throws what ``render(for:)`` throws, without rendering.

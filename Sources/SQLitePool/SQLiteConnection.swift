@@ -223,7 +223,7 @@ public final class SQLiteConnection {
             prepared = lastRun.prepared
             cache.markUsed(prepared)
         } else {
-            let sql = try statement.render(for: dialect).sql
+            let sql = try statement.sql(for: dialect)
             if let cached = cache.statement(for: sql) {
                 prepared = cached
             } else {
@@ -442,8 +442,6 @@ public final class SQLiteConnection {
     /// Finalizes every statement and closes the connection; the writer first checkpoints the WAL
     /// into the database file and truncates it.
     func close(checkpoint: Bool) {
-        lastRun = nil
-        for statement in cache.removeAll() { statement.finalize() }
         if checkpoint {
             rollbackIfInTransaction()
             let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
@@ -453,6 +451,9 @@ public final class SQLiteConnection {
                     metadata: ["database": "\(name)", "error": "\(SQLiteError.last(on: handle, sql: nil))"])
             }
         }
+        // After the rollback, which may have prepared and cached its statement.
+        lastRun = nil
+        for statement in cache.removeAll() { statement.finalize() }
         let code = sqlite3_close_v2(handle)
         if code != SQLITE_OK {
             logger.warning("SQLite close failed", metadata: ["database": "\(name)", "code": "\(code)"])
