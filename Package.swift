@@ -58,15 +58,18 @@ let package = Package(
             name: "SQLCore",
             swiftSettings: strictSettings
         ),
-        // The lock shared state is guarded by (internal: no product).
+        // The building blocks every module shares (internal: no product): the lock, a lock with a
+        // condition for Keel's own threads, threads for blocking work, duration conversion, the
+        // back-off, a seeded generator and the statistics-to-metrics exporter.
         .target(
-            name: "KeelLocking",
+            name: "KeelCore",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Pooling",
             dependencies: [
-                "KeelLocking",
+                "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "PostgresPool",
             dependencies: [
-                "CLibPQ", "SQLCore", "Pooling", "KeelLocking",
+                "CLibPQ", "SQLCore", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -91,7 +94,7 @@ let package = Package(
         .target(
             name: "SQLitePool",
             dependencies: [
-                "CSQLite3", "SQLCore", "Pooling", "KeelLocking",
+                "CSQLite3", "SQLCore", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -133,14 +136,14 @@ let package = Package(
         // scripts/test.sh starts, and a TCP proxy that injects network faults.
         .target(
             name: "KeelTesting",
-            dependencies: ["SQLCore", "KeelLocking"],
+            dependencies: ["SQLCore", "KeelCore"],
             swiftSettings: strictSettings
         ),
 
         .target(
             name: "RateLimit",
             dependencies: [
-                "KeelLocking",
+                "KeelCore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -150,7 +153,7 @@ let package = Package(
         .target(
             name: "Cache",
             dependencies: [
-                "KeelLocking",
+                "KeelCore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -158,7 +161,7 @@ let package = Package(
         ),
         .target(
             name: "CircuitBreaker",
-            dependencies: ["KeelLocking", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["KeelCore", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
 
@@ -170,9 +173,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "KeelCoreTests",
+            dependencies: ["KeelCore", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PoolingTests",
             dependencies: [
-                "Pooling", "KeelTesting", "KeelLocking",
+                "Pooling", "KeelTesting", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -183,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "RateLimitTests",
             dependencies: [
-                "RateLimit", "KeelTesting", "KeelLocking",
+                "RateLimit", "KeelTesting", "KeelCore",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -191,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "CacheTests",
             dependencies: [
-                "Cache", "KeelTesting", "KeelLocking",
+                "Cache", "KeelTesting", "KeelCore",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -199,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "CircuitBreakerTests",
             dependencies: [
-                "CircuitBreaker", "KeelTesting", "KeelLocking",
+                "CircuitBreaker", "KeelTesting", "KeelCore",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
@@ -215,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "SQLitePoolTests",
             dependencies: [
-                "SQLitePool", "KeelTesting", "CSQLite3", "KeelLocking", "Pooling",
+                "SQLitePool", "KeelTesting", "CSQLite3", "KeelCore", "Pooling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
@@ -266,7 +274,7 @@ let package = Package(
             name: "ReliabilityTests",
             dependencies: [
                 "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
-                "SQLCore", "KeelTesting", "KeelLocking", "ReliabilitySQLiteWriter",
+                "SQLCore", "KeelTesting", "KeelCore", "ReliabilitySQLiteWriter",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import ServiceLifecycle
-import KeelLocking
+public import KeelCore
 
 /// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
 /// serving: the cache a server reaches for in front of a slow API or query.
@@ -45,7 +45,7 @@ where CacheClock.Duration == Duration {
     @usableFromInline let shardMask: Int
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
-    private let exporter: CacheMetricsExporter?
+    private let exporter: StatisticsExporter<CacheStatistics>?
 
     /// A cache on `clock`.
     ///
@@ -73,9 +73,12 @@ where CacheClock.Duration == Duration {
                 graceFor: configuration.staleIfErrorFor)
             return CacheSegment(shard, capacity: max(1, capacity))
         }
-        systemClockOrigin = clock is ContinuousClock ? Ticks.continuousClockNow() : nil
-        defaultTimeToLive = Ticks.nanoseconds(configuration.timeToLive)
-        exporter = metricsFactory.map { CacheMetricsExporter(factory: $0, cacheName: name) }
+        systemClockOrigin = clock is ContinuousClock ? CacheTime.continuousClockNow() : nil
+        defaultTimeToLive = configuration.timeToLive.inNanoseconds
+        exporter = metricsFactory.map {
+            StatisticsExporter(
+                factory: $0, dimensions: [("cache", name)], initial: CacheStatistics(), figures: CacheStatistics.metricFigures)
+        }
     }
 
     deinit {
@@ -86,8 +89,8 @@ where CacheClock.Duration == Duration {
     /// Now, in nanoseconds since the cache was created.
     @inlinable
     func ticks() -> Int64 {
-        if let systemClockOrigin, let now = Ticks.continuousClockNow() { return now - systemClockOrigin }
-        return Ticks.nanoseconds(origin.duration(to: clock.now))
+        if let systemClockOrigin, let now = CacheTime.continuousClockNow() { return now - systemClockOrigin }
+        return origin.duration(to: clock.now).inNanoseconds
     }
 
     @inlinable
@@ -189,7 +192,7 @@ where CacheClock.Duration == Duration {
                 insert(value, for: key)
             case .failure(let error):
                 if let failureTimeToLive = configuration.failureTimeToLive {
-                    let until = ticks() + Ticks.nanoseconds(failureTimeToLive)
+                    let until = ticks() + failureTimeToLive.inNanoseconds
                     shard(hash).withExclusiveAccess { shard, _ in shard.rememberFailure(error, for: key, until: until) }
                 }
             }
@@ -263,12 +266,12 @@ where CacheClock.Duration == Duration {
     /// follow, the same for every entry: see ``CacheShard``.)
     @inlinable
     func freshUntil(_ timeToLive: Duration?, at now: Int64) -> Int64 {
-        var live = timeToLive.map(Ticks.nanoseconds) ?? defaultTimeToLive
+        var live = timeToLive.map(\.inNanoseconds) ?? defaultTimeToLive
         if configuration.timeToLiveJitter > 0 {
             let spread = Double(live) * configuration.timeToLiveJitter
             live = max(1, live + Int64(Double.random(in: -spread...spread)))
         }
-        return Ticks.adding(now, live)
+        return CacheTime.adding(now, live)
     }
 
     /// Removes `key`'s entry and returns its value.

@@ -1,4 +1,4 @@
-import KeelLocking
+import KeelCore
 
 /// One fetch of one key and the callers waiting for it. The fetch runs in a task of its own, so a
 /// waiter's cancellation ends only that waiter's wait.

@@ -1,3 +1,5 @@
+public import KeelCore
+
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
 /// positions in parallel arrays (bookkeeping, keys, stored values with their freshness, tags).
 /// Which entry to evict is decided by a ``CachePolicy`` that every changing method is given. Times
@@ -87,20 +89,20 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// then kept for failed fetches for `graceFor`.
     @inlinable init(capacity: Int, timeToIdle: Duration?, staleFor: Duration, graceFor: Duration) {
         self.capacity = capacity
-        self.timeToIdle = timeToIdle.map(Ticks.nanoseconds)
-        self.staleFor = Ticks.nanoseconds(staleFor)
-        self.graceFor = Ticks.nanoseconds(graceFor)
+        self.timeToIdle = timeToIdle.map(\.inNanoseconds)
+        self.staleFor = staleFor.inNanoseconds
+        self.graceFor = graceFor.inNanoseconds
         index = CacheIndex(capacity: capacity)
     }
 
     /// Until when the entry at `slot` is served stale.
     @inlinable func staleUntil(_ slot: Int) -> Int64 {
-        Ticks.adding(stored[slot].freshUntil, staleFor)
+        CacheTime.adding(stored[slot].freshUntil, staleFor)
     }
 
     /// Until when the entry at `slot` is kept for failed fetches.
     @inlinable func graceUntil(_ slot: Int) -> Int64 {
-        Ticks.adding(staleUntil(slot), graceFor)
+        CacheTime.adding(staleUntil(slot), graceFor)
     }
 
     @inlinable var count: Int { index.count }

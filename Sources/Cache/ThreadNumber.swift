@@ -5,7 +5,7 @@ public import Musl
 #elseif canImport(Darwin)
 public import Darwin
 #endif
-import KeelLocking
+import KeelCore
 
 /// A small number for the calling thread, handed out in turn the first time a thread asks, so
 /// that the threads reading a cache use different read stripes (see ``CacheSegment``). A thread

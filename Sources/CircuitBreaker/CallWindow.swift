@@ -1,3 +1,5 @@
+import KeelCore
+
 /// The recent calls a failure rate is computed over: the last N calls (a ring of outcomes) or the
 /// calls of the last duration (a ring of time buckets). A value type, kept under the breaker's lock.
 /// Times are nanoseconds since the breaker was created.
@@ -25,7 +27,7 @@ struct CallWindow: Sendable {
         case .count(let calls):
             storage = .count(outcomes: [UInt8](repeating: 0, count: calls), next: 0)
         case .time(let duration, let buckets):
-            storage = .time(buckets: [Bucket](repeating: Bucket(), count: buckets), length: max(1, Ticks.nanoseconds(duration) / Int64(buckets)))
+            storage = .time(buckets: [Bucket](repeating: Bucket(), count: buckets), length: max(1, duration.inNanoseconds / Int64(buckets)))
         }
     }
 

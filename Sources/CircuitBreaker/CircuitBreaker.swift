@@ -1,5 +1,5 @@
 public import CoreMetrics
-public import KeelLocking
+public import KeelCore
 public import Synchronization
 
 /// Stops calling a service that keeps failing, and tests its recovery with a few probe calls.
@@ -48,7 +48,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     private let listeners = Locked<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
-    private let exporter: CircuitBreakerMetricsExporter?
+    private let exporter: StatisticsExporter<CircuitBreakerMetrics>?
 
     /// A breaker on `clock`.
     ///
@@ -75,7 +75,11 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         }
         machine = Locked(Machine(configuration: configuration))
         self.onTransition = onTransition
-        exporter = metricsFactory.map { CircuitBreakerMetricsExporter(factory: $0, breakerName: name) }
+        exporter = metricsFactory.map {
+            StatisticsExporter(
+                factory: $0, dimensions: [("breaker", name)], initial: CircuitBreakerMetrics(),
+                figures: CircuitBreakerMetrics.metricFigures)
+        }
     }
 
     /// The state now (an open breaker whose open duration has passed says `open` until a call asks).
@@ -92,7 +96,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     /// Now, in nanoseconds since the breaker was created.
     @inlinable
     func ticks() -> Int64 {
-        Ticks.nanoseconds(origin.duration(to: clock.now))
+        origin.duration(to: clock.now).inNanoseconds
     }
 
     // MARK: Calls

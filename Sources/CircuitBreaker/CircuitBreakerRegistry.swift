@@ -1,5 +1,5 @@
 public import CoreMetrics
-import KeelLocking
+import KeelCore
 
 /// Circuit breakers by name (one per endpoint or per RPC method), each created on first use from a
 /// shared configuration or its own override.

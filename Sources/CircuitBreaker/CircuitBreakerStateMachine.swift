@@ -1,3 +1,5 @@
+import KeelCore
+
 /// The breaker's logic as a value type: it decides whether a call may go, counts what calls did,
 /// and moves between states. The ``CircuitBreaker`` shell keeps it under a lock and reads the clock.
 ///
@@ -163,7 +165,7 @@ struct CircuitBreakerStateMachine: Sendable {
             move(to: .closed)
         case .forcedOpen: move(to: .forcedOpen)
         case .disabled: move(to: .disabled)
-        case .open: move(to: .open(until: now + Ticks.nanoseconds(currentOpenDuration)))
+        case .open: move(to: .open(until: now + currentOpenDuration.inNanoseconds))
         case .halfOpen: move(to: .halfOpen(inFlight: 0, successes: 0))
         }
         return from == state ? nil : (from, state)
@@ -177,7 +179,7 @@ struct CircuitBreakerStateMachine: Sendable {
             currentOpenDuration = min(grown, configuration.maxOpenDuration)
         }
         counts.trips += 1
-        move(to: .open(until: now + Ticks.nanoseconds(currentOpenDuration)))
+        move(to: .open(until: now + currentOpenDuration.inNanoseconds))
         return (from, .open)
     }
 

@@ -1,3 +1,5 @@
+import KeelCore
+
 /// How ``retry(_:clock:isolation:_:)`` retries a failing call: how many attempts, how long to wait
 /// between them, and which errors are worth another attempt.
 ///
@@ -73,20 +75,13 @@ public struct RetryPolicy: Sendable {
     /// The delay after failed attempt `attempt` (1 for the first), given the previous delay (for
     /// decorrelated jitter) and a source of randomness.
     public func delay(afterAttempt attempt: Int, previous: Duration?, using generator: inout some RandomNumberGenerator) -> Duration {
-        let cap = Ticks.nanoseconds(maxDelay)
-        // initialDelay × multiplier^(attempt - 1), capped (and stopped growing once past the cap).
-        var base = Double(Ticks.nanoseconds(initialDelay))
-        for _ in 1..<max(1, attempt) where base < Double(cap) { base *= multiplier }
-        base = min(base, Double(cap))
-        switch jitter {
-        case .none:
-            return .nanoseconds(Int64(base))
-        case .full:
-            return .nanoseconds(Int64.random(in: 0...Int64(base), using: &generator))
-        case .decorrelated:
-            let low = min(Ticks.nanoseconds(initialDelay), cap)
-            let high = min(max(low, Ticks.nanoseconds(previous ?? initialDelay) * 3), cap)
-            return .nanoseconds(Int64.random(in: low...high, using: &generator))
-        }
+        let kind: Backoff.Jitter =
+            switch jitter {
+            case .none: .none
+            case .full: .full
+            case .decorrelated: .decorrelated
+            }
+        let backoff = Backoff(initialDelay: initialDelay, multiplier: multiplier, maximumDelay: maxDelay, jitter: kind)
+        return backoff.delay(afterFailure: attempt, previous: previous, using: &generator)
     }
 }

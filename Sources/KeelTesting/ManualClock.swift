@@ -1,4 +1,4 @@
-import KeelLocking
+import KeelCore
 
 /// A `Clock` whose time moves only when ``advance(by:)`` is called, so that timeouts, TTLs and
 /// back-offs are tested without sleeping.

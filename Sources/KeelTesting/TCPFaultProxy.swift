@@ -1,5 +1,5 @@
 import Foundation
-import KeelLocking
+import KeelCore
 
 /// A TCP proxy on 127.0.0.1 that injects network faults between a client and a server: added
 /// latency, a blackhole (nothing is forwarded, connections stay open), and reset connections.
@@ -59,9 +59,7 @@ public final class TCPFaultProxy: Sendable {
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         listener = socket
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "keel-fault-proxy"
-        thread.start()
+        BlockingThread.start(name: "keel-fault-proxy") { [self] in acceptLoop() }
     }
 
     deinit {
@@ -110,12 +108,10 @@ public final class TCPFaultProxy: Sendable {
                 state.connections += 1
                 return state.resetGeneration
             }
-            let thread = Thread { [self] in
+            BlockingThread.start(name: "keel-fault-proxy-connection") { [self] in
                 pump(client, upstream, generation: generation)
                 state.withLock { $0.connections -= 1 }
             }
-            thread.name = "keel-fault-proxy-connection"
-            thread.start()
         }
     }
 
@@ -151,7 +147,7 @@ public final class TCPFaultProxy: Sendable {
             var timeout: Int32 = 10
             if mode != .blackhole, let next = (toUpstream + toClient).map(\.due).min() {
                 let wait = now.duration(to: next)
-                timeout = max(0, min(10, Int32(wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000)))
+                timeout = max(0, min(10, Int32(wait.inNanoseconds / 1_000_000)))
             }
             guard poll(&entries, 2, timeout) >= 0 || errno == EINTR else { break }
             let delay: Duration = if case .delay(let delay) = mode { delay } else { .zero }

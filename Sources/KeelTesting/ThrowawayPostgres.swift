@@ -156,48 +156,13 @@ public struct ThrowawayPostgres: Sendable {
         }
     }
 
-    /// Runs a program (as the postgres user when root) and waits for it on a thread of its own,
-    /// never on a cooperative thread. Its output goes to a file, not a pipe: the server that
-    /// `pg_ctl start` leaves running must not hold a pipe that someone waits to see closed.
+    /// Runs a program (as the postgres user when root) and waits for it, failing with its output
+    /// when it exits with an error.
     private static func run(_ program: String, _ arguments: [String]) async throws {
         let argv = isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments : [program] + arguments
-        let outputPath = FileManager.default.temporaryDirectory.path + "/keel-throwaway-pg-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: spawnAndWait(argv, outputPath: outputPath))
-            }
-            thread.name = "keel-throwaway-pg"
-            thread.start()
-        }
+        let (status, output) = try await ProgramRun.run(argv)
         guard status == 0 else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw StartError(description: "\((program as NSString).lastPathComponent) exited with \(status): \(text)")
+            throw StartError(description: "\((program as NSString).lastPathComponent) exited with \(status): \(output)")
         }
-    }
-
-    /// `posix_spawn` with standard output and error to `outputPath`, then `waitpid`.
-    private static func spawnAndWait(_ argv: [String], outputPath: String) -> Result<Int32, any Error> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-        guard spawned == 0 else {
-            return .failure(StartError(description: "could not run \(argv[0]): \(String(cString: strerror(spawned)))"))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else {
-                return .failure(StartError(description: "waiting for \(argv[0]) failed: \(String(cString: strerror(errno)))"))
-            }
-        }
-        // WIFEXITED / WEXITSTATUS, which Swift does not import: the low 7 bits are the signal.
-        return .success(status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
     }
 }

@@ -1,7 +1,7 @@
 import DequeModule
 import Logging
 public import ServiceLifecycle
-public import KeelLocking
+public import KeelCore
 
 /// An async pool of connections from any ``ConnectionSource``.
 ///
@@ -77,7 +77,6 @@ where PoolClock.Duration == Duration {
         var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
         var shutdownCompleted = false
         var isRunning = false
-        var lastReportedStatistics = PoolStatistics()
     }
 
     /// The configuration the pool was created with.
@@ -577,13 +576,7 @@ where PoolClock.Duration == Duration {
     /// ``PoolConfiguration/maintenanceInterval``. Gauges get the current values, counters what
     /// changed since the last publication. Does nothing without a ``PoolConfiguration/metricsFactory``.
     public func publishMetrics() {
-        guard let metrics else { return }
-        let (statistics, previous) = state.withLock { state in
-            let statistics = state.machine.statistics
-            defer { state.lastReportedStatistics = statistics }
-            return (statistics, state.lastReportedStatistics)
-        }
-        metrics.update(from: previous, to: statistics)
+        metrics?.publish(state.withLock { $0.machine.statistics })
     }
 
     /// The maintenance task: sleeps until the next deadline (or the maintenance interval), then sweeps.

@@ -1,3 +1,4 @@
+public import KeelCore
 public import DequeModule
 
 /// The pool's logic as a value: events (named in the past tense, or as requests) go in, actions
@@ -379,10 +380,9 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         lastConnectionError = error
         var actions = Actions()
         if case .running = phase {
-            let exponent = min(consecutiveFailures - 1, 30)
-            let delay = min(settings.connectRetryDelay * (1 << exponent), settings.maxConnectRetryDelay)
-            // Equal jitter: half the delay fixed, half random, so retries spread but still back off.
-            retryAt = now.advanced(by: delay / 2 + (delay / 2) * random.nextUnit())
+            let backoff = Backoff(
+                initialDelay: settings.connectRetryDelay, maximumDelay: settings.maxConnectRetryDelay, jitter: .equal)
+            retryAt = now.advanced(by: backoff.delay(afterFailure: consecutiveFailures, random: random.nextUnit()))
             actions.wakeMaintenance = true
             if openCount == 0 && connecting == 0 {
                 while let waiting = waiters.popFirst() {

@@ -3,7 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import KeelLocking
+import KeelCore
 import Logging
 public import SQLCore
 import Synchronization
@@ -91,7 +91,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     public static func connect(
         configuration: PostgresConfiguration, timeout: Duration = .seconds(30)
     ) async throws(PostgresError) -> PostgresConnection {
-        let outcome = await BlockingThread.run { () -> Result<UnsafeSendableHandle, PostgresError> in
+        let outcome = await BlockingThread.run(name: "keel-postgres-connect") { () -> Result<UnsafeSendableHandle, PostgresError> in
             openBlocking(configuration: configuration, timeout: timeout)
         }
         let handle = try outcome.get().handle
@@ -136,7 +136,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                 return fail(errorMessage(of: handle))
             case PGRES_POLLING_READING, PGRES_POLLING_WRITING:
                 let ready = keel_poll_wait(
-                    PQsocket(handle), state == PGRES_POLLING_WRITING ? 1 : 0, Int32(clamping: milliseconds(remaining) + 1))
+                    PQsocket(handle), state == PGRES_POLLING_WRITING ? 1 : 0, Int32(clamping: remaining.inNanoseconds / 1_000_000 + 1))
                 if ready < 0 && ready != -EINTR { return fail("waiting for the server failed (errno \(-ready))") }
                 if ready == 0 { continue }
             default:
@@ -146,7 +146,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         }
         var setup = "SET DateStyle = 'ISO'"
         if let statementTimeout = configuration.statementTimeout {
-            setup += "; SET statement_timeout = \(max(milliseconds(statementTimeout), 1))"
+            setup += "; SET statement_timeout = \(max(statementTimeout.inNanoseconds / 1_000_000, 1))"
         }
         for sql in [setup] + configuration.setupSQL {
             guard let result = PQexec(handle, sql) else { return fail(errorMessage(of: handle)) }
@@ -563,7 +563,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         }
         guard send, let cancelHandle else { return false }
         let handle = UnsafeSendableHandle(handle: cancelHandle)
-        BlockingThread.start { [self] in
+        BlockingThread.start(name: "keel-postgres-cancel") { [self] in
             var message = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle.handle, &message, 256)
             let (waiter, free) = cancellation.withLock { state in
@@ -842,10 +842,6 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             }
         }
         return SQLRow(columns: columns, values: values)
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     private static func withCStrings<Result>(

@@ -1,6 +1,6 @@
 import CLibPQ
 import Foundation
-import KeelLocking
+import KeelCore
 import Synchronization
 
 /// One thread running epoll over the connections' sockets: a task that must wait for a socket
@@ -58,9 +58,7 @@ final class PostgresReactor: TaskExecutor, Sendable {
         eventfd = CLibPQ.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         precondition(eventfd >= 0, "eventfd failed: errno \(errno)")
         precondition(keel_epoll_add(epoll, eventfd, Self.eventfdToken) == 0, "cannot watch the reactor's eventfd")
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "keel-postgres-reactor"
-        thread.start()
+        BlockingThread.start(name: "keel-postgres-reactor") { [self] in self.loop() }
     }
 
     /// How many times the reactor has resumed a waiting task since the process started.

@@ -1,5 +1,5 @@
 import CLibPQ
-import KeelLocking
+import KeelCore
 
 /// A connection's socket as the reactor sees it: the task waiting on it, and the readiness the
 /// reactor saw while nobody waited.

@@ -1,5 +1,5 @@
 public import CoreMetrics
-public import KeelLocking
+public import KeelCore
 
 /// Caps how many operations run at once and how close together they start: a semaphore plus a
 /// minimum interval, served strictly first in, first out.
@@ -35,9 +35,7 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     public let minInterval: Duration
     @usableFromInline let clock: LimiterClock
     @usableFromInline let state: Locked<State>
-    let metrics: RateLimiterMetrics?
-    /// The statistics as last published, so counters get only what changed since.
-    let published = Locked(RateLimiterStatistics())
+    let exporter: StatisticsExporter<RateLimiterStatistics>?
 
     /// A limiter on `clock`.
     ///
@@ -57,19 +55,17 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
         self.minInterval = minInterval
         self.clock = clock
         state = Locked(State(machine: Machine(maxConcurrent: maxConcurrent, minInterval: minInterval)))
-        metrics = metricsFactory.map { RateLimiterMetrics(factory: $0, limiterName: name) }
+        exporter = metricsFactory.map {
+            StatisticsExporter(
+                factory: $0, dimensions: [("limiter", name)], initial: RateLimiterStatistics(),
+                figures: RateLimiterStatistics.metricFigures)
+        }
     }
 
     /// Sends the statistics now to the metrics factory given at creation (nothing without one):
     /// gauges get the current values, counters what changed since the last publication.
     public func publishMetrics() {
-        guard let metrics else { return }
-        let current = statistics
-        let previous = published.withLock { published in
-            defer { published = current }
-            return published
-        }
-        metrics.update(from: previous, to: current)
+        exporter?.publish(statistics)
     }
 
     /// Publishes the metrics every `interval` on the limiter's clock until the task is cancelled,

@@ -1,3 +1,4 @@
+public import KeelCore
 public import Synchronization
 
 /// An in-memory rate limiter for "`rate` per period with bursts of `burst`", by ``GCRA``.
@@ -25,14 +26,14 @@ public final class TokenBucket<BucketClock: Clock>: Sendable where BucketClock.D
         let gcra = GCRA(rate: rate, per: period, burst: burst)
         self.clock = clock
         origin = clock.now
-        emissionInterval = Atomic(Self.nanoseconds(gcra.emissionInterval))
+        emissionInterval = Atomic(gcra.emissionInterval.inNanoseconds)
         self.burst = Atomic(burst)
     }
 
     /// Takes `cost` units now if the rate allows; returns `nil` then, or the wait before it would.
     @inlinable
     public func tryAcquire(cost: Int = 1) -> Duration? {
-        let now = Self.nanoseconds(origin.duration(to: clock.now))
+        let now = origin.duration(to: clock.now).inNanoseconds
         let interval = emissionInterval.load(ordering: .relaxed)
         let tolerance = interval * Int64(burst.load(ordering: .relaxed))
         let increment = interval * Int64(cost)
@@ -62,14 +63,8 @@ public final class TokenBucket<BucketClock: Clock>: Sendable where BucketClock.D
     /// Changes the rate from now on; the stored arrival time is kept, so the change grants no burst.
     public func setRate(_ rate: Int, per period: Duration, burst: Int) {
         let gcra = GCRA(rate: rate, per: period, burst: burst)
-        emissionInterval.store(Self.nanoseconds(gcra.emissionInterval), ordering: .relaxed)
+        emissionInterval.store(gcra.emissionInterval.inNanoseconds, ordering: .relaxed)
         self.burst.store(burst, ordering: .relaxed)
-    }
-
-    @inlinable
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 

@@ -1,5 +1,6 @@
 import CSQLite3
 import Foundation
+import KeelCore
 import Logging
 public import SQLCore
 
@@ -367,12 +368,13 @@ public final class SQLiteConnection {
 
     private func stepAgainWhileBusy(_ prepared: SQLitePreparedStatement, failure: Int32) throws(SQLiteError) -> Bool {
         var code = failure
-        var backoff = SQLiteBusyBackoff(timeout: busyTimeout)
+        var failures = 0
         let start = ContinuousClock.now
         while Self.isBusy(code), sqlite3_get_autocommit(handle) != 0 || prepared.isReadOnly {
             let lastError = SQLiteError.last(on: handle, sql: prepared.sql)
             sqlite3_reset(prepared.handle)
-            guard let delay = backoff.nextDelay(elapsed: .now - start, random: .random(in: 0..<1)) else {
+            let remaining = busyTimeout - (.now - start)
+            guard remaining > .zero else {
                 throw SQLiteError(
                     code: lastError.code,
                     message: "\(lastError.message): \(name) was still locked by another connection or process "
@@ -380,7 +382,9 @@ public final class SQLiteConnection {
                         + "find the long transaction or raise the timeout",
                     sql: prepared.sql)
             }
-            if backoff.attempts == 1 {
+            failures += 1
+            let delay = min(Self.busyBackoff.delay(afterFailure: failures, random: .random(in: 0..<1)), remaining)
+            if failures == 1 {
                 logger.debug("SQLite database is locked; retrying", metadata: ["database": "\(name)", "sql": "\(prepared.sql)"])
             }
             if interrupter.isRequested {
@@ -394,14 +398,18 @@ public final class SQLiteConnection {
         throw SQLiteError.last(on: handle, sql: prepared.sql)
     }
 
+    /// The waits between retries of a statement that found the database locked, each cut short
+    /// at the busy timeout: 1 ms doubling up to 64 ms, at least half of each fixed.
+    static let busyBackoff = Backoff(initialDelay: .milliseconds(1), maximumDelay: .milliseconds(64), jitter: .equal)
+
     private static func isBusy(_ code: Int32) -> Bool {
         code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED
     }
 
     /// Sleeps the connection's own thread (never a cooperative one).
     private static func sleep(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        let nanoseconds = duration.inNanoseconds
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR {
             request = remaining

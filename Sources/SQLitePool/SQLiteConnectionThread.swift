@@ -1,5 +1,5 @@
 import Foundation
-import KeelLocking
+import KeelCore
 import SQLCore
 
 /// The thread that owns one connection: it opens the connection, serves its queue until the
@@ -17,7 +17,7 @@ enum SQLiteConnectionThread {
         // The outcome goes through a lock, not the continuation (see SQLiteJob).
         let opened = Locked<Result<SQLDialect, any Error>?>(nil)
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            let thread = Thread {
+            BlockingThread.start(name: name) {
                 let connection: SQLiteConnection
                 do {
                     connection = try SQLiteConnection(configuration: configuration, isReader: isReader)
@@ -44,8 +44,6 @@ enum SQLiteConnectionThread {
                 configuration.logger.debug("SQLite connection closed", metadata: ["database": "\(connection.name)", "thread": "\(name)"])
                 queue.threadExited()
             }
-            thread.name = name
-            thread.start()
         }
         return try opened.withLock { $0! }.get()
     }

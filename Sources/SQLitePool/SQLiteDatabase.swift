@@ -1,4 +1,4 @@
-import KeelLocking
+import KeelCore
 public import Pooling
 public import SQLCore
 public import ServiceLifecycle

@@ -1,21 +1,21 @@
 import CSQLite3
 import DequeModule
 import Foundation
+import KeelCore
 import Synchronization
 
 /// A FIFO of work served by a connection's thread: each ``SQLiteWorker`` has one, and so has a
 /// transaction's lease on the writer (``SQLiteLeaseJob``).
 ///
 /// Callers ``enqueue(_:)`` from any task; the connection thread loops on ``next(runningOn:)``,
-/// sleeping on a condition variable while the queue is empty. Cancellation marks a waiting item
+/// sleeping on the lock's condition while the queue is empty. Cancellation marks a waiting item
 /// finished (the thread skips it) and resumes its caller at once, or interrupts the statement
 /// of a running one. After ``close()``, new work is refused and the threads leave once the
 /// queue is empty.
 final class SQLiteWorkQueue: @unchecked Sendable {
     // @unchecked Sendable: every stored var, and the `state` of every item in `items`, is read
-    // and written only while `mutex` is held.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // and written only while `lock` is held.
+    private let lock = ConditionLock()
     private var items = Deque<any SQLiteWorkItem>()
     private var isClosed = false
     private var idleThreads = 0
@@ -30,25 +30,11 @@ final class SQLiteWorkQueue: @unchecked Sendable {
 
     init(closedError: SQLiteError = .closed) {
         self.closedError = closedError
-        mutex.initialize(to: pthread_mutex_t())
-        condition.initialize(to: pthread_cond_t())
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        // Freeing the lock's own memory: no thread can be using it once the queue is released.
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
     }
 
     /// Runs `body` under the queue's lock (work items keep their outcome under it).
     func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
+        lock.withLock(body)
     }
 
     // MARK: Callers
@@ -56,51 +42,51 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     /// Adds work at the back; resumes it with an error instead when it was cancelled before
     /// it got here or the queue is closed.
     func enqueue(_ work: any SQLiteWorkItem) {
-        pthread_mutex_lock(mutex)
-        if case .finished = work.state {
-            pthread_mutex_unlock(mutex)
-            work.resume(throwing: CancellationError())
-            return
+        enum Outcome { case cancelled, closed, queued(wake: Bool) }
+        let outcome: Outcome = lock.withLock {
+            if case .finished = work.state { return .cancelled }
+            if isClosed {
+                work.state = .finished
+                return .closed
+            }
+            work.state = .queued
+            items.append(work)
+            waitingCount += 1
+            waitingHint.store(waitingCount, ordering: .relaxed)
+            return .queued(wake: idleThreads > 0)
         }
-        if isClosed {
-            work.state = .finished
-            pthread_mutex_unlock(mutex)
-            work.resume(throwing: closedError)
-            return
+        switch outcome {
+        case .cancelled: work.resume(throwing: CancellationError())
+        case .closed: work.resume(throwing: closedError)
+        case .queued(let wake): if wake { lock.signal() }
         }
-        work.state = .queued
-        items.append(work)
-        waitingCount += 1
-        waitingHint.store(waitingCount, ordering: .relaxed)
-        let wake = idleThreads > 0
-        pthread_mutex_unlock(mutex)
-        if wake { pthread_cond_signal(condition) }
     }
 
     /// The cancellation of a work's task: a waiting item leaves the queue and throws
     /// `CancellationError`; a running one has its statement interrupted.
     func cancel(_ work: any SQLiteWorkItem) {
-        pthread_mutex_lock(mutex)
-        switch work.state {
-        case .pending:
-            // Not queued yet: `enqueue` will see it finished and resume it.
-            work.state = .finished
-            pthread_mutex_unlock(mutex)
-        case .queued:
-            work.state = .finished
-            waitingCount -= 1
-            waitingHint.store(waitingCount, ordering: .relaxed)
-            pthread_mutex_unlock(mutex)
-            work.resume(throwing: CancellationError())
-        case .running(let interrupter):
-            work.isCancelRequested = true
-            // Under the lock, so the connection cannot have moved on to other work: the thread
-            // takes the lock to finish this item before it takes the next (and resets the flag).
-            interrupter.interrupt()
-            pthread_mutex_unlock(mutex)
-        case .finished:
-            pthread_mutex_unlock(mutex)
+        let resume: Bool = lock.withLock {
+            switch work.state {
+            case .pending:
+                // Not queued yet: `enqueue` will see it finished and resume it.
+                work.state = .finished
+                return false
+            case .queued:
+                work.state = .finished
+                waitingCount -= 1
+                waitingHint.store(waitingCount, ordering: .relaxed)
+                return true
+            case .running(let interrupter):
+                work.isCancelRequested = true
+                // Under the lock, so the connection cannot have moved on to other work: the thread
+                // takes the lock to finish this item before it takes the next (and resets the flag).
+                interrupter.interrupt()
+                return false
+            case .finished:
+                return false
+            }
         }
+        if resume { work.resume(throwing: CancellationError()) }
     }
 
     /// The number of items waiting, and the number running.
@@ -124,32 +110,44 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     /// virtual machine. The watch is as long as a caller takes to be resumed on a busy machine
     /// (about 80 µs on the 2-core machine of BENCHMARKS.md) and to come back, with room to spare.
     func next(runningOn interrupter: SQLiteInterrupter) -> (any SQLiteWorkItem)? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        var hasSpun = false
-        while true {
-            while let work = items.popFirst() {
-                if case .queued = work.state {
-                    interrupter.reset()
-                    work.state = .running(interrupter)
-                    waitingCount -= 1
-                    waitingHint.store(waitingCount, ordering: .relaxed)
-                    runningCount += 1
-                    return work
+        switch lock.withLock({ take(runningOn: interrupter) }) {
+        case .work(let work): return work
+        case .closed: return nil
+        case .none: spinUntilWorkArrives()
+        }
+        return lock.withLock {
+            while true {
+                switch take(runningOn: interrupter) {
+                case .work(let work): return work
+                case .closed: return nil
+                case .none:
+                    idleThreads += 1
+                    lock.wait()
+                    idleThreads -= 1
                 }
             }
-            if isClosed { return nil }
-            if !hasSpun {
-                hasSpun = true
-                pthread_mutex_unlock(mutex)
-                spinUntilWorkArrives()
-                pthread_mutex_lock(mutex)
-                continue
-            }
-            idleThreads += 1
-            pthread_cond_wait(condition, mutex)
-            idleThreads -= 1
         }
+    }
+
+    private enum Taken {
+        case work(any SQLiteWorkItem)
+        case closed
+        case none
+    }
+
+    /// The first queued item, now running on `interrupter`'s connection. Called under the lock.
+    private func take(runningOn interrupter: SQLiteInterrupter) -> Taken {
+        while let work = items.popFirst() {
+            if case .queued = work.state {
+                interrupter.reset()
+                work.state = .running(interrupter)
+                waitingCount -= 1
+                waitingHint.store(waitingCount, ordering: .relaxed)
+                runningCount += 1
+                return .work(work)
+            }
+        }
+        return isClosed ? .closed : .none
     }
 
     /// How long a connection thread watches an empty queue before it sleeps.
@@ -189,7 +187,7 @@ final class SQLiteWorkQueue: @unchecked Sendable {
     /// Refuses new work from now on; the threads finish what is queued, then leave.
     func close() {
         locked { isClosed = true }
-        pthread_cond_broadcast(condition)
+        lock.broadcast()
     }
 
     /// Closes the queue and waits until every connection thread has left.

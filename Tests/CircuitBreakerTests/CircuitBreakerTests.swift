@@ -1,7 +1,7 @@
 import CircuitBreaker
 import KeelTesting
 import MetricsTestKit
-import KeelLocking
+import KeelCore
 import Synchronization
 import Testing
 

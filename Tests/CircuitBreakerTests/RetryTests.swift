@@ -1,20 +1,12 @@
 import CircuitBreaker
+import KeelCore
 import KeelTesting
 import Synchronization
 import Testing
 
-/// A deterministic source of randomness for delay bounds.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state
-    }
-}
-
 @Suite struct RetryTests {
     @Test func delaysStayWithinTheirJitterBounds() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         var policy = RetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(100), multiplier: 2, maxDelay: .seconds(1), jitter: .none)
         let exact = (1...6).map { policy.delay(afterAttempt: $0, previous: nil, using: &generator) }
         #expect(exact == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])

@@ -1,4 +1,4 @@
-import KeelLocking
+import KeelCore
 import Logging
 import KeelTesting
 import Synchronization

@@ -1,4 +1,4 @@
-import KeelLocking
+import KeelCore
 import KeelTesting
 import RateLimit
 import Testing

@@ -1,5 +1,5 @@
 import Cache
-import KeelLocking
+import KeelCore
 import Pooling
 import PostgresPool
 import RateLimit

@@ -1,5 +1,6 @@
 import Batching
 import Foundation
+import KeelCore
 import Pooling
 import PostgresPool
 import SQLCore
@@ -14,18 +15,6 @@ extension Reliability {
     @Suite struct HostileInput {
         static let count = 100_000
 
-        /// A repeatable generator (SplitMix64), so a failure can be reproduced.
-        struct Generator: RandomNumberGenerator {
-            var state: UInt64
-            mutating func next() -> UInt64 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
-        }
-
         static let fragments: [String] = [
             "'", "''", "\"", "\"\"", ";", "--", "/*", "*/", "\\", "\\'", "$1", "$$", "$tag$", "?", ":name", "@p", "%s",
             "\0", "\n", "\r\n", "\t", " ", "`", "[", "]", "é", "𝒳", "🙂", "\u{202E}", "e\u{0301}", "\u{FEFF}",
@@ -37,7 +26,7 @@ extension Reliability {
 
         /// The hostile strings: 1 to 8 fragments, the empty string, and a few huge ones.
         static func strings(seed: UInt64, hugeLength: Int) -> [String] {
-            var generator = Generator(state: seed)
+            var generator = SplitMix64(seed: seed)  // repeatable, so a failure can be reproduced
             return (0..<count).map { index in
                 if index == 0 { return "" }
                 if index % 20_000 == 1 {

@@ -1,6 +1,6 @@
 import CircuitBreaker
 import Foundation
-import KeelLocking
+import KeelCore
 import Pooling
 import PostgresPool
 import SQLCore

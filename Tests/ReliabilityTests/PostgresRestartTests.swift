@@ -1,5 +1,5 @@
 import Foundation
-import KeelLocking
+import KeelCore
 import Pooling
 import PostgresPool
 import SQLCore

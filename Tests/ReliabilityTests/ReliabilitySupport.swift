@@ -1,5 +1,5 @@
 import Foundation
-import KeelLocking
+import KeelCore
 import Logging
 import Pooling
 import PostgresPool
@@ -152,46 +152,7 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
     return sorted[rank]
 }
 
-/// Runs a program and waits for it on a thread of its own (never on the cooperative pool).
-///
-/// `posix_spawn` and `waitpid` rather than Foundation's `Process`, whose exit monitoring missed the
-/// end of a child here. Standard output goes to a temporary file, read when the program exits: a
-/// pipe would stay open as long as any process it starts (a restarted server) lives.
+/// Runs a program and waits for it (see `ProgramRun`).
 func runProgram(_ path: String, arguments: [String] = [], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
-    struct SpawnError: Error, CustomStringConvertible {
-        let path: String
-        let code: Int32
-        var description: String { "cannot run \(path): error \(code)" }
-    }
-    return try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("keel-program-\(UUID().uuidString).out").path
-            defer { unlink(outputPath) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            let environmentList = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-            var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-            var envp: [UnsafeMutablePointer<CChar>?] = environmentList.map { strdup($0) } + [nil]
-            defer {
-                for pointer in argv { free(pointer) }
-                for pointer in envp { free(pointer) }
-            }
-            var pid: pid_t = 0
-            let spawned = posix_spawn(&pid, path, &actions, nil, &argv, &envp)
-            guard spawned == 0 else {
-                continuation.resume(throwing: SpawnError(path: path, code: spawned))
-                return
-            }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            // WIFEXITED / WEXITSTATUS; a signal counts as 128 + its number, as in a shell.
-            let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            continuation.resume(returning: (exitCode, output))
-        }
-        thread.start()
-    }
+    try await ProgramRun.run([path] + arguments, environment: environment)
 }

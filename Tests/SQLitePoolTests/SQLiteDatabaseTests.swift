@@ -1,5 +1,5 @@
 import CSQLite3
-import KeelLocking
+import KeelCore
 import Foundation
 import SQLCore
 import KeelTesting

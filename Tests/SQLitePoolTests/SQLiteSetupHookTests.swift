@@ -1,5 +1,5 @@
 import Foundation
-import KeelLocking
+import KeelCore
 import SQLCore
 import KeelTesting
 import SQLitePool

@@ -1,5 +1,5 @@
 import Pooling
-import KeelLocking
+import KeelCore
 import Synchronization
 
 /// An in-memory connection: an id, and flags the tests flip.
