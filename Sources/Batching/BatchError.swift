@@ -8,28 +8,36 @@
 /// }
 /// ```
 public struct BatchError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What is wrong.
-    public enum Code: String, Sendable, Hashable {
+    /// What is wrong. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let description: String
+
         /// The column list is empty.
-        case emptyColumns
+        public static let emptyColumns = Code(description: "emptyColumns")
         /// A column is named twice.
-        case duplicateColumn
+        public static let duplicateColumn = Code(description: "duplicateColumn")
         /// A table or column name is empty or holds a NUL byte (or is too long for the dialect).
-        case invalidIdentifier
+        public static let invalidIdentifier = Code(description: "invalidIdentifier")
         /// A conflict-target column, or a column to update, is not among the upsert's columns.
-        case columnNotInColumns
+        public static let columnNotInColumns = Code(description: "columnNotInColumns")
         /// The conflict target is empty.
-        case emptyConflictTarget
+        public static let emptyConflictTarget = Code(description: "emptyConflictTarget")
         /// A row does not have one value per column.
-        case wrongValueCount
+        public static let wrongValueCount = Code(description: "wrongValueCount")
         /// A conflict-key value is NULL: such a row never conflicts, so it would be inserted again
         /// on every run. Set ``Upsert/allowsNullKeys`` to accept it.
-        case nullKey
+        public static let nullKey = Code(description: "nullKey")
         /// The dialect cannot express the request (a named constraint on SQLite, `RETURNING` on
         /// SQLite before 3.35, one row's binds over the bind limit).
-        case unsupported
+        public static let unsupported = Code(description: "unsupported")
         /// A setting is out of range (a chunk size below 1).
-        case invalidSetting
+        public static let invalidSetting = Code(description: "invalidSetting")
+
+        /// Matches a ``BatchError`` of this code: `catch BatchError.Code.nullKey { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? BatchError)?.code == code
+        }
     }
 
     /// What is wrong.

@@ -8,14 +8,14 @@ public import Synchronization
 /// let breaker = CircuitBreaker(name: "rpc")                 // opens after 5 failures in a row
 /// do {
 ///     let block = try await breaker.run { try await rpc.latestBlock() }
-/// } catch CircuitBreakerError.open(let remaining) {
-///     print("RPC is down; next probe in \(remaining.map(String.init(describing:)) ?? "-")")
+/// } catch let error as CircuitBreakerError where error.code == .open {
+///     print("RPC is down; next probe in \(error.remaining.map(String.init(describing:)) ?? "-")")
 /// }
 /// ```
 ///
 /// Closed, calls go through and their outcomes are counted. When ``CircuitBreakerConfiguration``'s
 /// rules say so (failures in a row, a failure rate over a window, slow calls), the breaker opens:
-/// calls throw ``CircuitBreakerError/open(remaining:)`` at once, without being made. After the open
+/// calls throw ``CircuitBreakerError`` (code ``CircuitBreakerError/Code/open``) at once, without being made. After the open
 /// duration it is half-open: a few probe calls go through; enough successes close it, a failure
 /// opens it again (for longer, when configured). Errors the classifier does not call failures
 /// (``CircuitBreakerConfiguration/isFailure``) count as successes; ignored errors and task

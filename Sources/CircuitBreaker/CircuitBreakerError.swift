@@ -1,17 +1,48 @@
 /// Why a ``CircuitBreaker`` did not make a call.
-public enum CircuitBreakerError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The breaker is open: the call was not made. It lets probes through after `remaining`
-    /// (`nil` when it was forced open and waits for a reset).
-    case open(remaining: Duration?)
-    /// The breaker is half-open and all its probe slots are taken: the call was not made.
-    case halfOpenFull
+///
+/// ```swift
+/// do {
+///     try await breaker.run { try await client.get(url) }
+/// } catch let error as CircuitBreakerError where error.code == .open {
+///     serveFallback(retryIn: error.remaining)
+/// }
+/// ```
+public struct CircuitBreakerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why the call was not made. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let description: String
+
+        /// The breaker is open.
+        public static let open = Code(description: "open")
+        /// The breaker is half-open and all its probe slots are taken.
+        public static let halfOpenFull = Code(description: "halfOpenFull")
+
+        /// Matches a ``CircuitBreakerError`` of this code: `catch CircuitBreakerError.Code.open { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? CircuitBreakerError)?.code == code
+        }
+    }
+
+    /// Why the call was not made.
+    public let code: Code
+    /// For ``Code/open``: how long until the breaker lets probes through; `nil` when it was forced
+    /// open and waits for a reset, and for ``Code/halfOpenFull``.
+    public let remaining: Duration?
+
+    /// The breaker is open: it lets probes through after `remaining` (`nil` when it was forced
+    /// open and waits for a reset).
+    public static func open(remaining: Duration?) -> CircuitBreakerError {
+        CircuitBreakerError(code: .open, remaining: remaining)
+    }
+
+    /// The breaker is half-open and all its probe slots are taken.
+    public static let halfOpenFull = CircuitBreakerError(code: .halfOpenFull, remaining: nil)
 
     /// A sentence saying what happened.
     public var description: String {
-        switch self {
-        case .open(let remaining?): "the circuit breaker is open; it lets probes through in \(remaining)"
-        case .open(nil): "the circuit breaker was forced open"
-        case .halfOpenFull: "the circuit breaker is half-open and its probe calls are all in flight"
-        }
+        if code == .halfOpenFull { return "the circuit breaker is half-open and its probe calls are all in flight" }
+        guard let remaining else { return "the circuit breaker was forced open" }
+        return "the circuit breaker is open; it lets probes through in \(remaining)"
     }
 }

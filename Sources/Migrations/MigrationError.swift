@@ -10,35 +10,24 @@
 public struct MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of problem. New codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable {
-            case invalidSteps
-            case changedAfterApplied
-            case missingFromCode
-            case stepFailed
-        }
-
-        let base: Base
+        /// The code's name.
+        public let description: String
 
         /// The migrator's steps are not usable: a version that is not positive or appears twice,
         /// or an empty name.
-        public static let invalidSteps = Code(base: .invalidSteps)
+        public static let invalidSteps = Code(description: "invalidSteps")
         /// A step the database records as applied has another checksum now: its name or SQL was
         /// changed after it ran.
-        public static let changedAfterApplied = Code(base: .changedAfterApplied)
+        public static let changedAfterApplied = Code(description: "changedAfterApplied")
         /// The database records a step that the migrator does not have, below its newest version
         /// (steps above it are taken to come from newer code and are left alone).
-        public static let missingFromCode = Code(base: .missingFromCode)
+        public static let missingFromCode = Code(description: "missingFromCode")
         /// A step's statement failed; ``MigrationError/underlying`` is the database's error.
-        public static let stepFailed = Code(base: .stepFailed)
+        public static let stepFailed = Code(description: "stepFailed")
 
-        /// The code's name.
-        public var description: String {
-            switch base {
-            case .invalidSteps: "invalidSteps"
-            case .changedAfterApplied: "changedAfterApplied"
-            case .missingFromCode: "missingFromCode"
-            case .stepFailed: "stepFailed"
-            }
+        /// Matches a ``MigrationError`` of this code: `catch MigrationError.Code.changedAfterApplied { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? MigrationError)?.code == code
         }
     }
 

@@ -9,29 +9,20 @@
 public struct PoolError: Error, CustomStringConvertible {
     /// The kind of failure. New codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable {
-            case acquireTimeout
-            case shutdown
-            case connectionUnavailable
-        }
-
-        let base: Base
+        /// The code's name.
+        public let description: String
 
         /// No connection came free before the acquire timeout or deadline.
-        public static let acquireTimeout = Code(base: .acquireTimeout)
+        public static let acquireTimeout = Code(description: "acquireTimeout")
         /// The pool is shutting down or shut down.
-        public static let shutdown = Code(base: .shutdown)
+        public static let shutdown = Code(description: "shutdown")
         /// No connection is open and opening one failed: ``PoolError/lastConnectionError`` says why.
         /// The pool keeps retrying with back-off.
-        public static let connectionUnavailable = Code(base: .connectionUnavailable)
+        public static let connectionUnavailable = Code(description: "connectionUnavailable")
 
-        /// The code's name.
-        public var description: String {
-            switch base {
-            case .acquireTimeout: "acquireTimeout"
-            case .shutdown: "shutdown"
-            case .connectionUnavailable: "connectionUnavailable"
-            }
+        /// Matches a ``PoolError`` of this code: `catch PoolError.Code.acquireTimeout { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? PoolError)?.code == code
         }
     }
 

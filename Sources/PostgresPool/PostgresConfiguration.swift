@@ -24,7 +24,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public var statementTimeout: Duration?
     /// The client-side limit on each statement exchange, which holds even when the server or the
     /// network stops answering: past it, a cancel request is sent, the connection is closed (the
-    /// pool replaces it) and the statement fails at once with a ``PostgresError/Source/timeout``
+    /// pool replaces it) and the statement fails at once with a ``PostgresError/Code/timeout``
     /// error. Prefer ``statementTimeout`` for slow queries on a healthy connection (it keeps the
     /// connection); use this as the deadline for a dead network. `nil` for none. Default `nil`.
     public var queryTimeout: Duration?
@@ -43,7 +43,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public var setupSQL: [String] = []
     /// Runs on every new connection after ``setupSQL``, before it is handed out (prepare
     /// statements, check the server's version, `LISTEN`). What it throws closes that connection
-    /// and fails its connect with a ``PostgresError/Source/connection`` error that carries it, as
+    /// and fails its connect with a ``PostgresError/Code/connection`` error that carries it, as
     /// a failing ``setupSQL`` statement does. Default `nil`.
     public var onConnect: (@Sendable (PostgresConnection) async throws -> Void)?
     /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`.

@@ -86,7 +86,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// switched to non-blocking mode; then ``PostgresConfiguration/onConnect`` runs on it.
     ///
     /// #### Errors
-    /// ``PostgresError`` with source ``PostgresError/Source/connection`` when the server cannot be
+    /// ``PostgresError`` with code ``PostgresError/Code/connection`` when the server cannot be
     /// reached, refuses the login, or `timeout` runs out.
     public static func connect(
         configuration: PostgresConfiguration, timeout: Duration = .seconds(30)
@@ -416,7 +416,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                         if Task.isCancelled { throw CancellationError() }
                     }
                     if !encoder.buffer.isEmpty { try await putCopyData(encoder.buffer) }
-                } catch let error as PostgresError where error.source == .connection {
+                } catch let error as PostgresError where error.code == .connection {
                     throw error
                 } catch {
                     try await endCopy(abort: "\(type(of: error))")
@@ -491,7 +491,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// cancelled ends in `CancellationError`; a statement still running ``PostgresConfiguration/cancelGracePeriod``
     /// after the request (the server or network does not answer) has its connection abandoned.
     /// When the exchange runs past `timeout`, a cancel request is sent and the connection is
-    /// abandoned at once: the caller gets a ``PostgresError/Source/timeout`` error on time.
+    /// abandoned at once: the caller gets a ``PostgresError/Code/timeout`` error on time.
     private func exchange<Result>(
         cancellable isCancellable: Bool, timeout: Duration?, _ body: () async throws -> Result
     ) async throws -> Result {
@@ -524,10 +524,10 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         if case .failure = outcome {
             if timedOut, let timeout {
                 throw PostgresError(
-                    source: .timeout,
+                    code: .timeout,
                     message: "the statement did not finish within \(timeout); a cancel request was sent and the connection closed")
             }
-            if requested, case .failure(let error as PostgresError) = outcome, error.isQueryCanceled || error.source == .connection {
+            if requested, case .failure(let error as PostgresError) = outcome, error.isQueryCanceled || error.code == .connection {
                 throw CancellationError()
             }
         }
@@ -718,7 +718,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     private func beforeSend(_ message: String) -> PostgresError {
-        PostgresError(source: .connectionBeforeSend, message: message)
+        PostgresError(code: .connectionBeforeSend, message: message)
     }
 
     /// Sends what libpq has buffered, waiting for the socket as needed (and reading meanwhile,
@@ -796,7 +796,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         }
         let redaction = PostgresBindRedaction(binds: binds)
         return PostgresError(
-            source: .server, sqlState: field(UInt8(ascii: "C")), severity: field(UInt8(ascii: "V")),
+            code: .server, sqlState: field(UInt8(ascii: "C")), severity: field(UInt8(ascii: "V")),
             message: redaction.apply(to: field(UInt8(ascii: "M")) ?? "unknown error") ?? "unknown error",
             detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: redaction.apply(to: field(UInt8(ascii: "H"))),
             constraint: field(UInt8(ascii: "n")))

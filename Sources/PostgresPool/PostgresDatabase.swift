@@ -125,7 +125,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
         while true {
             do {
                 return try await pool.withConnection { try await body($0) }
-            } catch let error as PostgresError where error.source == .connectionBeforeSend {
+            } catch let error as PostgresError where error.code == .connectionBeforeSend {
                 attempts += 1
                 if attempts >= maxAttempts { throw error }
             }

@@ -13,24 +13,32 @@
 /// }
 /// ```
 public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Where the error came from.
-    public enum Source: String, Sendable, Hashable {
+    /// Where the error came from. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let description: String
+
         /// The server reported it for a statement.
-        case server
+        public static let server = Code(description: "server")
         /// The connection failed or was lost (the statement may or may not have run).
-        case connection
+        public static let connection = Code(description: "connection")
         /// The connection failed before the statement was sent: it did not run, so retrying it
         /// on another connection is safe.
-        case connectionBeforeSend
+        public static let connectionBeforeSend = Code(description: "connectionBeforeSend")
         /// The client refused the request (bad input, or misuse of a connection).
-        case client
+        public static let client = Code(description: "client")
         /// The statement ran past ``PostgresConfiguration/queryTimeout``: a cancel request was sent
         /// and the connection closed. The statement may or may not have run.
-        case timeout
+        public static let timeout = Code(description: "timeout")
+
+        /// Matches a ``PostgresError`` of this code: `catch PostgresError.Code.timeout { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? PostgresError)?.code == code
+        }
     }
 
     /// Where the error came from.
-    public let source: Source
+    public let code: Code
     /// The five-character SQLSTATE (`23505`); `nil` for errors with no server report.
     public let sqlState: String?
     /// `ERROR`, `FATAL` or `PANIC`; `nil` without a server report.
@@ -46,10 +54,10 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// Creates an error.
     public init(
-        source: Source, sqlState: String? = nil, severity: String? = nil, message: String, detail: String? = nil,
+        code: Code, sqlState: String? = nil, severity: String? = nil, message: String, detail: String? = nil,
         hint: String? = nil, constraint: String? = nil
     ) {
-        self.source = source
+        self.code = code
         self.sqlState = sqlState
         self.severity = severity
         self.message = message
@@ -58,8 +66,8 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         self.constraint = constraint
     }
 
-    static func connection(_ message: String) -> PostgresError { PostgresError(source: .connection, message: message) }
-    static func client(_ message: String) -> PostgresError { PostgresError(source: .client, message: message) }
+    static func connection(_ message: String) -> PostgresError { PostgresError(code: .connection, message: message) }
+    static func client(_ message: String) -> PostgresError { PostgresError(code: .client, message: message) }
 
     /// A duplicate key (SQLSTATE 23505).
     public var isUniqueViolation: Bool { sqlState == "23505" }
@@ -68,24 +76,19 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
     /// The statement was cancelled (57014), by a cancel request or `statement_timeout`.
     public var isQueryCanceled: Bool { sqlState == "57014" }
     /// The statement ran past the client-side ``PostgresConfiguration/queryTimeout``.
-    public var isTimeout: Bool { source == .timeout }
+    public var isTimeout: Bool { code == .timeout }
     /// The connection failed or the server ended it (class 08, or 57P01–57P03: shutdown,
     /// crash, cannot connect now). The pool replaces such connections.
     public var isConnectionFailure: Bool {
-        switch source {
-        case .connection, .connectionBeforeSend: return true
-        case .client, .timeout:
-            return false
-        case .server:
-            guard let sqlState else { return false }
-            return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
-        }
+        if code == .connection || code == .connectionBeforeSend { return true }
+        guard code == .server, let sqlState else { return false }
+        return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
 
     /// One line: SQLSTATE, severity, message, hint and constraint; never bind values.
     public var description: String {
         var text = "PostgreSQL"
-        if let sqlState { text += " \(severity ?? "ERROR") \(sqlState)" } else { text += " \(source.rawValue) error" }
+        if let sqlState { text += " \(severity ?? "ERROR") \(sqlState)" } else { text += " \(code) error" }
         text += ": \(message)"
         if let constraint { text += " (constraint \(constraint))" }
         if let hint { text += ". Hint: \(hint)" }

@@ -8,31 +8,24 @@
 /// no column "pirce" in the row (columns: id, symbol, price)
 /// ```
 public struct SQLDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What went wrong.
-    public struct Reason: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable {
-            case missingColumn
-            case typeMismatch
-        }
-
-        let base: Base
+    /// What went wrong. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let description: String
 
         /// The row has no such column (by name) or index.
-        public static let missingColumn = Reason(base: .missingColumn)
+        public static let missingColumn = Code(description: "missingColumn")
         /// The column's value does not fit the requested type (a `NULL` read as a non-optional included).
-        public static let typeMismatch = Reason(base: .typeMismatch)
+        public static let typeMismatch = Code(description: "typeMismatch")
 
-        /// `missingColumn` or `typeMismatch`.
-        public var description: String {
-            switch base {
-            case .missingColumn: "missingColumn"
-            case .typeMismatch: "typeMismatch"
-            }
+        /// Matches a ``SQLDecodingError`` of this code: `catch SQLDecodingError.Code.missingColumn { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? SQLDecodingError)?.code == code
         }
     }
 
     /// What went wrong.
-    public let reason: Reason
+    public let code: Code
     /// The column's name, or its index in brackets (`[3]`) when it was asked for by index.
     public let column: String
     /// The Swift type that was asked for, such as `Int` or `Optional<Date>`.
@@ -43,8 +36,8 @@ public struct SQLDecodingError: Error, Hashable, Sendable, CustomStringConvertib
     public let availableColumns: [String]
 
     /// Creates an error; backends and ``SQLRow`` use it.
-    public init(reason: Reason, column: String, expectedType: String, foundKind: String?, availableColumns: [String]) {
-        self.reason = reason
+    public init(code: Code, column: String, expectedType: String, foundKind: String?, availableColumns: [String]) {
+        self.code = code
         self.column = column
         self.expectedType = expectedType
         self.foundKind = foundKind
@@ -53,11 +46,9 @@ public struct SQLDecodingError: Error, Hashable, Sendable, CustomStringConvertib
 
     /// A sentence naming the column, the expected type and what was found.
     public var description: String {
-        switch reason.base {
-        case .missingColumn:
-            "no column \(column) in the row, asked for as \(expectedType) (columns: \(availableColumns.joined(separator: ", ")))"
-        case .typeMismatch:
-            "cannot decode column \(column) as \(expectedType): found \(foundKind ?? "nothing")"
+        if code == .missingColumn {
+            return "no column \(column) in the row, asked for as \(expectedType) (columns: \(availableColumns.joined(separator: ", ")))"
         }
+        return "cannot decode column \(column) as \(expectedType): found \(foundKind ?? "nothing")"
     }
 }

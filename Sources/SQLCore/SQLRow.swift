@@ -84,7 +84,7 @@ public struct SQLRow: Sendable, Hashable {
     @usableFromInline
     func missingColumn<T>(_ type: T.Type, _ columnLabel: String) -> SQLDecodingError {
         SQLDecodingError(
-            reason: .missingColumn, column: columnLabel, expectedType: String(describing: T.self),
+            code: .missingColumn, column: columnLabel, expectedType: String(describing: T.self),
             foundKind: nil, availableColumns: columns.names)
     }
 
@@ -92,7 +92,7 @@ public struct SQLRow: Sendable, Hashable {
     @usableFromInline
     func mismatch<T>(_ type: T.Type, at index: Int, columnLabel: String) -> SQLDecodingError {
         SQLDecodingError(
-            reason: .typeMismatch, column: columnLabel, expectedType: String(describing: T.self),
+            code: .typeMismatch, column: columnLabel, expectedType: String(describing: T.self),
             foundKind: values[index].kindName, availableColumns: columns.names)
     }
 }

@@ -46,7 +46,7 @@ struct SQLRowKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         guard let index = row.columns.index(of: key.stringValue) else {
             throw SQLDecodingError(
-                reason: .missingColumn, column: "\"\(key.stringValue)\"", expectedType: String(describing: T.self),
+                code: .missingColumn, column: "\"\(key.stringValue)\"", expectedType: String(describing: T.self),
                 foundKind: nil, availableColumns: row.columns.names)
         }
         if let decodable = T.self as? any SQLValueDecodable.Type {
@@ -91,7 +91,7 @@ struct SQLColumnDecoder: Decoder, SingleValueDecodingContainer {
         } catch is NeedsJSON {
             guard let text = String(sqlValue: row.values[index]) else {
                 throw SQLDecodingError(
-                    reason: .typeMismatch, column: "\"\(row.columns.names[index])\"",
+                    code: .typeMismatch, column: "\"\(row.columns.names[index])\"",
                     expectedType: "\(T.self) (from JSON)", foundKind: row.values[index].kindName,
                     availableColumns: row.columns.names)
             }
@@ -139,7 +139,7 @@ struct SQLColumnDecoder: Decoder, SingleValueDecodingContainer {
         let wide = try decode(Int64.self, as: Int64.self)
         guard let value = T(exactly: wide) else {
             throw SQLDecodingError(
-                reason: .typeMismatch, column: "\"\(row.columns.names[index])\"", expectedType: String(describing: T.self),
+                code: .typeMismatch, column: "\"\(row.columns.names[index])\"", expectedType: String(describing: T.self),
                 foundKind: "int64 out of range", availableColumns: row.columns.names)
         }
         return value

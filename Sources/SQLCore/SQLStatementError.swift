@@ -9,24 +9,17 @@
 public struct SQLStatementError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of problem. New codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable {
-            case invalidIdentifier
-            case tooManyBinds
-        }
-
-        let base: Base
+        /// The code's name.
+        public let description: String
 
         /// An identifier that is empty, contains NUL, or is too long for the dialect.
-        public static let invalidIdentifier = Code(base: .invalidIdentifier)
+        public static let invalidIdentifier = Code(description: "invalidIdentifier")
         /// More bind parameters than the dialect allows in one statement.
-        public static let tooManyBinds = Code(base: .tooManyBinds)
+        public static let tooManyBinds = Code(description: "tooManyBinds")
 
-        /// The code's name.
-        public var description: String {
-            switch base {
-            case .invalidIdentifier: "invalidIdentifier"
-            case .tooManyBinds: "tooManyBinds"
-            }
+        /// Matches a ``SQLStatementError`` of this code: `catch SQLStatementError.Code.tooManyBinds { … }`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? SQLStatementError)?.code == code
         }
     }
 

@@ -487,7 +487,7 @@ public final class SQLiteConnection {
     }
 
     private static func settingsError(_ error: SQLiteError, path: String) -> SQLiteError {
-        switch error.primaryCode {
+        switch error.code.primary.rawValue {
         case SQLITE_NOTADB:
             SQLiteError(code: error.code, message: "the file at \(path) is not a SQLite database (\(error.message))", sql: error.sql)
         case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_IOERR:

@@ -178,7 +178,7 @@ final class TransitionLog: Sendable {
                             while !release.flag.load(ordering: .relaxed) { await Task.yield() }
                         }
                         return true
-                    } catch CircuitBreakerError.halfOpenFull {
+                    } catch CircuitBreakerError.Code.halfOpenFull {
                         return false
                     }
                 }

@@ -230,12 +230,12 @@ extension PostgresServerTests {
                 let into = await #expect(throws: PostgresError.self) {
                     try await connection.execute("COPY \(identifier: table) FROM STDIN")
                 }
-                #expect(into?.source == .client)
+                #expect(into?.code == .client)
                 #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(0))
                 let out = await #expect(throws: PostgresError.self) {
                     try await connection.execute("COPY \(identifier: table) TO STDOUT")
                 }
-                #expect(out?.source == .client)
+                #expect(out?.code == .client)
                 #expect(connection.isBroken, "a connection left in COPY OUT is given up")
             }
         }
@@ -315,7 +315,7 @@ extension PostgresServerTests {
                 let slow = Task { _ = try await connection.execute("SELECT pg_sleep(0.3)") }
                 try await Task.sleep(for: .milliseconds(50))
                 let error = await #expect(throws: PostgresError.self) { _ = try await connection.execute("SELECT 1") }
-                #expect(error?.source == .client)
+                #expect(error?.code == .client)
                 try await slow.value
             }
         }

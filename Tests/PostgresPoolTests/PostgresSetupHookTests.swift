@@ -62,7 +62,7 @@ extension PostgresServerTests {
             let error = await #expect(throws: PostgresError.self) {
                 try await PostgresConnection.connect(configuration: configuration)
             }
-            #expect(error?.source == .connection)
+            #expect(error?.code == .connection)
             #expect("\(error!)".contains("the hook said no"))
 
             var pool = PoolConfiguration()

@@ -106,7 +106,7 @@ extension Reliability {
                         try await database.execute("INSERT INTO keel_hostile_values VALUES (\(index), \(value), \(Data()))")
                         Issue.record("text with NUL was stored on PostgreSQL")
                     } catch let error as PostgresError {
-                        #expect(error.source == .client && error.message.contains("NUL"))
+                        #expect(error.code == .client && error.message.contains("NUL"))
                         refusedNUL += 1
                     }
                     continue

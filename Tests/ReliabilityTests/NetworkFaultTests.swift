@@ -26,7 +26,7 @@ extension Reliability {
         static func deadline(of error: any Error) -> (kind: String, deadline: Duration?) {
             if let error = error as? PostgresError {
                 if error.isTimeout { return ("query timeout", queryTimeout) }
-                return ("PostgresError \(error.source)", nil)
+                return ("PostgresError \(error.code)", nil)
             }
             if let error = error as? PoolError {
                 return ("PoolError \(error.code)", error.code == .acquireTimeout ? acquireTimeout : nil)
@@ -80,7 +80,7 @@ extension Reliability {
                                             try await database.query("SELECT \(task * 100_000 + call)::bigint")
                                         }
                                         guard try rows.first?.decode(Int.self, at: 0) == task * 100_000 + call else {
-                                            throw PostgresError(source: .client, message: "wrong answer")
+                                            throw PostgresError(code: .client, message: "wrong answer")
                                         }
                                         calls.withLock { $0.append(Call(elapsed: .now - began, error: nil)) }
                                     } catch {

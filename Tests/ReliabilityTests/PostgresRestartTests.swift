@@ -89,7 +89,7 @@ extension Reliability {
             let recovery = firstSuccess.map { serverBack.duration(to: $0) }
             let successesBefore = all.filter { $0.serverStart == firstServerStart }.count
             let errorKinds = Dictionary(grouping: errors.map { error -> String in
-                if let error = error as? PostgresError { return "PostgresError \(error.source) \(error.sqlState ?? "")" }
+                if let error = error as? PostgresError { return "PostgresError \(error.code) \(error.sqlState ?? "")" }
                 if let error = error as? PoolError { return "PoolError \(error.code)" }
                 return String(describing: type(of: error))
             }, by: { $0 }).mapValues(\.count)

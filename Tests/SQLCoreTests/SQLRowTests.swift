@@ -26,7 +26,7 @@ import Testing
             try row.decode(Double.self, "pirce")
         } throws: { error in
             let error = error as! SQLDecodingError
-            return error.reason == .missingColumn && error.column == "\"pirce\""
+            return error.code == .missingColumn && error.column == "\"pirce\""
                 && error.description.contains("\"pirce\"") && error.description.contains("price")
                 && error.description.contains("Double")
         }
@@ -38,7 +38,7 @@ import Testing
             try row.decode(Int.self, "symbol")
         } throws: { error in
             let error = error as! SQLDecodingError
-            return error.reason == .typeMismatch
+            return error.code == .typeMismatch
                 && error.description == #"cannot decode column "symbol" as Int: found text"#
         }
         #expect {
@@ -100,7 +100,7 @@ import Testing
         #expect {
             try row.decode(Absent.self)
         } throws: { error in
-            (error as? SQLDecodingError)?.reason == .missingColumn
+            (error as? SQLDecodingError)?.code == .missingColumn
         }
     }
 

@@ -397,7 +397,7 @@ import Testing
             Issue.record("opening a file that is not a database must fail")
         } catch let error as SQLiteError {
             #expect(error.message.contains("not a SQLite database"), "\(error)")
-            #expect(error.primaryCode == SQLITE_NOTADB)
+            #expect(error.code.primary == .notADatabase)
         }
     }
 
@@ -420,6 +420,15 @@ import Testing
                 #expect(error.isUniqueViolation)
                 #expect(error.sql == "INSERT INTO t (email) VALUES (?)")
                 #expect(!error.description.contains("a@example.com"))
+                #expect(error.code == .constraintUnique && error.code.primary == .constraint)
+            }
+            do {
+                try await database.execute("INSERT INTO t (email) VALUES (\("a@example.com"))")
+                Issue.record("a duplicate must fail")
+            } catch SQLiteError.Code.busy {
+                Issue.record("a constraint violation is not busy")
+            } catch SQLiteError.Code.constraint {
+                // caught by its primary code
             }
         }
     }
