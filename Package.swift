@@ -63,7 +63,10 @@ let package = Package(
         // back-off, a seeded generator and the statistics-to-metrics exporter.
         .target(
             name: "KeelCore",
-            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

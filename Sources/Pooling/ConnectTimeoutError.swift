@@ -10,6 +10,6 @@ public struct ConnectTimeoutError: Error, Hashable, Sendable, CustomStringConver
     /// What happened and what to do.
     public var description: String {
         "opening a connection took longer than connectTimeout (\(timeout)): check that the database is reachable, "
-            + "or raise DB_CONNECT_TIMEOUT_SECS"
+            + "or raise connectTimeout"
     }
 }

@@ -409,8 +409,7 @@ where PoolClock.Duration == Duration {
                 message: "timed out after \(waited) waiting for a connection: \(statistics.inUse - statistics.overflowInUse)/"
                     + "\(configuration.maxConnections) in use, \(statistics.overflowInUse)/\(configuration.maxOverflow) "
                     + "overflow in use, \(statistics.waiting) waiting, \(statistics.connecting) connecting. Raise "
-                    + "DB_MAX_CONNECTIONS (maxConnections) or DB_MAX_OVERFLOW (maxOverflow), or find the slow work "
-                    + "holding connections.",
+                    + "maxConnections or maxOverflow, or find the slow work holding connections.",
                 statistics: statistics, lastConnectionError: lastError, waited: waited)
         case .shutdown:
             return PoolError(

@@ -1,3 +1,4 @@
+public import KeelCore
 public import Logging
 
 extension PoolConfiguration {
@@ -26,7 +27,7 @@ extension PoolConfiguration {
     /// ``PoolConfigurationError`` naming the variable and its value when a value does not parse
     /// (`abc`), is out of range (negative, zero maximum), or the settings disagree (min > max).
     public init(
-        environment: [String: String], prefix: String = "DB_", logger: Logger = Logger(label: "keel.pool")
+        environment: [String: String], prefix: String = "DB_", logger: Logger = .silent
     ) throws(PoolConfigurationError) {
         self.init(logger: logger)
         let reader = EnvironmentReader(environment: environment, prefix: prefix)

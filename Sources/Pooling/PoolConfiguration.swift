@@ -1,3 +1,4 @@
+public import KeelCore
 public import Logging
 public import CoreMetrics
 
@@ -76,7 +77,8 @@ public struct PoolConfiguration: Sendable {
     /// The longest the pool's maintenance task sleeps between sweeps (idle and lifetime closes,
     /// refills, leak checks, metrics). Deadlines (acquire timeouts, retries) wake it sooner. Default 1 s.
     public var maintenanceInterval: Duration = .seconds(1)
-    /// The logger: pool events and leaks at `.info`, per-connection events at `.debug`.
+    /// The logger: pool events and leaks at `.info`, per-connection events at `.debug`. The
+    /// initialisers default to a logger that drops everything: pass the application's own.
     public var logger: Logger
     /// Where metrics go: gauges, counters and a timer named `keel_pool_…` (see ``ConnectionPool``);
     /// `nil` records none. Default `nil`.
@@ -89,7 +91,7 @@ public struct PoolConfiguration: Sendable {
     public var randomSeed: UInt64?
 
     /// The defaults, logging to `logger`.
-    public init(logger: Logger = Logger(label: "keel.pool")) {
+    public init(logger: Logger = .silent) {
         self.logger = logger
     }
 

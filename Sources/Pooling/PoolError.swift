@@ -4,7 +4,7 @@
 ///
 /// ```
 /// timed out after 30 s waiting for a connection: 20/20 in use, 0/80 overflow in use, 57 waiting.
-/// Raise DB_MAX_CONNECTIONS (maxConnections) or DB_MAX_OVERFLOW, or find the slow work holding connections.
+/// Raise maxConnections or maxOverflow, or find the slow work holding connections.
 /// ```
 public struct PoolError: Error, CustomStringConvertible {
     /// The kind of failure. New codes may be added.

@@ -1,5 +1,6 @@
 import CLibPQ
 public import Foundation
+public import KeelCore
 public import Logging
 
 /// How to connect to PostgreSQL: a libpq connection string and Keel's options.
@@ -46,7 +47,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// and fails its connect with a ``PostgresError/Code/connection`` error that carries it, as
     /// a failing ``setupSQL`` statement does. Default `nil`.
     public var onConnect: (@Sendable (PostgresConnection) async throws -> Void)?
-    /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`.
+    /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`. The
+    /// initialisers default to a logger that drops everything: pass the application's own.
     public var logger: Logger
     private let redacted: String
 
@@ -55,7 +57,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// #### Errors
     /// ``PostgresError`` (client) when libpq cannot parse the string; the message never
     /// contains the password.
-    public init(connectionString: String, logger: Logger = Logger(label: "keel.postgres")) throws(PostgresError) {
+    public init(connectionString: String, logger: Logger = .silent) throws(PostgresError) {
         self.connectionString = connectionString
         self.logger = logger
         redacted = try Self.redactedDescription(of: connectionString)
@@ -67,7 +69,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// ``PostgresError`` (client) when the variable is missing, empty or not a valid connection string.
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment, variable: String = "DATABASE_URL",
-        logger: Logger = Logger(label: "keel.postgres")
+        logger: Logger = .silent
     ) throws(PostgresError) {
         guard let value = environment[variable], !value.isEmpty else {
             throw .client("\(variable) is not set: set it to a PostgreSQL URL such as postgres://user@host:5432/database")

@@ -1,3 +1,4 @@
+public import KeelCore
 public import Logging
 import Foundation
 
@@ -88,23 +89,24 @@ public struct SQLiteConfiguration: Sendable {
     /// while the database opens, ``SQLiteDatabase/init(configuration:pool:)`` fails with it; when a
     /// pool opens a connection later, the pool reports it and retries with back-off. Default `nil`.
     public var onConnect: (@Sendable (SQLiteConnection) throws -> Void)?
-    /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`.
+    /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`. The
+    /// initialisers default to a logger that drops everything: pass the application's own.
     public var logger: Logger
 
     /// A configuration for a database file (created if missing) or an in-memory database.
-    public init(location: Location, logger: Logger = Logger(label: "keel.sqlite")) {
+    public init(location: Location, logger: Logger = .silent) {
         self.location = location
         self.logger = logger
         readerCount = SQLiteConfiguration.defaultReaderCount
     }
 
     /// A configuration for a database file, created if missing.
-    public init(path: String, logger: Logger = Logger(label: "keel.sqlite")) {
+    public init(path: String, logger: Logger = .silent) {
         self.init(location: .file(path: path), logger: logger)
     }
 
     /// A configuration for a private in-memory database.
-    public static func inMemory(logger: Logger = Logger(label: "keel.sqlite")) -> SQLiteConfiguration {
+    public static func inMemory(logger: Logger = .silent) -> SQLiteConfiguration {
         SQLiteConfiguration(location: .inMemory, logger: logger)
     }
 

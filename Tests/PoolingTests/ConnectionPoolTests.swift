@@ -84,7 +84,7 @@ import Testing
                 #expect(error.code == .acquireTimeout)
                 #expect(error.waited == .seconds(30))
                 #expect(error.description.contains("1/1 in use"))
-                #expect(error.description.contains("DB_MAX_CONNECTIONS"))
+                #expect(error.description.contains("maxConnections") && !error.description.contains("DB_"))
                 #expect(error.statistics.timeouts == 1)
             }
             #expect(pool.statistics.waiting == 0)
