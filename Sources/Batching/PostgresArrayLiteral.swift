@@ -1,7 +1,8 @@
 import SQLCore
 
 /// PostgreSQL array literals (`{1,2,NULL}`, `{"a","b\"c"}`) of one column's values, sent as one
-/// text bind and cast to the column's array type: how the fast path sends a whole column at once.
+/// text bind and cast to the column's array type: how a keyed update or delete sends a chunk's
+/// keys to PostgreSQL as one bind (`key = ANY($1::bigint[])`).
 enum PostgresArrayLiteral {
     /// The array type of values of one kind, or `nil` when they mix kinds or are all NULL.
     static func arrayType(of values: some Sequence<SQLValue>) -> String? {

@@ -49,14 +49,16 @@ where CacheClock.Duration == Duration {
 
     /// A cache on `clock`.
     ///
-    /// The configuration must be valid (see its properties' ranges), or the initializer stops the
-    /// program. `metricsFactory` receives the statistics when ``publishMetrics()`` runs
-    /// (dimension `cache`: `name`).
+    /// `metricsFactory` receives the statistics when ``publishMetrics()`` runs (dimension `cache`:
+    /// `name`).
+    ///
+    /// #### Errors
+    /// ``CacheConfigurationError`` naming the first setting out of range.
     public init(
         configuration: CacheConfiguration<Key, Value>, clock: CacheClock, name: String = "default",
         metricsFactory: (any MetricsFactory)? = nil
-    ) {
-        if let problem = configuration.problem { preconditionFailure("CacheConfiguration: \(problem)") }
+    ) throws(CacheConfigurationError) {
+        try configuration.validate()
         self.configuration = configuration
         self.clock = clock
         origin = clock.now
@@ -93,14 +95,15 @@ where CacheClock.Duration == Duration {
         return origin.duration(to: clock.now).inNanoseconds
     }
 
+    /// The segment (a shard, its policy and their locks) that holds keys of `hash`.
     @inlinable
-    func shard(_ hash: Int) -> CacheSegment<Key, Value> {
-        segments[shardIndex(hash)]
+    func segment(for hash: Int) -> CacheSegment<Key, Value> {
+        segments[segmentIndex(for: hash)]
     }
 
-    /// Which shard holds keys of `hash`.
+    /// Which segment holds keys of `hash`.
     @inlinable
-    func shardIndex(_ hash: Int) -> Int {
+    func segmentIndex(for hash: Int) -> Int {
         (hash ^ (hash >> 16)) & shardMask
     }
 
@@ -111,7 +114,7 @@ where CacheClock.Duration == Duration {
     public func value(for key: Key) -> Value? {
         let hash = key.hashValue
         let now = ticks()
-        let segment = shard(hash)
+        let segment = self.segment(for: hash)
         switch segment.peek(key, hash: hash, at: now, countingMisses: true) {
         case .fresh(let value, _): return value
         case .missing: return nil
@@ -133,9 +136,9 @@ where CacheClock.Duration == Duration {
     public func value(for key: Key, orFetch fetch: @escaping @Sendable () async throws -> Value) async throws -> Value {
         let hash = key.hashValue
         let now = ticks()
-        let box = shard(hash)
-        if case .fresh(let value, _) = box.peek(key, hash: hash, at: now, countingMisses: false) { return value }
-        let (found, failure) = box.withExclusiveAccess { shard, policy in
+        let segment = self.segment(for: hash)
+        if case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) { return value }
+        let (found, failure) = segment.withExclusiveAccess { shard, policy in
             let found = shard.lookup(key, hash: hash, at: now, policy: &policy)
             if case .fresh = found { return (found, nil as (any Error)?) }
             return (found, shard.failure(for: key, at: now))
@@ -146,7 +149,7 @@ where CacheClock.Duration == Duration {
             return value
         case .stale(let value):
             _ = load(key, hash: hash, fetch: fetch)
-            box.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
+            segment.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
             return value
         case .lastGood(let value):
             lastGood = value
@@ -159,7 +162,7 @@ where CacheClock.Duration == Duration {
             return try await load.value()
         } catch {
             if let lastGood, !(error is CancellationError) {
-                box.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
+                segment.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
                 return lastGood
             }
             throw error
@@ -193,7 +196,7 @@ where CacheClock.Duration == Duration {
             case .failure(let error):
                 if let failureTimeToLive = configuration.failureTimeToLive {
                     let until = ticks() + failureTimeToLive.inNanoseconds
-                    shard(hash).withExclusiveAccess { shard, _ in shard.rememberFailure(error, for: key, until: until) }
+                    segment(for: hash).withExclusiveAccess { shard, _ in shard.rememberFailure(error, for: key, until: until) }
                 }
             }
             loadStatistics.withLock { statistics in
@@ -216,7 +219,7 @@ where CacheClock.Duration == Duration {
         let now = ticks()
         let freshUntil = freshUntil(timeToLive, at: now)
         let weight = configuration.weigher?(key, value) ?? 1
-        shard(hash).withExclusiveAccess { shard, policy in
+        segment(for: hash).withExclusiveAccess { shard, policy in
             shard.insert(
                 value, for: key, hash: hash, weight: weight, freshUntil: freshUntil, tag: tag, at: now, policy: &policy)
         }
@@ -236,13 +239,13 @@ where CacheClock.Duration == Duration {
         for entry in all {
             let hash = entry.0.hashValue
             hashes.append(hash)
-            starts[shardIndex(hash) + 1] += 1
+            starts[segmentIndex(for: hash) + 1] += 1
         }
         for index in 1..<starts.count { starts[index] += starts[index - 1] }
         var next = starts
         var order = [Int](repeating: 0, count: all.count)
         for (position, hash) in hashes.enumerated() {
-            let shard = shardIndex(hash)
+            let shard = segmentIndex(for: hash)
             order[next[shard]] = position
             next[shard] += 1
         }
@@ -278,17 +281,17 @@ where CacheClock.Duration == Duration {
     @discardableResult
     public func removeValue(for key: Key) -> Value? {
         let hash = key.hashValue
-        return shard(hash).withExclusiveAccess { $0.removeValue(for: key, hash: hash, policy: &$1) }
+        return segment(for: hash).withExclusiveAccess { $0.removeValue(for: key, hash: hash, policy: &$1) }
     }
 
     /// Removes every entry.
     public func removeAll() {
-        for box in segments { box.withExclusiveAccess { $0.removeAll(policy: &$1) } }
+        for segment in segments { segment.withExclusiveAccess { $0.removeAll(policy: &$1) } }
     }
 
     /// Removes every entry for which `predicate` is true.
     public func removeAll(where predicate: (Key, Value) throws -> Bool) rethrows {
-        for box in segments { try box.withExclusiveAccess { shard, policy in try shard.removeAll(where: predicate, policy: &policy) } }
+        for segment in segments { try segment.withExclusiveAccess { shard, policy in try shard.removeAll(where: predicate, policy: &policy) } }
     }
 
     /// Invalidates every entry inserted with `tag` so far, without scanning: each is removed when
@@ -297,7 +300,7 @@ where CacheClock.Duration == Duration {
     /// O(shards): each shard counts one more invalidation and keeps it; an entry older than that
     /// count is checked once, when next read. Entries inserted afterwards are not affected.
     public func invalidate(tag: String) {
-        for box in segments { box.withExclusiveAccess { $0.invalidate(.tag(tag), policy: &$1) } }
+        for segment in segments { segment.withExclusiveAccess { $0.invalidate(.tag(tag), policy: &$1) } }
     }
 
     /// Invalidates every entry present now whose key `selected` picks, without scanning, as
@@ -308,32 +311,32 @@ where CacheClock.Duration == Duration {
     /// cache.invalidate(keysWhere: { $0.hasSuffix(":orderbook") })
     /// ```
     public func invalidate(keysWhere selected: @escaping @Sendable (Key) -> Bool) {
-        for box in segments { box.withExclusiveAccess { $0.invalidate(.keys(selected), policy: &$1) } }
+        for segment in segments { segment.withExclusiveAccess { $0.invalidate(.keys(selected), policy: &$1) } }
     }
 
     /// Removes the entries that can no longer be returned; ``run()`` calls it periodically.
     public func removeExpired() {
         let now = ticks()
-        for box in segments { box.withExclusiveAccess { $0.removeExpired(at: now, policy: &$1) } }
+        for segment in segments { segment.withExclusiveAccess { $0.removeExpired(at: now, policy: &$1) } }
     }
 
     // MARK: Inspecting
 
     /// The number of entries (expired ones not yet removed included).
-    public var count: Int { segments.reduce(0) { total, box in total + box.withExclusiveAccess { shard, _ in shard.count } } }
+    public var count: Int { segments.reduce(0) { total, segment in total + segment.withExclusiveAccess { shard, _ in shard.count } } }
 
     /// A snapshot of the fresh entries.
     public var entries: [(key: Key, value: Value)] {
         let now = ticks()
-        return segments.flatMap { box in box.withExclusiveAccess { shard, _ in shard.entries(at: now) } }
+        return segments.flatMap { segment in segment.withExclusiveAccess { shard, _ in shard.entries(at: now) } }
     }
 
     /// What the cache has done so far.
     public var statistics: CacheStatistics {
         var total = loadStatistics.withLock { $0 }
         total.loadsInFlight = loads.withLock { $0.count }
-        for box in segments {
-            let (shard, count, peeks) = box.withExclusiveAccess { shard, _ in (shard.statistics, shard.count, box.peekCounts()) }
+        for segment in segments {
+            let (shard, count, peeks) = segment.withExclusiveAccess { shard, _ in (shard.statistics, shard.count, segment.peekCounts()) }
             total.hits += shard.hits + peeks.hits
             total.misses += shard.misses + peeks.misses
             total.staleServed += shard.staleServed
@@ -369,13 +372,15 @@ where CacheClock.Duration == Duration {
 
 extension Cache where CacheClock == ContinuousClock {
     /// A cache on the continuous clock with a configuration.
-    public convenience init(configuration: CacheConfiguration<Key, Value>, name: String = "default", metricsFactory: (any MetricsFactory)? = nil) {
-        self.init(configuration: configuration, clock: ContinuousClock(), name: name, metricsFactory: metricsFactory)
+    public convenience init(
+        configuration: CacheConfiguration<Key, Value>, name: String = "default", metricsFactory: (any MetricsFactory)? = nil
+    ) throws(CacheConfigurationError) {
+        try self.init(configuration: configuration, clock: ContinuousClock(), name: name, metricsFactory: metricsFactory)
     }
 
     /// A cache on the continuous clock of at most `maximumCapacity` entries, fresh for `timeToLive`.
-    public convenience init(maximumCapacity: Int, timeToLive: Duration) {
-        self.init(configuration: CacheConfiguration(maximumCapacity: maximumCapacity, timeToLive: timeToLive))
+    public convenience init(maximumCapacity: Int, timeToLive: Duration) throws(CacheConfigurationError) {
+        try self.init(configuration: CacheConfiguration(maximumCapacity: maximumCapacity, timeToLive: timeToLive))
     }
 }
 

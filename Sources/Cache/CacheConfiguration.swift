@@ -40,17 +40,18 @@ public struct CacheConfiguration<Key: Hashable & Sendable, Value: Sendable>: Sen
         self.timeToLive = timeToLive
     }
 
-    /// The first setting that is out of range, described; `nil` when every setting is usable.
-    /// `Cache(configuration:)` stops the process on a configuration with a problem: check it first when the
-    /// settings come from outside the program.
-    public var problem: String? {
-        if maximumCapacity < 1 { return "maximumCapacity must be at least 1" }
-        if timeToLive <= .zero { return "timeToLive must be positive" }
-        if let timeToIdle, timeToIdle <= .zero { return "timeToIdle must be positive" }
-        if serveStaleFor < .zero || staleIfErrorFor < .zero { return "stale windows must not be negative" }
-        if !(0...0.5).contains(timeToLiveJitter) { return "timeToLiveJitter must be between 0 and 0.5" }
-        if let shardCount, shardCount < 1 { return "shardCount must be at least 1" }
-        if maintenanceInterval <= .zero { return "maintenanceInterval must be positive" }
-        return nil
+    /// Throws for the first setting that is out of range; `Cache`'s initialisers call it.
+    public func validate() throws(CacheConfigurationError) {
+        func fail(_ setting: String, _ value: Any, _ rule: String) throws(CacheConfigurationError) {
+            throw CacheConfigurationError(setting: setting, value: "\(value)", message: "\(setting) is \(value) but \(rule)")
+        }
+        if maximumCapacity < 1 { try fail("maximumCapacity", maximumCapacity, "must be at least 1") }
+        if timeToLive <= .zero { try fail("timeToLive", timeToLive, "must be positive") }
+        if let timeToIdle, timeToIdle <= .zero { try fail("timeToIdle", timeToIdle, "must be positive") }
+        if serveStaleFor < .zero { try fail("serveStaleFor", serveStaleFor, "must not be negative") }
+        if staleIfErrorFor < .zero { try fail("staleIfErrorFor", staleIfErrorFor, "must not be negative") }
+        if !(0...0.5).contains(timeToLiveJitter) { try fail("timeToLiveJitter", timeToLiveJitter, "must be between 0 and 0.5") }
+        if let shardCount, shardCount < 1 { try fail("shardCount", shardCount, "must be at least 1") }
+        if maintenanceInterval <= .zero { try fail("maintenanceInterval", maintenanceInterval, "must be positive") }
     }
 }

@@ -21,7 +21,7 @@ public import Synchronization
 /// their own, so that applying reads to the policy never takes a line readers of the shard need.
 ///
 /// The locks are atomic words, taken with one compare-and-exchange and released with a store,
-/// inline (a pthread mutex's `trylock` and `unlock` calls were 15 % of a read on two cores).
+/// inline, with no call on a hit (BENCHMARKS.md, cache, says why not a pthread mutex).
 /// Whoever finds a lock taken retries, then yields its core, then sleeps 50 µs between tries:
 /// stripes are held for a lookup and a segment for one write (``withExclusiveAccess(_:)``), so
 /// waits are short, except behind a `removeAll(where:)` predicate.

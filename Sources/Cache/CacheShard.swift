@@ -10,8 +10,7 @@ public import KeelCore
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// An entry's value and end of freshness, side by side: a hit reads both, and replacing the
     /// value changes both, so a write to a hot key changes one line that readers on another core
-    /// read (when the end of freshness lived in the index bucket, it was two: measured, writing the
-    /// bucket too cost a tenth of the 75/25 workload's throughput on two cores).
+    /// read, and never the index bucket.
     @usableFromInline struct Stored: Sendable {
         /// Fresh until then; then stale (served while refreshing) for the shard's `staleFor`; then
         /// served only when a fetch fails for its `graceFor`; then gone.

@@ -48,22 +48,31 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     private let listeners = Locked<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
-    private let exporter: StatisticsExporter<CircuitBreakerMetrics>?
+    private let exporter: StatisticsExporter<CircuitBreakerStatistics>?
 
     /// A breaker on `clock`.
     ///
     /// - Parameters:
     ///   - name: Its name, in transitions and as the `breaker` dimension of its metrics.
-    ///   - configuration: When it opens and how it recovers; it must be valid (see the properties'
-    ///     ranges), or the initializer stops the program.
+    ///   - configuration: When it opens and how it recovers.
     ///   - clock: The clock of open durations, time windows and slow calls.
     ///   - metricsFactory: Where ``publishMetrics()`` sends the metrics; `nil` for none.
     ///   - onTransition: Called after every state change, outside the lock.
-    public init(
+    public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: BreakerClock,
         metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+    ) throws(CircuitBreakerConfigurationError) {
+        try configuration.validate()
+        self.init(
+            name: name, validatedConfiguration: configuration, clock: clock, metricsFactory: metricsFactory,
+            onTransition: onTransition)
+    }
+
+    /// A breaker whose configuration has been validated.
+    init(
+        name: String, validatedConfiguration configuration: CircuitBreakerConfiguration, clock: BreakerClock,
+        metricsFactory: (any MetricsFactory)?, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
     ) {
-        if let problem = configuration.problem { preconditionFailure("CircuitBreakerConfiguration: \(problem)") }
         self.name = name
         self.configuration = configuration
         self.clock = clock
@@ -77,8 +86,8 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         self.onTransition = onTransition
         exporter = metricsFactory.map {
             StatisticsExporter(
-                factory: $0, dimensions: [("breaker", name)], initial: CircuitBreakerMetrics(),
-                figures: CircuitBreakerMetrics.metricFigures)
+                factory: $0, dimensions: [("breaker", name)], initial: CircuitBreakerStatistics(),
+                figures: CircuitBreakerStatistics.metricFigures)
         }
     }
 
@@ -86,11 +95,11 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     public var state: CircuitBreakerState { machine.withLock { $0.state } }
 
     /// The counts since creation and the window's now.
-    public var metrics: CircuitBreakerMetrics {
+    public var statistics: CircuitBreakerStatistics {
         let now = ticks()
-        var metrics = machine.withLock { $0.metrics(at: now) }
-        metrics.notPermitted += rejectedWithoutLock.load(ordering: .relaxed)
-        return metrics
+        var statistics = machine.withLock { $0.statistics(at: now) }
+        statistics.notPermitted += rejectedWithoutLock.load(ordering: .relaxed)
+        return statistics
     }
 
     /// Now, in nanoseconds since the breaker was created.
@@ -279,7 +288,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     /// `_slow_calls_total`, `_not_permitted_total`, `_trips_total`), dimension `breaker`. Calls never
     /// touch metrics; call this periodically.
     public func publishMetrics() {
-        exporter?.publish(metrics)
+        exporter?.publish(statistics)
     }
 
     deinit {
@@ -292,7 +301,7 @@ extension CircuitBreaker where BreakerClock == ContinuousClock {
     public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
-    ) {
-        self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+    ) throws(CircuitBreakerConfigurationError) {
+        try self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
     }
 }

@@ -51,22 +51,24 @@ public struct CircuitBreakerConfiguration: Sendable {
     /// The defaults: open after 5 failures in a row for 30 seconds, one probe closes.
     public init() {}
 
-    /// The first setting that is out of range, described; `nil` when every setting is usable.
-    /// `CircuitBreaker(configuration:)` stops the process on a configuration with a problem: check it first when the
-    /// settings come from outside the program.
-    public var problem: String? {
-        if let consecutiveFailures, consecutiveFailures < 1 { return "consecutiveFailures must be at least 1" }
-        if let rate = failureRateThreshold, !(rate > 0 && rate <= 1) { return "failureRateThreshold must be in 0 < rate <= 1" }
+    /// Throws for the first setting that is out of range; `CircuitBreaker`'s initialisers call it.
+    public func validate() throws(CircuitBreakerConfigurationError) {
+        func fail(_ setting: String, _ value: Any, _ rule: String) throws(CircuitBreakerConfigurationError) {
+            throw CircuitBreakerConfigurationError(setting: setting, value: "\(value)", message: "\(setting) is \(value) but \(rule)")
+        }
+        if let consecutiveFailures, consecutiveFailures < 1 { try fail("consecutiveFailures", consecutiveFailures, "must be at least 1") }
+        if let rate = failureRateThreshold, !(rate > 0 && rate <= 1) { try fail("failureRateThreshold", rate, "must be in 0 < rate <= 1") }
         switch window {
-        case .count(let calls) where calls < 1: return "a count window needs at least 1 call"
+        case .count(let calls) where calls < 1: try fail("window", window, "a count window needs at least 1 call")
         case .time(let duration, let buckets) where duration <= .zero || buckets < 1:
-            return "a time window needs a positive duration and at least 1 bucket"
+            try fail("window", window, "a time window needs a positive duration and at least 1 bucket")
         default: break
         }
-        if minimumCalls < 1 { return "minimumCalls must be at least 1" }
-        if openDuration < .zero || maxOpenDuration < openDuration { return "openDuration must be >= 0 and <= maxOpenDuration" }
-        if !(openDurationMultiplier >= 1) { return "openDurationMultiplier must be at least 1" }
-        if halfOpenMaxCalls < 1 || halfOpenSuccesses < 1 { return "halfOpenMaxCalls and halfOpenSuccesses must be at least 1" }
-        return nil
+        if minimumCalls < 1 { try fail("minimumCalls", minimumCalls, "must be at least 1") }
+        if openDuration < .zero { try fail("openDuration", openDuration, "must not be negative") }
+        if maxOpenDuration < openDuration { try fail("maxOpenDuration", maxOpenDuration, "must not be below openDuration (\(openDuration))") }
+        if !(openDurationMultiplier >= 1) { try fail("openDurationMultiplier", openDurationMultiplier, "must be at least 1") }
+        if halfOpenMaxCalls < 1 { try fail("halfOpenMaxCalls", halfOpenMaxCalls, "must be at least 1") }
+        if halfOpenSuccesses < 1 { try fail("halfOpenSuccesses", halfOpenSuccesses, "must be at least 1") }
     }
 }

@@ -7,7 +7,7 @@ import KeelCore
 /// ```swift
 /// var slow = CircuitBreakerConfiguration()
 /// slow.slowCallThreshold = .seconds(5)
-/// let breakers = CircuitBreakerRegistry(overrides: ["eth_getLogs": slow])
+/// let breakers = try CircuitBreakerRegistry(overrides: ["eth_getLogs": slow])
 /// let block = try await breakers.breaker("eth_blockNumber").run { try await rpc.blockNumber() }
 /// ```
 ///
@@ -24,11 +24,17 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
 
     /// A registry whose breakers use `clock`, `metricsFactory` and `onTransition` (see
     /// ``CircuitBreaker/init(name:configuration:clock:metricsFactory:onTransition:)``).
+    ///
+    /// #### Errors
+    /// ``CircuitBreakerConfigurationError`` for the first configuration, shared or override, with a
+    /// setting out of range.
     public init(
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         overrides: [String: CircuitBreakerConfiguration] = [:], clock: BreakerClock,
         metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
-    ) {
+    ) throws(CircuitBreakerConfigurationError) {
+        try configuration.validate()
+        for name in overrides.keys.sorted() { try overrides[name]!.validate() }
         self.configuration = configuration
         self.overrides = overrides
         self.clock = clock
@@ -41,8 +47,8 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
         breakers.withLock { breakers in
             if let breaker = breakers[name] { return breaker }
             let breaker = CircuitBreaker(
-                name: name, configuration: overrides[name] ?? configuration, clock: clock, metricsFactory: metricsFactory,
-                onTransition: onTransition)
+                name: name, validatedConfiguration: overrides[name] ?? configuration, clock: clock,
+                metricsFactory: metricsFactory, onTransition: onTransition)
             breakers[name] = breaker
             return breaker
         }
@@ -63,7 +69,7 @@ extension CircuitBreakerRegistry where BreakerClock == ContinuousClock {
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         overrides: [String: CircuitBreakerConfiguration] = [:], metricsFactory: (any MetricsFactory)? = nil,
         onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
-    ) {
-        self.init(configuration: configuration, overrides: overrides, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+    ) throws(CircuitBreakerConfigurationError) {
+        try self.init(configuration: configuration, overrides: overrides, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
     }
 }

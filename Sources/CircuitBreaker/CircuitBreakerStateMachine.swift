@@ -39,7 +39,7 @@ struct CircuitBreakerStateMachine: Sendable {
     private(set) var epoch = 0
     private var window: CallWindow
     private var currentOpenDuration: Duration
-    private(set) var counts = CircuitBreakerMetrics()
+    private(set) var counts = CircuitBreakerStatistics()
 
     init(configuration: CircuitBreakerConfiguration) {
         self.configuration = configuration
@@ -58,7 +58,7 @@ struct CircuitBreakerStateMachine: Sendable {
     }
 
     /// The metrics at `now`.
-    func metrics(at now: Int64?) -> CircuitBreakerMetrics {
+    func statistics(at now: Int64?) -> CircuitBreakerStatistics {
         var metrics = counts
         metrics.state = state
         let totals = window.totals(at: now)

@@ -65,7 +65,7 @@ public struct RetryPolicy: Sendable {
         !(error is CancellationError) && !(error is CircuitBreakerError)
     }
 
-    /// The reference trading bot's retry of SQLite's "database is locked": 3 attempts, 100 ms ×
+    /// A retry of SQLite's "database is locked": 3 attempts, 100 ms ×
     /// 2^attempt without jitter, only for the errors `isLocked` recognises (with SQLitePool:
     /// `{ ($0 as? SQLiteError)?.isBusy ?? false }`).
     public static func databaseLocked(isLocked: @escaping @Sendable (any Error) -> Bool) -> RetryPolicy {

@@ -21,7 +21,7 @@ extension CacheConfiguration {
     ///
     /// #### Errors
     /// ``KeelConfigurationError`` naming the key when a required value is missing, a value does
-    /// not parse, or the settings are out of range together (`CacheConfiguration.problem`).
+    /// not parse, or the settings are out of range together (`CacheConfiguration.validate()`).
     public init(config: ConfigReader, scope: String) throws(KeelConfigurationError) {
         let values = ConfigValues(config.scoped(to: ConfigKey(scope)), scope: scope)
         guard let capacity = try values.count("maximumCapacity", minimum: 1) else {
@@ -37,6 +37,6 @@ extension CacheConfiguration {
         if let value = try values.number("timeToLiveJitter", in: 0...1) { timeToLiveJitter = value }
         if let value = try values.optionalSeconds("failureTimeToLiveSecs") { failureTimeToLive = value }
         if let value = try values.count("shardCount", minimum: 1) { shardCount = value }
-        if let problem { throw values.invalid(problem) }
+        do { try validate() } catch { throw values.invalid(error.message) }
     }
 }

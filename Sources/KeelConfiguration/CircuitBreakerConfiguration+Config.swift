@@ -21,7 +21,7 @@ extension CircuitBreakerConfiguration {
     ///
     /// #### Errors
     /// ``KeelConfigurationError`` naming the key when a value does not parse or the settings are
-    /// out of range together (`CircuitBreakerConfiguration.problem`).
+    /// out of range together (`CircuitBreakerConfiguration.validate()`).
     public init(config: ConfigReader, scope: String) throws(KeelConfigurationError) {
         self.init()
         let values = ConfigValues(config.scoped(to: ConfigKey(scope)), scope: scope)
@@ -49,6 +49,6 @@ extension CircuitBreakerConfiguration {
         if let value = try values.seconds("maxOpenDurationSecs") { maxOpenDuration = value }
         if let value = try values.count("halfOpenMaxCalls", minimum: 1) { halfOpenMaxCalls = value }
         if let value = try values.count("halfOpenSuccesses", minimum: 1) { halfOpenSuccesses = value }
-        if let problem { throw values.invalid(problem) }
+        do { try validate() } catch { throw values.invalid(error.message) }
     }
 }

@@ -243,7 +243,7 @@ where PoolClock.Duration == Duration {
         if Task.isCancelled {
             // Handed a connection at the moment of cancellation: give it back, never leak it.
             if granted.mustValidate {
-                run(state.withLock { $0.machine.validationFinished(granted.lease, succeeded: true, now: clock.now) })
+                perform(state.withLock { $0.machine.validationFinished(granted.lease, succeeded: true, now: clock.now) })
             }
             await release(granted.lease)
             throw CancellationError()
@@ -298,7 +298,7 @@ where PoolClock.Duration == Duration {
     @inlinable
     func validate(_ lease: Machine.Lease) async throws -> Bool {
         let valid = await source.validate(lease.connection)
-        run(state.withLock { $0.machine.validationFinished(lease, succeeded: valid, now: clock.now) })
+        perform(state.withLock { $0.machine.validationFinished(lease, succeeded: valid, now: clock.now) })
         if !valid {
             logValidationFailure()
         } else if Task.isCancelled {
@@ -326,7 +326,7 @@ where PoolClock.Duration == Duration {
         let health = reset ? source.health(of: lease.connection) : .broken
         let now = clock.now
         if let actions = state.withLock({ $0.machine.connectionReleased(lease, health: health, now: now) }) {
-            run(actions)
+            perform(actions)
         }
     }
 
@@ -334,7 +334,7 @@ where PoolClock.Duration == Duration {
 
     /// Carries out what the state machine asked for. Called after the lock is released.
     @inlinable
-    func run(_ actions: Machine.Actions) {
+    func perform(_ actions: Machine.Actions) {
         if let (waiter, lease) = actions.handOver {
             waiter.resume(returning: Granted(lease: lease, mustValidate: false))
         }
@@ -343,12 +343,12 @@ where PoolClock.Duration == Duration {
         {
             return
         }
-        runRest(actions)
+        performUncommon(actions)
     }
 
-    /// The uncommon part of ``run(_:)``: failures, leaks, commands for `run()`, shutdown.
+    /// The uncommon part of ``perform(_:)``: failures, leaks, commands for `run()`, shutdown.
     @usableFromInline
-    func runRest(_ actions: Machine.Actions) {
+    func performUncommon(_ actions: Machine.Actions) {
         for (waiter, failure) in actions.failures {
             waiter.resume(throwing: error(for: failure))
         }
@@ -496,7 +496,7 @@ where PoolClock.Duration == Duration {
             actions.closes += forced.actions.closes
             actions.shutdownCompleted = actions.shutdownCompleted || forced.actions.shutdownCompleted
         }
-        run(actions)
+        perform(actions)
     }
 
     /// The next batch of commands for `run()`, or `nil` when the pool has shut down and every
@@ -535,7 +535,7 @@ where PoolClock.Duration == Duration {
             logger.info("opening a connection failed", metadata: ["error": "\(error)"])
             actions = state.withLock { $0.machine.connectionFailed(error, now: now) }
         }
-        run(actions)
+        perform(actions)
     }
 
     /// Opens a connection, giving up after ``PoolConfiguration/connectTimeout`` on the pool's clock.
@@ -589,7 +589,7 @@ where PoolClock.Duration == Duration {
                 state.maintenanceTarget = target
                 return (actions, target, state.machine.isShutDown)
             }
-            run(actions)
+            perform(actions)
             publishMetrics()
             if done { return }
             await sleep(until: target)

@@ -74,7 +74,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     deinit {
-        if !closed.load(ordering: .relaxed) { shut() }
+        if !closed.load(ordering: .relaxed) { releaseResources() }
     }
 
     /// Opens a connection.
@@ -165,10 +165,12 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// Closes the connection (sends Terminate without waiting). Further use fails.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        shut()
+        releaseResources()
     }
 
-    private func shut() {
+    /// Leaves the reactor, frees the cancel handle (once no cancel request is being sent) and
+    /// finishes the libpq connection.
+    private func releaseResources() {
         // Finished first: a timeout's `expire` then no longer shuts the slot's socket down, whose
         // number `remove` frees.
         let freeCancelHandle = cancellation.withLock { state in
@@ -586,7 +588,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             state.abandoned = true
             if timedOut { state.timedOut = true }
             lost.store(true, ordering: .relaxed)
-            // Under the lock, so `shut()` cannot close (and the number be reused) meanwhile.
+            // Under the lock, so `releaseResources()` cannot close (and the number be reused) meanwhile.
             _ = Glibc.shutdown(slot.socket, Int32(SHUT_RDWR))
             return true
         }

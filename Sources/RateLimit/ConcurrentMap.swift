@@ -1,6 +1,6 @@
 extension Sequence where Element: Sendable {
-    /// Transforms every element with at most `maxConcurrency` transforms running at once (the
-    /// worker pool of the reference services), results in input order. The first error cancels
+    /// Transforms every element with at most `maxConcurrency` transforms running at once (a
+    /// bounded worker pool), results in input order. The first error cancels
     /// the transforms still running and is thrown; cancelling the caller cancels them all.
     ///
     /// ```swift

@@ -253,14 +253,4 @@ extension RateLimiter where LimiterClock == ContinuousClock {
             maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock(), name: name,
             metricsFactory: metricsFactory)
     }
-
-    /// CoinGecko's demo plan as the reference service used it: 5 at once, starts ≥ 2 s apart
-    /// (about 30 requests a minute). An example: adjust it to your plan.
-    public static func coinGecko() -> RateLimiter { RateLimiter(maxConcurrent: 5, minInterval: .seconds(2)) }
-
-    /// OKX's public REST limits as the reference used them: 3 at once, starts ≥ 100 ms apart.
-    public static func okx() -> RateLimiter { RateLimiter(maxConcurrent: 3, minInterval: .milliseconds(100)) }
-
-    /// A typical EVM JSON-RPC provider as the reference used it: 5 at once, starts ≥ 50 ms apart.
-    public static func evmRPC() -> RateLimiter { RateLimiter(maxConcurrent: 5, minInterval: .milliseconds(50)) }
 }

@@ -61,7 +61,7 @@ public struct SQLiteConfiguration: Sendable {
     /// `PRAGMA synchronous`. Default ``Synchronous/normal``.
     public var synchronous: Synchronous = .normal
     /// `PRAGMA cache_size` of each connection: negative for KiB, positive for pages.
-    /// Default -2000 (2 MB, SQLite's default); the reference trading bot uses -10000.
+    /// Default -2000 (2 MB, SQLite's default); -10000 is 10 MB.
     public var cacheSize = -2000
     /// `PRAGMA mmap_size` in bytes: how much of the file each connection memory-maps for reads;
     /// 0 turns memory-mapping off. Default 0 (SQLite's default).

@@ -34,15 +34,27 @@ final class Probe: Sendable {
     func cache(
         capacity: Int = 100, ttl: Duration = .seconds(10), clock: ManualClock = ManualClock(),
         _ configure: (inout CacheConfiguration<String, Int>) -> Void = { _ in }
-    ) -> Cache<String, Int, ManualClock> {
+    ) throws -> Cache<String, Int, ManualClock> {
         var configuration = CacheConfiguration<String, Int>(maximumCapacity: capacity, timeToLive: ttl)
         configure(&configuration)
-        return Cache(configuration: configuration, clock: clock)
+        return try Cache(configuration: configuration, clock: clock)
     }
 
-    @Test func valuesLiveForTheirTimeToLive() {
+    @Test func aSettingOutOfRangeIsNamedWithItsValue() {
+        #expect(throws: CacheConfigurationError(setting: "maximumCapacity", value: "0", message: "maximumCapacity is 0 but must be at least 1")) {
+            _ = try Cache<String, Int, ManualClock>(
+                configuration: CacheConfiguration(maximumCapacity: 0, timeToLive: .seconds(1)), clock: ManualClock())
+        }
+        var configuration = CacheConfiguration<String, Int>(maximumCapacity: 10, timeToLive: .seconds(1))
+        configuration.timeToLiveJitter = 0.9
+        #expect(throws: CacheConfigurationError.self) { try configuration.validate() }
+        configuration.timeToLiveJitter = 0.1
+        #expect(throws: Never.self) { try configuration.validate() }
+    }
+
+    @Test func valuesLiveForTheirTimeToLive() throws {
         let clock = ManualClock()
-        let cache = cache(clock: clock)
+        let cache = try cache(clock: clock)
         cache.insert(1, for: "a")
         cache.insert(2, for: "b", timeToLive: .seconds(30))
         clock.advance(by: .milliseconds(9_999))
@@ -61,9 +73,9 @@ final class Probe: Sendable {
         #expect(cache.value(for: "c") == nil)
     }
 
-    @Test func valuesNobodyReadsExpireAfterTheTimeToIdle() {
+    @Test func valuesNobodyReadsExpireAfterTheTimeToIdle() throws {
         let clock = ManualClock()
-        let cache = cache(ttl: .seconds(100), clock: clock) { $0.timeToIdle = .seconds(10) }
+        let cache = try cache(ttl: .seconds(100), clock: clock) { $0.timeToIdle = .seconds(10) }
         cache.insert(1, for: "read")
         cache.insert(2, for: "unread")
         for _ in 0..<5 {
@@ -73,8 +85,8 @@ final class Probe: Sendable {
         #expect(cache.value(for: "unread") == nil)
     }
 
-    @Test func aBatchInsertKeepsTheLastValueOfARepeatedKeyAndWeighsEveryEntry() {
-        let cache = cache(capacity: 4_000) { $0.weigher = { _, value in value } }
+    @Test func aBatchInsertKeepsTheLastValueOfARepeatedKeyAndWeighsEveryEntry() throws {
+        let cache = try cache(capacity: 4_000) { $0.weigher = { _, value in value } }
         let batch = (0..<600).map { ("k\($0 % 500)", $0 % 500 == 7 ? 1 : 2) } + [("k7", 3)]
         cache.insert(contentsOf: batch)
         #expect(cache.count == 500)
@@ -86,9 +98,9 @@ final class Probe: Sendable {
         #expect(total <= 4_000, "total weight \(total) over the bound")
     }
 
-    @Test func jitterSpreadsExpiryWithinItsBounds() {
+    @Test func jitterSpreadsExpiryWithinItsBounds() throws {
         let clock = ManualClock()
-        let cache = cache(capacity: 4_000, ttl: .seconds(100), clock: clock) { $0.timeToLiveJitter = 0.2 }
+        let cache = try cache(capacity: 4_000, ttl: .seconds(100), clock: clock) { $0.timeToLiveJitter = 0.2 }
         cache.insert(contentsOf: (0..<1_000).map { ("k\($0)", $0) })
         clock.advance(by: .milliseconds(79_999))
         #expect(cache.entries.count == 1_000, "none before 80 s")
@@ -101,7 +113,7 @@ final class Probe: Sendable {
 
     @Test func everyFreshnessWindow() async throws {
         let clock = ManualClock()
-        let cache = cache(ttl: .seconds(10), clock: clock) {
+        let cache = try cache(ttl: .seconds(10), clock: clock) {
             $0.serveStaleFor = .seconds(5)
             $0.staleIfErrorFor = .seconds(20)
         }
@@ -127,8 +139,8 @@ final class Probe: Sendable {
         #expect(cache.statistics.staleServed == 3)
     }
 
-    @Test func capacityIsNeverExceeded() {
-        let cache = cache(capacity: 1_000)
+    @Test func capacityIsNeverExceeded() throws {
+        let cache = try cache(capacity: 1_000)
         for key in 0..<10_000 {
             cache.insert(key, for: "key-\(key)")
             if key % 997 == 0 { #expect(cache.count <= 1_000) }
@@ -137,8 +149,8 @@ final class Probe: Sendable {
         #expect(cache.statistics.evictedBySize == 9_000)
     }
 
-    @Test func frequentKeysSurviveAOneTimeScan() {
-        let cache = cache(capacity: 100) { $0.shardCount = 1 }
+    @Test func frequentKeysSurviveAOneTimeScan() throws {
+        let cache = try cache(capacity: 100) { $0.shardCount = 1 }
         for round in 0..<20 {
             for key in 0..<50 {
                 if cache.value(for: "hot-\(key)") == nil { cache.insert(round, for: "hot-\(key)") }
@@ -150,7 +162,7 @@ final class Probe: Sendable {
     }
 
     @Test func aThousandConcurrentMissesRunOneFetch() async throws {
-        let cache = cache()
+        let cache = try cache()
         let probe = Probe()
         let values = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<1_000 {
@@ -169,7 +181,7 @@ final class Probe: Sendable {
     }
 
     @Test func theStartersCancellationNeitherCancelsTheOthersNorPoisonsTheEntry() async throws {
-        let cache = cache()
+        let cache = try cache()
         let probe = Probe()
         let starter = Task { try await cache.value(for: "sol", orFetch: probe.fetch(5, gated: true)) }
         while probe.count == 0 { await Task.yield() }
@@ -185,13 +197,13 @@ final class Probe: Sendable {
 
     @Test func errorsAreNotCachedUnlessConfigured() async throws {
         let clock = ManualClock()
-        let plain = cache(clock: clock)
+        let plain = try cache(clock: clock)
         let probe = Probe()
         await #expect(throws: APIDown.self) { try await plain.value(for: "x", orFetch: probe.failing()) }
         await #expect(throws: APIDown.self) { try await plain.value(for: "x", orFetch: probe.failing()) }
         #expect(probe.count == 2)
 
-        let negative = cache(clock: clock) { $0.failureTimeToLive = .seconds(5) }
+        let negative = try cache(clock: clock) { $0.failureTimeToLive = .seconds(5) }
         let counted = Probe()
         await #expect(throws: APIDown.self) { try await negative.value(for: "x", orFetch: counted.failing()) }
         await #expect(throws: APIDown.self) { try await negative.value(for: "x", orFetch: counted.failing()) }
@@ -201,8 +213,8 @@ final class Probe: Sendable {
         #expect(counted.count == 2)
     }
 
-    @Test func tagsInvalidateTheirEntriesOnly() {
-        let cache = cache()
+    @Test func tagsInvalidateTheirEntriesOnly() throws {
+        let cache = try cache()
         cache.insert(contentsOf: [("okx:btc", 1), ("okx:eth", 2)], tag: "okx")
         cache.insert(3, for: "binance:btc", tag: "binance")
         cache.invalidate(tag: "okx")
@@ -212,8 +224,8 @@ final class Probe: Sendable {
         #expect(cache.value(for: "okx:btc") == 4, "entries inserted after the invalidation are valid")
     }
 
-    @Test func keyPrefixesInvalidateWithoutAScan() {
-        let cache = cache()
+    @Test func keyPrefixesInvalidateWithoutAScan() throws {
+        let cache = try cache()
         cache.insert(contentsOf: [("user:42:portfolio", 1), ("user:42:alerts", 2), ("user:420:portfolio", 3), ("price:btc", 4)])
         cache.invalidate(keyPrefix: "user:42:")
         #expect(cache.value(for: "user:42:portfolio") == nil && cache.value(for: "user:42:alerts") == nil)
@@ -223,9 +235,9 @@ final class Probe: Sendable {
         #expect(cache.statistics.evictedExplicitly == 2)
     }
 
-    @Test func aKeyInvalidationRunsItsPredicateLaterAndOncePerEntry() {
+    @Test func aKeyInvalidationRunsItsPredicateLaterAndOncePerEntry() throws {
         let calls = Atomic<Int>(0)
-        let cache = cache()
+        let cache = try cache()
         for number in 0..<50 { cache.insert(number, for: "k\(number)") }
         cache.invalidate(keysWhere: { key in
             calls.add(1, ordering: .relaxed)
@@ -242,8 +254,8 @@ final class Probe: Sendable {
         #expect(cache.value(for: "k1") == nil && cache.value(for: "k2") == 2)
     }
 
-    @Test func manyInvalidationsAreAppliedTogether() {
-        let cache = cache(capacity: 1_000) { $0.shardCount = 1 }
+    @Test func manyInvalidationsAreAppliedTogether() throws {
+        let cache = try cache(capacity: 1_000) { $0.shardCount = 1 }
         for number in 0..<100 { cache.insert(number, for: "k\(number)") }
         cache.invalidate(keyPrefix: "k1")  // k1, k10 to k19
         #expect(cache.count == 100, "one invalidation waits for the entries' next reads")
@@ -252,11 +264,11 @@ final class Probe: Sendable {
         #expect(cache.value(for: "k1") == nil && cache.value(for: "k15") == nil && cache.value(for: "k2") == 2)
     }
 
-    @Test(arguments: [false, true]) func randomInsertsAndRemovalsAgreeWithADictionary(weightless: Bool) {
+    @Test(arguments: [false, true]) func randomInsertsAndRemovalsAgreeWithADictionary(weightless: Bool) throws {
         // Nothing is evicted (enough room, or entries that weigh nothing): the cache must then behave
         // as a dictionary, which exercises the index's probing, backward-shift deletion and, for
         // weightless entries beyond what it was sized for, growth.
-        let cache = cache(capacity: weightless ? 8 : 5_000) { configuration in
+        let cache = try cache(capacity: weightless ? 8 : 5_000) { configuration in
             configuration.shardCount = 1
             if weightless { configuration.weigher = { _, _ in 0 } }
         }
@@ -278,10 +290,10 @@ final class Probe: Sendable {
         #expect(Dictionary(uniqueKeysWithValues: cache.entries.map { ($0.key, $0.value) }) == model)
     }
 
-    @Test func concurrentReadersAndWritersKeepEveryInvariant() async {
+    @Test func concurrentReadersAndWritersKeepEveryInvariant() async throws {
         // Real threads and the real clock: values must belong to their key, the capacity must hold
         // and every read must be counted once, whichever stripes the threads read through.
-        let cache = Cache<Int, Int, ContinuousClock>(maximumCapacity: 100, timeToLive: .seconds(600))
+        let cache = try Cache<Int, Int, ContinuousClock>(maximumCapacity: 100, timeToLive: .seconds(600))
         let readsPerTask = 20_000
         let tasks = 4
         await withTaskGroup(of: Void.self) { group in
@@ -303,11 +315,11 @@ final class Probe: Sendable {
         #expect(statistics.hits > 0 && statistics.evictedBySize > 0)
     }
 
-    @Test func removalsWeightsAndSnapshots() {
+    @Test func removalsWeightsAndSnapshots() throws {
         var configuration = CacheConfiguration<String, String>(maximumCapacity: 10, timeToLive: .seconds(10))
         configuration.weigher = { _, value in value.count }
         configuration.shardCount = 1
-        let cache = Cache(configuration: configuration, clock: ManualClock())
+        let cache = try Cache(configuration: configuration, clock: ManualClock())
         cache.insert("aaaa", for: "a")
         cache.insert("bbbb", for: "b")
         cache.insert("cccc", for: "c")  // 12 > 10: one goes
@@ -324,7 +336,7 @@ final class Probe: Sendable {
 
     @Test func statisticsAreExactAndExported() async throws {
         let metrics = TestMetrics()
-        let cache = Cache(
+        let cache = try Cache(
             configuration: CacheConfiguration<String, Int>(maximumCapacity: 10, timeToLive: .seconds(10)), clock: ManualClock(),
             name: "prices", metricsFactory: metrics)
         cache.insert(1, for: "a")
@@ -347,7 +359,7 @@ final class Probe: Sendable {
 
     @Test func theMaintenanceTaskRemovesExpiredEntries() async throws {
         let clock = ManualClock()
-        let cache = cache(ttl: .seconds(10), clock: clock) { $0.maintenanceInterval = .seconds(30) }
+        let cache = try cache(ttl: .seconds(10), clock: clock) { $0.maintenanceInterval = .seconds(30) }
         cache.insert(contentsOf: (0..<50).map { ("k\($0)", $0) })
         let maintenance = Task { try await cache.run() }
         #expect(await clock.waitForSleepers(1))

@@ -6,7 +6,7 @@ import Testing
     @Test func articleExampleWorksAsWritten() async throws {
         var configuration = CacheConfiguration<String, Double>(maximumCapacity: 10_000, timeToLive: .seconds(60))
         configuration.staleIfErrorFor = .seconds(300)
-        let prices = Cache(configuration: configuration)
+        let prices = try Cache(configuration: configuration)
 
         let btc = try await prices.value(for: "bitcoin") { 97_000.0 }
         prices.insert(contentsOf: [("ethereum", 3_400.0), ("solana", 180.0)], tag: "coingecko")

@@ -33,18 +33,33 @@ final class TransitionLog: Sendable {
 @Suite struct CircuitBreakerTests {
     func breaker(
         _ configure: (inout CircuitBreakerConfiguration) -> Void = { _ in }, clock: ManualClock = ManualClock(), log: TransitionLog? = nil
-    ) -> CircuitBreaker<ManualClock> {
+    ) throws -> CircuitBreaker<ManualClock> {
         var configuration = CircuitBreakerConfiguration()
         configure(&configuration)
         var onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
         if let log { onTransition = { log.record($0) } }
-        return CircuitBreaker(name: "rpc", configuration: configuration, clock: clock, onTransition: onTransition)
+        return try CircuitBreaker(name: "rpc", configuration: configuration, clock: clock, onTransition: onTransition)
+    }
+
+    @Test func aSettingOutOfRangeIsNamedWithItsValue() throws {
+        var configuration = CircuitBreakerConfiguration()
+        configuration.failureRateThreshold = 1.5
+        #expect(throws: CircuitBreakerConfigurationError(
+            setting: "failureRateThreshold", value: "1.5", message: "failureRateThreshold is 1.5 but must be in 0 < rate <= 1")) {
+            _ = try CircuitBreaker(configuration: configuration, clock: ManualClock())
+        }
+        var override = CircuitBreakerConfiguration()
+        override.halfOpenMaxCalls = 0
+        #expect(throws: CircuitBreakerConfigurationError.self) {
+            _ = try CircuitBreakerRegistry(overrides: ["eth_getLogs": override], clock: ManualClock())
+        }
+        _ = try CircuitBreakerRegistry(overrides: ["eth_getLogs": CircuitBreakerConfiguration()], clock: ManualClock())
     }
 
     @Test func everyTransitionOfTheStateMachine() async throws {
         let clock = ManualClock()
         let log = TransitionLog()
-        let breaker = breaker({ $0.consecutiveFailures = 3; $0.openDuration = .seconds(10) }, clock: clock, log: log)
+        let breaker = try breaker({ $0.consecutiveFailures = 3; $0.openDuration = .seconds(10) }, clock: clock, log: log)
         for _ in 0..<2 { await #expect(throws: Outage.self) { try await breaker.run(failing) } }
         #expect(breaker.state == .closed)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
@@ -80,13 +95,13 @@ final class TransitionLog: Sendable {
                 "closed->open", "open->halfOpen", "halfOpen->open", "open->halfOpen", "halfOpen->closed", "closed->forcedOpen",
                 "forcedOpen->closed", "closed->disabled", "disabled->closed",
             ])
-        let metrics = breaker.metrics
+        let metrics = breaker.statistics
         #expect(metrics.trips == 2 && metrics.notPermitted == 3 && metrics.failures == 4 && metrics.successes == 2)
     }
 
     @Test func theOpenDurationGrowsOnRepeatedTripsUpToItsCap() async throws {
         let clock = ManualClock()
-        let breaker = breaker(
+        let breaker = try breaker(
             {
                 $0.consecutiveFailures = 1
                 $0.openDuration = .seconds(10)
@@ -108,7 +123,7 @@ final class TransitionLog: Sendable {
     }
 
     @Test func aCountWindowTripsAtItsExactBoundary() async throws {
-        let breaker = breaker {
+        let breaker = try breaker {
             $0.consecutiveFailures = nil
             $0.failureRateThreshold = 0.5
             $0.window = .count(4)
@@ -122,14 +137,14 @@ final class TransitionLog: Sendable {
         #expect(breaker.state == .closed)
         try await breaker.run(succeeding)  // window F S S S: the first failure left
         await #expect(throws: Outage.self) { try await breaker.run(failing) }  // S S S F: 0.25
-        #expect(breaker.state == .closed && breaker.metrics.windowCalls == 4 && breaker.metrics.windowFailures == 1)
+        #expect(breaker.state == .closed && breaker.statistics.windowCalls == 4 && breaker.statistics.windowFailures == 1)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }  // S S F F: 0.5
         #expect(breaker.state == .open)
     }
 
     @Test func aTimeWindowForgetsCallsOlderThanItsDuration() async throws {
         let clock = ManualClock()
-        let breaker = breaker(
+        let breaker = try breaker(
             {
                 $0.consecutiveFailures = nil
                 $0.failureRateThreshold = 0.6
@@ -140,9 +155,9 @@ final class TransitionLog: Sendable {
         await #expect(throws: Outage.self) { try await breaker.run(failing) }  // t = 0
         clock.advance(by: .milliseconds(9_999))
         try await breaker.run(succeeding)  // t = 9.999: 2 of 3 failed, 0.67 >= 0.6, but this one succeeded
-        #expect(breaker.metrics.windowCalls == 3)
+        #expect(breaker.statistics.windowCalls == 3)
         clock.advance(by: .milliseconds(1))  // t = 10: the bucket of t = 0 leaves
-        #expect(breaker.metrics.windowCalls == 1)
+        #expect(breaker.statistics.windowCalls == 1)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }  // 1 of 2: under minimumCalls
         #expect(breaker.state == .closed)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }  // 2 of 3 failed
@@ -151,18 +166,18 @@ final class TransitionLog: Sendable {
 
     @Test func slowCallsCountAsFailures() async throws {
         let clock = ManualClock()
-        let breaker = breaker({ $0.consecutiveFailures = 2; $0.slowCallThreshold = .seconds(1) }, clock: clock)
+        let breaker = try breaker({ $0.consecutiveFailures = 2; $0.slowCallThreshold = .seconds(1) }, clock: clock)
         try await breaker.run { clock.advance(by: .seconds(1)) }  // exactly the threshold: not slow
         try await breaker.run { clock.advance(by: .seconds(2)) }
-        #expect(breaker.state == .closed && breaker.metrics.slowCalls == 1)
+        #expect(breaker.state == .closed && breaker.statistics.slowCalls == 1)
         try await breaker.run { clock.advance(by: .seconds(2)) }
         #expect(breaker.state == .open)
-        #expect(breaker.metrics.slowCalls == 2 && breaker.metrics.failures == 2 && breaker.metrics.successes == 1)
+        #expect(breaker.statistics.slowCalls == 2 && breaker.statistics.failures == 2 && breaker.statistics.successes == 1)
     }
 
     @Test func halfOpenLetsExactlyItsProbeLimitThroughUnder100Callers() async throws {
         let clock = ManualClock()
-        let breaker = breaker(
+        let breaker = try breaker(
             { $0.consecutiveFailures = 1; $0.halfOpenMaxCalls = 3; $0.halfOpenSuccesses = 3; $0.openDuration = .seconds(1) },
             clock: clock)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
@@ -184,7 +199,7 @@ final class TransitionLog: Sendable {
                 }
             }
             // Every caller has asked once the 97 rejections are in.
-            while breaker.metrics.notPermitted < 97 { await Task.yield() }
+            while breaker.statistics.notPermitted < 97 { await Task.yield() }
             release.flag.store(true, ordering: .relaxed)
             var outcomes: [Bool] = []
             for try await outcome in group { outcomes.append(outcome) }
@@ -196,24 +211,24 @@ final class TransitionLog: Sendable {
     }
 
     @Test func theClassifierDecidesWhatIsAFailure() async throws {
-        let breaker = breaker {
+        let breaker = try breaker {
             $0.consecutiveFailures = 2
             $0.isFailure = { !($0 is NotFound) }
             $0.isIgnored = { $0 is Validation }
         }
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         await #expect(throws: Validation.self) { try await breaker.run { throw Validation() } }
-        #expect(breaker.metrics.consecutiveFailures == 1, "an ignored error leaves the count alone")
+        #expect(breaker.statistics.consecutiveFailures == 1, "an ignored error leaves the count alone")
         await #expect(throws: NotFound.self) { try await breaker.run { throw NotFound() } }
-        #expect(breaker.metrics.consecutiveFailures == 0, "a 404 is an answer: a success")
-        #expect(breaker.metrics.ignored == 1 && breaker.metrics.successes == 1 && breaker.metrics.failures == 1)
+        #expect(breaker.statistics.consecutiveFailures == 0, "a 404 is an answer: a success")
+        #expect(breaker.statistics.ignored == 1 && breaker.statistics.successes == 1 && breaker.statistics.failures == 1)
     }
 
     @Test func cancellationIsNeitherSuccessNorFailure() async throws {
         let clock = ManualClock()
-        let breaker = breaker({ $0.consecutiveFailures = 1; $0.openDuration = .seconds(1) }, clock: clock)
+        let breaker = try breaker({ $0.consecutiveFailures = 1; $0.openDuration = .seconds(1) }, clock: clock)
         await #expect(throws: CancellationError.self) { try await breaker.run { throw CancellationError() } }
-        #expect(breaker.state == .closed && breaker.metrics.calls == 0 && breaker.metrics.ignored == 1)
+        #expect(breaker.state == .closed && breaker.statistics.calls == 0 && breaker.statistics.ignored == 1)
         // A cancelled probe frees its slot.
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         clock.advance(by: .seconds(1))
@@ -224,17 +239,17 @@ final class TransitionLog: Sendable {
     }
 
     @Test func aCallAdmittedBeforeATripDoesNotCountAfterIt() async throws {
-        let breaker = breaker { $0.consecutiveFailures = 1 }
+        let breaker = try breaker { $0.consecutiveFailures = 1 }
         let early = try breaker.permit()
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         #expect(breaker.state == .open)
         early.failure(Outage())  // admitted while closed, ends while open: counted, changes nothing
-        #expect(breaker.metrics.failures == 2 && breaker.metrics.trips == 1)
+        #expect(breaker.statistics.failures == 2 && breaker.statistics.trips == 1)
     }
 
     @Test func aDroppedPermitFreesItsProbeSlot() async throws {
         let clock = ManualClock()
-        let breaker = breaker({ $0.consecutiveFailures = 1; $0.openDuration = .seconds(1) }, clock: clock)
+        let breaker = try breaker({ $0.consecutiveFailures = 1; $0.openDuration = .seconds(1) }, clock: clock)
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         clock.advance(by: .seconds(1))
         do {
@@ -246,7 +261,7 @@ final class TransitionLog: Sendable {
     }
 
     @Test func transitionsArriveOnTheStream() async throws {
-        let breaker = breaker { $0.consecutiveFailures = 1 }
+        let breaker = try breaker { $0.consecutiveFailures = 1 }
         let stream = breaker.transitions
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         breaker.reset()
@@ -258,7 +273,7 @@ final class TransitionLog: Sendable {
     @Test func registryBreakersAreIndependent() async throws {
         var strict = CircuitBreakerConfiguration()
         strict.consecutiveFailures = 1
-        let registry = CircuitBreakerRegistry(overrides: ["eth_getLogs": strict], clock: ManualClock())
+        let registry = try CircuitBreakerRegistry(overrides: ["eth_getLogs": strict], clock: ManualClock())
         await #expect(throws: Outage.self) { try await registry.breaker("eth_getLogs").run(failing) }
         #expect(registry.breaker("eth_getLogs").state == .open)
         #expect(registry.breaker("eth_blockNumber").state == .closed)
@@ -270,7 +285,7 @@ final class TransitionLog: Sendable {
         let metrics = TestMetrics()
         var configuration = CircuitBreakerConfiguration()
         configuration.consecutiveFailures = 1
-        let breaker = CircuitBreaker(name: "okx", configuration: configuration, clock: ManualClock(), metricsFactory: metrics)
+        let breaker = try CircuitBreaker(name: "okx", configuration: configuration, clock: ManualClock(), metricsFactory: metrics)
         let dimensions = [("breaker", "okx")]
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         await #expect(throws: CircuitBreakerError.self) { try await breaker.run(succeeding) }

@@ -9,7 +9,7 @@ import Testing
         var configuration = CircuitBreakerConfiguration()
         configuration.consecutiveFailures = 3
         configuration.openDuration = .seconds(30)
-        let breaker = CircuitBreaker(name: "rpc", configuration: configuration)
+        let breaker = try CircuitBreaker(name: "rpc", configuration: configuration)
 
         for _ in 0..<3 {
             _ = try? await breaker.run { () async throws -> Int in throw RPCError() }

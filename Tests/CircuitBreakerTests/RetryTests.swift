@@ -73,7 +73,7 @@ import Testing
         }
         var configuration = CircuitBreakerConfiguration()
         configuration.consecutiveFailures = 1
-        let breaker = CircuitBreaker(configuration: configuration, clock: ManualClock())
+        let breaker = try CircuitBreaker(configuration: configuration, clock: ManualClock())
         await #expect(throws: Outage.self) { try await breaker.run(failing) }
         await #expect(throws: CircuitBreakerError.self) {
             try await retry(policy, clock: ManualClock()) {

@@ -7,7 +7,7 @@ import Testing
 @Suite struct KeelTestingDocumentationExampleTests {
     @Test func pricesExpireAfterAMinute() async throws {
         let clock = ManualClock()
-        let prices = Cache<String, Double, ManualClock>(
+        let prices = try Cache<String, Double, ManualClock>(
             configuration: CacheConfiguration(maximumCapacity: 100, timeToLive: .seconds(60)), clock: clock)
         prices.insert(97_000, for: "BTC")
         clock.advance(by: .seconds(59))

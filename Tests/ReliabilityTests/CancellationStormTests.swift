@@ -43,7 +43,7 @@ extension Reliability {
             pool.validation = .always
             let configuration = try ReliabilityEnvironment.configuration(applicationName: application)
             let limiter = RateLimiter(maxConcurrent: 40)
-            let cache = Cache<Int, Int, ContinuousClock>(
+            let cache = try Cache<Int, Int, ContinuousClock>(
                 configuration: CacheConfiguration(maximumCapacity: 1_000, timeToLive: .milliseconds(5)), clock: ContinuousClock())
             let observer = try await PostgresConnection.connect(
                 configuration: ReliabilityEnvironment.configuration(applicationName: "keel-storm-observer"))

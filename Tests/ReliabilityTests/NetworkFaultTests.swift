@@ -58,7 +58,7 @@ extension Reliability {
             breakerConfiguration.openDuration = .seconds(1)
             breakerConfiguration.isFailure = { !($0 is CancellationError) }
             let transitions = Locked<[(CircuitBreakerTransition, ContinuousClock.Instant)]>([])
-            let breaker = CircuitBreaker(name: "postgres", configuration: breakerConfiguration) { transition in
+            let breaker = try CircuitBreaker(name: "postgres", configuration: breakerConfiguration) { transition in
                 transitions.withLock { $0.append((transition, .now)) }
             }
             var figures = ScenarioFigures("3 network stall and reset (6 tasks, 4 connections; proxy: +200 ms, blackhole 5 s, reset; timeouts: query 2 s, acquire 1 s, connect 1 s)")

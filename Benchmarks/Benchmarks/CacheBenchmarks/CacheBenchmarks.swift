@@ -28,7 +28,7 @@ let accesses: [Int] = {
 }()
 
 func filledKeel() -> Cache<String, Int, ContinuousClock> {
-    let cache = Cache<String, Int, ContinuousClock>(maximumCapacity: entryCount, timeToLive: .seconds(86_400))
+    let cache = try Cache<String, Int, ContinuousClock>(maximumCapacity: entryCount, timeToLive: .seconds(86_400))
     for (position, key) in keys.enumerated() { cache.insert(position, for: key) }
     return cache
 }

@@ -45,7 +45,7 @@ nonisolated func twoTasks(
 }
 
 func openBreaker() -> CircuitBreaker<ContinuousClock> {
-    let breaker = CircuitBreaker()
+    let breaker = try CircuitBreaker()
     breaker.forceOpen()
     return breaker
 }
@@ -61,25 +61,25 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     Benchmark("closed-run/keel", configuration: configuration) { benchmark in
-        let breaker = CircuitBreaker()
+        let breaker = try CircuitBreaker()
         benchmark.startMeasurement()
         try await closedLoop(breaker, count: benchmark.scaledIterations.count)
         benchmark.stopMeasurement()
     }
     Benchmark("closed-run/direct", configuration: configuration) { benchmark in
-        let breaker = CircuitBreaker()
+        let breaker = try CircuitBreaker()
         benchmark.startMeasurement()
         try await directLoop(breaker, count: benchmark.scaledIterations.count)
         benchmark.stopMeasurement()
     }
     Benchmark("closed-run-2tasks/keel", configuration: configuration) { benchmark in
-        let breaker = CircuitBreaker()
+        let breaker = try CircuitBreaker()
         benchmark.startMeasurement()
         try await twoTasks(breaker, count: benchmark.scaledIterations.count, closedLoop)
         benchmark.stopMeasurement()
     }
     Benchmark("closed-run-2tasks/direct", configuration: configuration) { benchmark in
-        let breaker = CircuitBreaker()
+        let breaker = try CircuitBreaker()
         benchmark.startMeasurement()
         try await twoTasks(breaker, count: benchmark.scaledIterations.count, directLoop)
         benchmark.stopMeasurement()
@@ -88,7 +88,7 @@ let benchmarks: @Sendable () -> Void = {
         var windowed = CircuitBreakerConfiguration()
         windowed.failureRateThreshold = 0.5
         windowed.window = .count(100)
-        let breaker = CircuitBreaker(configuration: windowed)
+        let breaker = try CircuitBreaker(configuration: windowed)
         benchmark.startMeasurement()
         try await closedLoop(breaker, count: benchmark.scaledIterations.count)
         benchmark.stopMeasurement()

@@ -13,7 +13,7 @@ import CacheBaselines
 let capacity = 10_000
 
 func replay(_ name: String, requests: Int, next: (inout SplitMix64) -> Int) {
-    let keel = Cache<Int, Int, ContinuousClock>(maximumCapacity: capacity, timeToLive: .seconds(86_400))
+    let keel = try Cache<Int, Int, ContinuousClock>(maximumCapacity: capacity, timeToLive: .seconds(86_400))
     let lru = LRUCache<Int, Int>(capacity: capacity)
     var generator = SplitMix64(seed: 2026)
     var keelHits = 0

@@ -23,11 +23,11 @@ public final class BotFleet: Sendable {
     public let pageLimit: Int
 
     /// A fleet over `store`.
-    public init(store: FleetStore, market: SimulatedMarket, caching: Bool = true, readsOnePositionAtATime: Bool = false, pageLimit: Int? = nil) {
+    public init(store: FleetStore, market: SimulatedMarket, caching: Bool = true, readsOnePositionAtATime: Bool = false, pageLimit: Int? = nil) throws {
         self.store = store
         self.market = market
-        marketCache = caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(300)) : nil
-        indicatorCache = caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(900)) : nil
+        marketCache = try caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(300)) : nil
+        indicatorCache = try caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(900)) : nil
         self.readsOnePositionAtATime = readsOnePositionAtATime
         self.pageLimit = TradePage.clampedLimit(pageLimit)
     }

@@ -11,7 +11,7 @@ public import ServiceLifecycle
 /// on Hummingbird and Keel.
 ///
 /// ```swift
-/// let butler = Butler(database: database, configuration: ButlerConfiguration())
+/// let butler = try Butler(database: database, configuration: ButlerConfiguration())
 /// try await butler.store.migrate()
 /// let app = butler.application(port: 8080, services: [], logger: logger)
 /// try await app.runService()
@@ -32,10 +32,10 @@ public final class Butler: Sendable {
     public init(
         database: any SQLDatabase, configuration: ButlerConfiguration,
         poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
-    ) {
+    ) throws {
         store = ButlerStore(database: database)
-        prices = Cache(maximumCapacity: 10_000, timeToLive: .seconds(60))
-        jobs = ButlerJobs(
+        prices = try Cache(maximumCapacity: 10_000, timeToLive: .seconds(60))
+        jobs = try ButlerJobs(
             store: store, prices: prices, apiLatency: configuration.apiLatency, coinGeckoInterval: configuration.coinGeckoInterval)
         self.configuration = configuration
         self.poolStatistics = poolStatistics

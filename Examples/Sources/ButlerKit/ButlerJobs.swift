@@ -22,14 +22,14 @@ public struct ButlerJobs: Sendable {
     public let chainCache: Cache<String, Double, ContinuousClock>
     let prices: Cache<String, Double, ContinuousClock>
 
-    init(store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, coinGeckoInterval: Duration) {
+    init(store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, coinGeckoInterval: Duration) throws {
         self.store = store
         self.prices = prices
         coinGecko = SimulatedCoinGecko(latency: apiLatency)
         evm = SimulatedService(name: "simulated EVM RPC", latency: apiLatency...apiLatency)
         coinGeckoLimiter = RateLimiter(maxConcurrent: 5, minInterval: coinGeckoInterval, name: "coingecko")
         evmLimiter = RateLimiter.evmRPC()
-        chainCache = Cache(maximumCapacity: 1_000, timeToLive: .seconds(30))
+        chainCache = try Cache(maximumCapacity: 1_000, timeToLive: .seconds(30))
     }
 
     /// Runs every job once.

@@ -28,7 +28,7 @@ public final class ChainIndexer: Sendable {
     public init(
         database: any SQLDatabase, chain: SimulatedChain, concurrency: Int = 10, batchSize: Int = 100,
         openDuration: Duration = .seconds(1), log: @escaping @Sendable (String) -> Void = { _ in }
-    ) {
+    ) throws {
         self.database = database
         self.chain = chain
         self.batchSize = batchSize
@@ -41,7 +41,7 @@ public final class ChainIndexer: Sendable {
         let counters = IndexerCounters()
         self.counters = counters
         let start = ContinuousClock.now
-        breaker = CircuitBreaker(name: "rpc", configuration: configuration) { transition in
+        breaker = try CircuitBreaker(name: "rpc", configuration: configuration) { transition in
             let at = start.duration(to: .now).formattedMilliseconds
             log("[\(at)] circuit breaker \(transition.from) -> \(transition.to) (RPC failures so far: \(counters.failures.load(ordering: .relaxed)))")
             if transition.to == .open { log("breaker open: backing off instead of calling the RPC for \(openDuration)") }

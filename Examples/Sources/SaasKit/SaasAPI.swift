@@ -21,8 +21,8 @@ public struct SaasAPI: Sendable {
     let logger: Logger
 
     /// An API on `database`.
-    public init(database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, logger: Logger) {
-        store = SaasStore(database: database)
+    public init(database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, logger: Logger) throws {
+        store = try SaasStore(database: database)
         self.slowRequestThreshold = slowRequestThreshold
         self.logsEveryRequest = logsEveryRequest
         self.logger = logger

@@ -11,10 +11,11 @@ public struct SaasStore: Sendable {
     public let database: any SQLDatabase
     /// Row counts of the paginated tables, for the `total` of a page: invalidated by every write
     /// this API makes, and kept at most 5 s (for writes from elsewhere).
-    let counts = Cache<String, Int, ContinuousClock>(maximumCapacity: 16, timeToLive: .seconds(5))
+    let counts: Cache<String, Int, ContinuousClock>
 
     /// A store on `database`.
-    public init(database: any SQLDatabase) {
+    public init(database: any SQLDatabase) throws {
+        counts = try Cache(maximumCapacity: 16, timeToLive: .seconds(5))
         self.database = database
     }
 

@@ -30,10 +30,10 @@ public final class TokenRegistry: Sendable {
     private let lockedRetries = Atomic<Int>(0)
 
     /// A registry on `database` whose cache holds up to `cacheCapacity` tokens.
-    public init(database: any SQLDatabase, batchSize: Int = 100, cacheCapacity: Int = 20_000) {
+    public init(database: any SQLDatabase, batchSize: Int = 100, cacheCapacity: Int = 20_000) throws {
         self.database = database
         self.batchSize = batchSize
-        cache = Cache(maximumCapacity: cacheCapacity, timeToLive: .seconds(24 * 3600))
+        cache = try Cache(maximumCapacity: cacheCapacity, timeToLive: .seconds(24 * 3600))
     }
 
     // MARK: Schema

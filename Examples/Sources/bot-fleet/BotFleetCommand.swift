@@ -79,7 +79,7 @@ struct BotFleetCommand: AsyncParsableCommand {
             try await BotFleet.seed(bots: bots, on: database)
             let fleetStore = naive ? FleetStore(connectingPerQuery: try Self.connectionOpener(for: store)) : FleetStore(pooled: database)
             let market = SimulatedMarket(latency: .milliseconds(exchangeMinMs)...(.milliseconds(exchangeMaxMs)))
-            let fleet = BotFleet(store: fleetStore, market: market, caching: !noCache, readsOnePositionAtATime: naive)
+            let fleet = try BotFleet(store: fleetStore, market: market, caching: !noCache, readsOnePositionAtATime: naive)
             let progress = FleetProgress()
             let start = ContinuousClock.now
             let deadline = start.advanced(by: .milliseconds(Int(duration * 1000)))

@@ -86,13 +86,13 @@ struct ChainIndexerCommand: AsyncParsableCommand {
             var before: IndexReport?
             if !skipSequential && outage == nil {
                 let chain = makeChain(outage: nil)
-                let indexer = ChainIndexer(database: database, chain: chain, concurrency: 1, batchSize: batchSize, log: { print($0) })
+                let indexer = try ChainIndexer(database: database, chain: chain, concurrency: 1, batchSize: batchSize, log: { print($0) })
                 try await indexer.resetSchema()
                 print("\nbefore: one RPC call at a time, one upsert per row...")
                 before = try await indexer.indexSequentially()
             }
             let chain = makeChain(outage: outage.map { (start: .milliseconds(Int64(eventsLatencyMs) + 500), length: $0) })
-            let indexer = ChainIndexer(database: database, chain: chain, concurrency: concurrency, batchSize: batchSize, log: { print($0) })
+            let indexer = try ChainIndexer(database: database, chain: chain, concurrency: concurrency, batchSize: batchSize, log: { print($0) })
             try await indexer.resetSchema()
             print("\nafter: \(concurrency) RPC calls at a time behind a circuit breaker, batched upserts...")
             if let outage { print("simulated RPC outage of \(outage) starting 0.5 s into the fetches") }

@@ -51,7 +51,7 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
         let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }
         let port = port
-        let butler = Butler(database: store.database, configuration: configuration, poolStatistics: poolStatistics)
+        let butler = try Butler(database: store.database, configuration: configuration, poolStatistics: poolStatistics)
         // The database runs as a service of the application, before the jobs: on shutdown the
         // server stops, then the jobs, then the database closes.
         let app = butler.application(

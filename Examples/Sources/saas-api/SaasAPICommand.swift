@@ -57,7 +57,7 @@ struct SaasAPICommand: AsyncParsableCommand {
         logger.info("Database: \(store.location)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let port = port
-        let api = SaasAPI(
+        let api = try SaasAPI(
             database: store.database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production,
             logger: logger)
         logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")

@@ -63,7 +63,7 @@ struct TokenRegistryCommand: AsyncParsableCommand {
         let exchange = SimulatedExchange(tokenCount: tokens, latency: .milliseconds(apiLatencyMs))
 
         try await store.run { database in
-            let registry = TokenRegistry(database: database, batchSize: batchSize)
+            let registry = try TokenRegistry(database: database, batchSize: batchSize)
             try await registry.resetSchema()
             var firstSync: SyncReport?
             var lockedRetries = 0
@@ -90,7 +90,7 @@ struct TokenRegistryCommand: AsyncParsableCommand {
 
             if compare, let batched = firstSync {
                 // The naive version on fresh tables and a fresh cache, with the same first listing.
-                let naiveRegistry = TokenRegistry(database: database, batchSize: batchSize)
+                let naiveRegistry = try TokenRegistry(database: database, batchSize: batchSize)
                 try await naiveRegistry.resetSchema()
                 let listing = SimulatedExchange.listing(tokenCount: tokens, cycle: 0)
                 let naive = try await naiveRegistry.naiveSync(listing, at: Self.now())

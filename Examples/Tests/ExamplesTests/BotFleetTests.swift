@@ -13,7 +13,7 @@ import Testing
             try await BotFleet.seed(bots: 10, positions: 5, trades: 150, on: database)
             let market = SimulatedMarket(latency: .milliseconds(1)...(.milliseconds(3)))
             let fleetStore = FleetStore(pooled: database)
-            let fleet = BotFleet(store: fleetStore, market: market)
+            let fleet = try BotFleet(store: fleetStore, market: market)
 
             var pages: [TradePage] = []
             for iteration in 0..<10 {
@@ -41,7 +41,7 @@ import Testing
             try await BotFleet.resetSchema(on: database)
             try await BotFleet.seed(bots: 2, positions: 7, trades: 10, on: database)
             let fleetStore = FleetStore(pooled: database)
-            let fleet = BotFleet(
+            let fleet = try BotFleet(
                 store: fleetStore, market: SimulatedMarket(latency: .zero...(.zero)), caching: false, readsOnePositionAtATime: true)
             _ = try await fleet.runCycle(bot: 1, iteration: 0)
             // positions + 7 snapshot queries + trade + count + page.

@@ -18,7 +18,7 @@ import Testing
         try await store.run { database in
             let chain = SimulatedChain(
                 eventCount: 300, transactionCount: 60, rpcLatency: .milliseconds(2), eventsLatency: .zero, errorRate: 0.1)
-            let indexer = ChainIndexer(database: database, chain: chain, concurrency: 8, batchSize: 100)
+            let indexer = try ChainIndexer(database: database, chain: chain, concurrency: 8, batchSize: 100)
             try await indexer.resetSchema()
             let report = try await indexer.index()
             let expectedOperations = (0..<60).map { SimulatedChain.transaction(SimulatedChain.hash($0)).operations.count }.reduce(0, +)
@@ -50,7 +50,7 @@ import Testing
             let chain = SimulatedChain(
                 eventCount: 200, transactionCount: 100, rpcLatency: .milliseconds(5), eventsLatency: .zero, errorRate: 0,
                 outage: (start: .zero, length: .milliseconds(400)))
-            let indexer = ChainIndexer(
+            let indexer = try ChainIndexer(
                 database: database, chain: chain, concurrency: 4, batchSize: 50, openDuration: .milliseconds(100),
                 log: { messages.append($0) })
             try await indexer.resetSchema()

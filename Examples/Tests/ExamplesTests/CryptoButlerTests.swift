@@ -22,7 +22,7 @@ import Testing
             configuration.jobsInterval = nil
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(5)
-            let butler = Butler(database: database, configuration: configuration)
+            let butler = try Butler(database: database, configuration: configuration)
             try await butler.store.migrate()
             try await butler.store.reset()
             var logger = Logger(label: "crypto-butler-test")

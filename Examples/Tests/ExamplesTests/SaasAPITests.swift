@@ -15,7 +15,7 @@ import Testing
         try await store.run { database in
             var logger = Logger(label: "saas-api-test")
             logger.logLevel = .critical
-            let api = SaasAPI(database: database, slowRequestThreshold: .seconds(5), logger: logger)
+            let api = try SaasAPI(database: database, slowRequestThreshold: .seconds(5), logger: logger)
             try await api.store.migrate()
             try await api.store.reset()
             try await api.application(port: 0, logger: logger).test(.router) { client in try await body(api, client) }

@@ -9,7 +9,7 @@ import TokenRegistryKit
     func syncsListsDelistsAndReSyncsIdempotently(_ kind: ExampleDatabases.Kind) async throws {
         let store = try await ExampleDatabases.open(kind)
         try await store.run { database in
-            let registry = TokenRegistry(database: database)
+            let registry = try TokenRegistry(database: database)
             try await registry.resetSchema()
 
             // First sync: every token is new, written in chunks of 100.
@@ -57,7 +57,7 @@ import TokenRegistryKit
     func theNaiveSyncWritesTheSameRowsWithAStatementPerToken(_ kind: ExampleDatabases.Kind) async throws {
         let store = try await ExampleDatabases.open(kind)
         try await store.run { database in
-            let registry = TokenRegistry(database: database)
+            let registry = try TokenRegistry(database: database)
             try await registry.resetSchema()
             let listing = SimulatedExchange.listing(tokenCount: 120, cycle: 0)
             let naive = try await registry.naiveSync(listing, at: 1_000)

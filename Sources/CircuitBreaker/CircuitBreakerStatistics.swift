@@ -1,6 +1,6 @@
 /// What a ``CircuitBreaker`` has counted since it was created (totals) and over its window.
-public struct CircuitBreakerMetrics: Sendable, Hashable {
-    /// The state when the metrics were read.
+public struct CircuitBreakerStatistics: Sendable, Hashable {
+    /// The state when the statistics were read.
     public var state: CircuitBreakerState = .closed
     /// Calls made and counted (successes and failures).
     public var calls = 0
@@ -26,6 +26,6 @@ public struct CircuitBreakerMetrics: Sendable, Hashable {
     /// The window's failure rate (0 when it holds no call).
     public var failureRate: Double { windowCalls == 0 ? 0 : Double(windowFailures) / Double(windowCalls) }
 
-    /// Empty metrics.
+    /// Empty statistics.
     public init() {}
 }

@@ -1,9 +1,9 @@
 import KeelCore
 
-extension CircuitBreakerMetrics {
+extension CircuitBreakerStatistics {
     /// The breaker's metrics (dimension `breaker`), published by ``CircuitBreaker/publishMetrics()``:
     /// the state as a gauge (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) and counters.
-    static let metricFigures: [StatisticsExporter<CircuitBreakerMetrics>.Figure] = [
+    static let metricFigures: [StatisticsExporter<CircuitBreakerStatistics>.Figure] = [
         .gauge("keel_breaker_state") { metrics in
             switch metrics.state {
             case .closed: 0
