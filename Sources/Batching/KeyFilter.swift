@@ -50,7 +50,7 @@ enum KeyFilter {
         }
 
         var statements: [SQLStatement] = []
-        if dialect.name == "postgres", let type = PostgresArrayLiteral.arrayType(of: keys) {
+        if dialect.supports(.arrayBinds), let type = PostgresArrayLiteral.arrayType(of: keys) {
             for start in stride(from: 0, to: keys.count, by: chunkSize) {
                 var filter = SQLStatement(unsafeRaw: "\(quotedKey) = ANY(")
                 filter.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: keys[start..<min(start + chunkSize, keys.count)])))

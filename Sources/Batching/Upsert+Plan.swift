@@ -26,10 +26,10 @@ extension Upsert {
 
         // PostgreSQL tells inserts from updates by `xmax = 0`. Without RETURNING columns, each
         // statement counts them on the server and returns one row, not one row per written row.
-        let isPostgres = dialect.name == "postgres"
-        let returnsCounts = isPostgres && returning.isEmpty
-        let returnsInsertFlags = isPostgres && !returning.isEmpty
-        var suffix = try conflictClause(for: dialect, returnsInsertFlags: isPostgres)
+        let hasInsertFlag = dialect.supports(.insertFlag)
+        let returnsCounts = hasInsertFlag && returning.isEmpty
+        let returnsInsertFlags = hasInsertFlag && !returning.isEmpty
+        var suffix = try conflictClause(for: dialect, returnsInsertFlags: hasInsertFlag)
         let quotedTable = try BatchIdentifier.quoted(table, dialect: dialect)
         let quotedColumns = try BatchIdentifier.quoted(columns, dialect: dialect)
         var prefix = SQLStatement(unsafeRaw: "INSERT INTO \(quotedTable) (\(quotedColumns.joined(separator: ", "))) ")
@@ -163,7 +163,7 @@ extension Upsert {
     private func fastPathChunks(
         order: [Int], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
     ) throws(BatchError) -> [UpsertChunk]? {
-        guard usesFastPath, dialect.name == "postgres", order.count >= fastPathThreshold else { return nil }
+        guard usesFastPath, dialect.supports(.bulkLoadStaging), order.count >= fastPathThreshold else { return nil }
         let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
         let stage = try BatchIdentifier.quoted(Self.stagingTable, dialect: dialect)
         let columns = try BatchIdentifier.quoted(self.columns, dialect: dialect).joined(separator: ", ")
@@ -257,7 +257,7 @@ extension Upsert {
     private func changedCondition(_ compared: [String], dialect: SQLDialect) throws(BatchError) -> String {
         let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
         let quoted = try BatchIdentifier.quoted(compared, dialect: dialect)
-        if dialect.name == "postgres" {
+        if dialect.supports(.rowValueComparison) {
             let existing = quoted.map { "\(table).\($0)" }
             let incoming = quoted.map { "EXCLUDED.\($0)" }
             return quoted.count == 1
@@ -316,14 +316,14 @@ extension Upsert {
         for column in returning { _ = try BatchIdentifier.quoted(column, what: "returned column", dialect: dialect) }
         if case .constraint(let name, _) = conflictTarget {
             _ = try BatchIdentifier.quoted(name, what: "constraint", dialect: dialect)
-            guard dialect.name == "postgres" else {
+            guard dialect.supports(.onConflictOnConstraint) else {
                 throw BatchError(code: .unsupported, message: "\(dialect.name) has no ON CONFLICT ON CONSTRAINT: name the key columns instead")
             }
         }
-        if !returning.isEmpty, !dialect.supportsReturning {
+        if !returning.isEmpty, !dialect.supports(.returning) {
             throw BatchError(code: .unsupported, message: "this \(dialect.name) has no RETURNING (SQLite 3.35 or later has)")
         }
-        guard dialect.supportsOnConflict else {
+        guard dialect.supports(.onConflict) else {
             throw BatchError(code: .unsupported, message: "this \(dialect.name) has no ON CONFLICT (SQLite 3.24 or later has)")
         }
         guard chunkSize >= 1 else {

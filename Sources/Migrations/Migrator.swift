@@ -104,7 +104,7 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ database: any SQLDatabase) async throws -> MigrationReport {
         try await database.transaction { db in
-            if db.dialect.name == SQLDialect.postgres.name {
+            if db.dialect.supports(.transactionAdvisoryLocks) {
                 try await db.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
                 // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every run once the table exists.
                 try await db.execute("SET LOCAL client_min_messages = warning")

@@ -1,5 +1,6 @@
 /// What differs between the SQL databases Keel speaks to: placeholders, identifier
-/// limits, bind limits and which clauses exist.
+/// limits, bind limits and what the database can do (``Capabilities``). Modules above SQLCore
+/// decide by capability, never by the dialect's name.
 ///
 /// ```swift
 /// SQLDialect.postgres.placeholder(1)               // "$1"
@@ -18,6 +19,33 @@ public struct SQLDialect: Sendable, Hashable, CustomStringConvertible {
         case questionMark
     }
 
+    /// What a database can do beyond the SQL both dialects share. New capabilities may be added.
+    public struct Capabilities: OptionSet, Sendable, Hashable {
+        /// The capabilities' bits.
+        public let rawValue: Int
+
+        /// Capabilities of these bits.
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// `INSERT ... RETURNING`.
+        public static let returning = Capabilities(rawValue: 1 << 0)
+        /// `INSERT ... ON CONFLICT (columns) DO ...` (upsert).
+        public static let onConflict = Capabilities(rawValue: 1 << 1)
+        /// `ON CONFLICT ON CONSTRAINT name`.
+        public static let onConflictOnConstraint = Capabilities(rawValue: 1 << 2)
+        /// A written row can say whether it was inserted or updated (PostgreSQL's `xmax = 0`).
+        public static let insertFlag = Capabilities(rawValue: 1 << 3)
+        /// A list of values can be bound as one array (`key = ANY($1::bigint[])`).
+        public static let arrayBinds = Capabilities(rawValue: 1 << 4)
+        /// Row values compare as a whole: `(a, b) IS DISTINCT FROM (c, d)`.
+        public static let rowValueComparison = Capabilities(rawValue: 1 << 5)
+        /// Rows can be bulk-loaded into a temporary table dropped at commit, then upserted from it
+        /// in one statement (``SQLBulkLoading``, `CREATE TEMPORARY TABLE ... ON COMMIT DROP`).
+        public static let bulkLoadStaging = Capabilities(rawValue: 1 << 6)
+        /// Locks held until the end of the transaction (`pg_advisory_xact_lock`).
+        public static let transactionAdvisoryLocks = Capabilities(rawValue: 1 << 7)
+    }
+
     /// The database's name: `postgres` or `sqlite`.
     public let name: String
     /// How bind parameters are written.
@@ -27,16 +55,17 @@ public struct SQLDialect: Sendable, Hashable, CustomStringConvertible {
     /// The longest identifier in UTF-8 bytes, or `nil` when there is no limit worth checking.
     /// PostgreSQL silently truncates longer ones, so Keel rejects them instead.
     public let maxIdentifierLength: Int?
-    /// Whether `INSERT ... RETURNING` is understood.
-    public let supportsReturning: Bool
-    /// Whether `INSERT ... ON CONFLICT` (upsert) is understood.
-    public let supportsOnConflict: Bool
+    /// What the database can do.
+    public let capabilities: Capabilities
 
     /// PostgreSQL: `$n` placeholders, 65,535 binds (the protocol's 16-bit count), identifiers up
-    /// to 63 bytes, `RETURNING` and `ON CONFLICT` (9.5 and later).
+    /// to 63 bytes, and every capability (`ON CONFLICT` needs 9.5 or later).
     public static let postgres = SQLDialect(
-        name: "postgres", placeholderStyle: .dollarNumbered, maxBindParameters: 65_535,
-        maxIdentifierLength: 63, supportsReturning: true, supportsOnConflict: true)
+        name: "postgres", placeholderStyle: .dollarNumbered, maxBindParameters: 65_535, maxIdentifierLength: 63,
+        capabilities: [
+            .returning, .onConflict, .onConflictOnConstraint, .insertFlag, .arrayBinds, .rowValueComparison,
+            .bulkLoadStaging, .transactionAdvisoryLocks,
+        ])
 
     /// SQLite as linked: `?` placeholders; the bind limit the library reports, or its default
     /// (32,766 since 3.32.0, 999 before); `RETURNING` from 3.35.0 and `ON CONFLICT` from 3.24.0.
@@ -46,25 +75,31 @@ public struct SQLDialect: Sendable, Hashable, CustomStringConvertible {
     ///   - maxBindParameters: `sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1)` of a connection,
     ///     or `nil` for the version's default.
     public static func sqlite(versionNumber: Int, maxBindParameters: Int? = nil) -> SQLDialect {
-        SQLDialect(
+        var capabilities: Capabilities = []
+        if versionNumber >= 3_035_000 { capabilities.insert(.returning) }
+        if versionNumber >= 3_024_000 { capabilities.insert(.onConflict) }
+        return SQLDialect(
             name: "sqlite", placeholderStyle: .questionMark,
             maxBindParameters: maxBindParameters ?? (versionNumber >= 3_032_000 ? 32_766 : 999),
             maxIdentifierLength: nil,
-            supportsReturning: versionNumber >= 3_035_000,
-            supportsOnConflict: versionNumber >= 3_024_000)
+            capabilities: capabilities)
     }
 
     /// Creates a dialect; prefer ``postgres`` and ``sqlite(versionNumber:maxBindParameters:)``.
     public init(
         name: String, placeholderStyle: PlaceholderStyle, maxBindParameters: Int, maxIdentifierLength: Int?,
-        supportsReturning: Bool, supportsOnConflict: Bool
+        capabilities: Capabilities
     ) {
         self.name = name
         self.placeholderStyle = placeholderStyle
         self.maxBindParameters = maxBindParameters
         self.maxIdentifierLength = maxIdentifierLength
-        self.supportsReturning = supportsReturning
-        self.supportsOnConflict = supportsOnConflict
+        self.capabilities = capabilities
+    }
+
+    /// Whether the database has `capability`.
+    public func supports(_ capability: Capabilities) -> Bool {
+        capabilities.contains(capability)
     }
 
     /// The placeholder of the bind at a 1-based position: `$3` or `?`.

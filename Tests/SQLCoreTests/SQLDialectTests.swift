@@ -7,18 +7,27 @@ import Testing
         let dialect = SQLDialect.postgres
         #expect(dialect.maxBindParameters == 65_535)
         #expect(dialect.placeholder(12) == "$12")
-        #expect(dialect.supportsReturning && dialect.supportsOnConflict)
+        #expect(dialect.supports(.returning) && dialect.supports(.onConflict))
         #expect(dialect.maxIdentifierLength == 63)
     }
 
     @Test func sqliteFeaturesFollowTheVersion() {
         let old = SQLDialect.sqlite(versionNumber: 3_023_000)
-        #expect(!old.supportsOnConflict && !old.supportsReturning && old.maxBindParameters == 999)
+        #expect(!old.supports(.onConflict) && !old.supports(.returning) && old.maxBindParameters == 999)
         let upsertOnly = SQLDialect.sqlite(versionNumber: 3_024_000)
-        #expect(upsertOnly.supportsOnConflict && !upsertOnly.supportsReturning)
+        #expect(upsertOnly.supports(.onConflict) && !upsertOnly.supports(.returning))
         let modern = SQLDialect.sqlite(versionNumber: 3_035_000)
-        #expect(modern.supportsReturning && modern.maxBindParameters == 32_766)
+        #expect(modern.supports(.returning) && modern.maxBindParameters == 32_766)
         #expect(modern.placeholder(3) == "?")
+    }
+
+    @Test func onlyPostgresHasItsOwnCapabilities() {
+        let postgresOnly: SQLDialect.Capabilities = [
+            .onConflictOnConstraint, .insertFlag, .arrayBinds, .rowValueComparison, .bulkLoadStaging, .transactionAdvisoryLocks,
+        ]
+        #expect(SQLDialect.postgres.capabilities.isSuperset(of: postgresOnly))
+        #expect(SQLDialect.sqlite(versionNumber: 3_045_000).capabilities.isDisjoint(with: postgresOnly))
+        #expect(SQLDialect.sqlite(versionNumber: 3_045_000).capabilities == [.returning, .onConflict])
     }
 
     @Test func sqliteDialectFromTheLinkedLibraryMatchesItsLimit() throws {
@@ -32,6 +41,6 @@ import Testing
         // Builds differ (Debian's raises the limit to 250,000), hence reading it at run time;
         // every build allows at least the historical 999.
         #expect(limit >= 999)
-        #expect(dialect.supportsOnConflict == (version >= 3_024_000))
+        #expect(dialect.supports(.onConflict) == (version >= 3_024_000))
     }
 }

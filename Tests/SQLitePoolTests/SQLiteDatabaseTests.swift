@@ -359,7 +359,7 @@ import Testing
     @Test func dialectComesFromTheLinkedLibrary() async throws {
         try await withDatabase { database in
             #expect(database.dialect.name == "sqlite")
-            #expect(database.dialect.supportsReturning == (sqlite3_libversion_number() >= 3_035_000))
+            #expect(database.dialect.supports(.returning) == (sqlite3_libversion_number() >= 3_035_000))
             #expect(database.dialect.maxBindParameters > 0)
         }
     }
