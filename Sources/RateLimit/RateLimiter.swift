@@ -21,7 +21,20 @@ public import KeelCore
 /// ``reportMetrics(every:)``), never on the acquire and release paths.
 public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock.Duration == Duration {
     @usableFromInline
-    typealias Machine = RateLimiterStateMachine<UnsafeContinuation<LimiterClock.Instant, any Error>, LimiterClock.Instant>
+    typealias Machine = RateLimiterStateMachine<Waiter, LimiterClock.Instant>
+
+    /// A task waiting in the queue, and the timeout it was given (for its error).
+    @usableFromInline
+    struct Waiter {
+        @usableFromInline let continuation: UnsafeContinuation<LimiterClock.Instant, any Error>
+        @usableFromInline let timeout: Duration?
+
+        @inlinable
+        init(continuation: UnsafeContinuation<LimiterClock.Instant, any Error>, timeout: Duration?) {
+            self.continuation = continuation
+            self.timeout = timeout
+        }
+    }
 
     @usableFromInline
     struct State {
@@ -99,7 +112,7 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
             break
         case .granted(let startAt?):
             try await start(at: startAt)
-        case .mustWait, .enqueued:
+        case .mustWait, .enqueued, .timedOut:  // without a deadline, never timed out
             try await wait()
         }
         let result: Result
@@ -134,49 +147,66 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
         try await wait()
     }
 
-    /// Asks for a permit without waiting: granted (with its start), or must wait.
+    /// Asks for a permit without waiting: granted (with its start), or must wait (or, with a
+    /// deadline, timed out).
     @inlinable
-    func firstDecision() -> Machine.Decision {
-        let now = minInterval > .zero ? clock.now : nil
-        return state.withLock { $0.machine.acquire(waiter: nil, requestID: 0, now: now) }
+    func firstDecision(deadline: LimiterClock.Instant? = nil) -> Machine.Decision {
+        let now = minInterval > .zero || deadline != nil ? clock.now : nil
+        return state.withLock { $0.machine.acquire(waiter: nil, requestID: 0, now: now, deadline: deadline) }
     }
 
-    /// Waits for a permit until `timeout` has passed; follow with ``release()``.
+    /// Waits for a permit whose start comes within `timeout`; follow with ``release()``.
+    ///
+    /// The limiter's machine holds the deadline: a waiter is granted only a start at or before
+    /// it, and leaves the queue when it passes.
     ///
     /// #### Errors
     /// ``RateLimitTimeoutError`` when no permit came in time, `CancellationError` when cancelled;
     /// no permit is kept in either case.
     public func acquire(timeout: Duration) async throws {
         let deadline = clock.now.advanced(by: timeout)
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await self.acquire()
-                return true
-            }
-            group.addTask {
-                try? await self.clock.sleep(until: deadline, tolerance: nil)
-                return false
-            }
-            let acquired = try await group.next()!
-            group.cancelAll()
-            guard acquired else {
-                // The acquire child is cancelled: it leaves the queue, or gives back a permit it got meanwhile.
-                if (try? await group.next()) == true { release() }
-                state.withLock { $0.machine.counters.timeouts += 1 }
-                throw RateLimitTimeoutError(timeout: timeout)
-            }
-            while (try? await group.next()) != nil {}
+        switch firstDecision(deadline: deadline) {
+        case .granted(let startAt):
+            if let startAt { try await start(at: startAt) }
+            return
+        case .timedOut:
+            throw RateLimitTimeoutError(timeout: timeout)
+        case .mustWait, .enqueued:
+            break
         }
+        let requestID = nextRequestID()
+        let startAt = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                // The deadline as an event for the machine; cancelled once the wait has ended.
+                try? await clock.sleep(until: deadline, tolerance: nil)
+                guard !Task.isCancelled else { return }
+                let waiter = state.withLock { $0.machine.deadlinePassed(requestID: requestID) }
+                waiter?.continuation.resume(throwing: RateLimitTimeoutError(timeout: timeout))
+            }
+            defer { group.cancelAll() }
+            return try await enqueue(requestID: requestID, deadline: deadline, timeout: timeout)
+        }
+        try await start(at: startAt)
     }
 
     /// Gives a permit back; the next waiter (if any) gets it.
     @inlinable
     public func release() {
-        let next = state.withLock { state in
+        release(cancelled: false)
+    }
+
+    /// Gives a permit back, `cancelled` when its task was cancelled before it started; resumes
+    /// the waiter it goes to and the waiters whose deadlines it could not meet.
+    @inlinable
+    func release(cancelled: Bool) {
+        let outcome = state.withLock { state in
             let now = state.machine.releaseNeedsTime ? clock.now : nil
-            return state.machine.released(now: now)
+            return state.machine.released(now: now, cancelled: cancelled)
         }
-        if let (waiter, startAt) = next { waiter.resume(returning: startAt) }
+        if let (waiter, startAt) = outcome.next { waiter.continuation.resume(returning: startAt) }
+        for waiter in outcome.timedOut {
+            waiter.continuation.resume(throwing: RateLimitTimeoutError(timeout: waiter.timeout ?? .zero))
+        }
     }
 
     /// Sleeps until a granted start, then confirms it against the previous actual start (sleeping
@@ -190,8 +220,7 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
                 do {
                     try await clock.sleep(until: target, tolerance: nil)
                 } catch {
-                    release()
-                    state.withLock { $0.machine.counters.cancellations += 1 }
+                    release(cancelled: true)
                     throw error
                 }
             }
@@ -201,19 +230,32 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
         }
     }
 
-    /// The slow path: queue up until a release hands over a permit, or the task is cancelled.
+    /// The slow path: queue up until a release hands over a permit, then start.
     @usableFromInline
     func wait() async throws {
-        let requestID = state.withLock { state in
+        let startAt = try await enqueue(requestID: nextRequestID(), deadline: nil, timeout: nil)
+        try await start(at: startAt)
+    }
+
+    @usableFromInline
+    func nextRequestID() -> Int {
+        state.withLock { state in
             state.nextRequestID += 1
             return state.nextRequestID
         }
+    }
+
+    /// Queues up until a release hands over a permit (returning its start), the task is
+    /// cancelled, or the deadline passes.
+    @usableFromInline
+    func enqueue(requestID: Int, deadline: LimiterClock.Instant?, timeout: Duration?) async throws -> LimiterClock.Instant {
         let startAt = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<LimiterClock.Instant, any Error>) in
                 let now = clock.now
+                let waiter = Waiter(continuation: continuation, timeout: timeout)
                 let outcome: Machine.Decision? = state.withLock { state in
                     if Task.isCancelled { return nil }
-                    return state.machine.acquire(waiter: continuation, requestID: requestID, now: now)
+                    return state.machine.acquire(waiter: waiter, requestID: requestID, now: now, deadline: deadline)
                 }
                 switch outcome {
                 case .none:
@@ -221,25 +263,22 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
                 case .granted(let startAt):
                     // A start of `nil` only comes without an interval: starting "now" is then exact.
                     continuation.resume(returning: startAt ?? now)
+                case .timedOut:
+                    continuation.resume(throwing: RateLimitTimeoutError(timeout: timeout ?? .zero))
                 case .enqueued, .mustWait:
                     break
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                let waiter = state.machine.cancelled(requestID: requestID)
-                if waiter != nil { state.machine.counters.cancellations += 1 }
-                return waiter
-            }
-            waiter?.resume(throwing: CancellationError())
+            let waiter = state.withLock { $0.machine.cancelled(requestID: requestID) }
+            waiter?.continuation.resume(throwing: CancellationError())
         }
         if Task.isCancelled {
             // Granted at the moment of cancellation: hand the permit on.
-            release()
-            state.withLock { $0.machine.counters.cancellations += 1 }
+            release(cancelled: true)
             throw CancellationError()
         }
-        try await start(at: startAt)
+        return startAt
     }
 }
 

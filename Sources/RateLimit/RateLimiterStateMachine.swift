@@ -6,6 +6,10 @@ public import DequeModule
 /// A grant carries the instant its holder may start: `max(now, lastStart + minInterval)`. Grants
 /// are handed out in FIFO order and each reserves its start, so consecutive starts are never
 /// closer than `minInterval`, and no background task is needed to release the queue on time.
+///
+/// A caller may give a deadline: it is granted only a start at or before it, and
+/// ``deadlinePassed(requestID:)`` takes it out of the queue. The machine keeps every counter:
+/// timeouts and cancellations are counted by the events that cause them.
 @usableFromInline
 struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.Duration == Duration {
     /// What an acquire gets.
@@ -17,6 +21,8 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         case mustWait
         /// Queued.
         case enqueued
+        /// No start before the caller's deadline: nothing is held.
+        case timedOut
     }
 
     @usableFromInline
@@ -24,12 +30,15 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         @usableFromInline let id: Int
         @usableFromInline let waiter: Waiter
         @usableFromInline let enqueuedAt: Instant
+        /// The latest start the caller accepts.
+        @usableFromInline let deadline: Instant?
 
         @inlinable
-        init(id: Int, waiter: Waiter, enqueuedAt: Instant) {
+        init(id: Int, waiter: Waiter, enqueuedAt: Instant, deadline: Instant?) {
             self.id = id
             self.waiter = waiter
             self.enqueuedAt = enqueuedAt
+            self.deadline = deadline
         }
     }
 
@@ -49,16 +58,25 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         self.minInterval = minInterval
     }
 
-    /// A caller asks for a permit. `now` may be `nil` when `minInterval` is zero (no spacing to
-    /// keep, so the time is not needed on the fast path).
+    /// A caller asks for a permit, to start at or before `deadline` when one is given. `now` may
+    /// be `nil` when `minInterval` is zero and there is no deadline (no spacing to keep, so the
+    /// time is not needed on the fast path).
     @inlinable
-    mutating func acquire(waiter: Waiter?, requestID: Int, now: Instant?) -> Decision {
+    mutating func acquire(waiter: Waiter?, requestID: Int, now: Instant?, deadline: Instant? = nil) -> Decision {
         if waiters.isEmpty, inFlight < maxConcurrent {
+            if let deadline, let now, nextStart(now: now) > deadline {
+                counters.timeouts += 1
+                return .timedOut
+            }
             counters.acquired += 1
             return .granted(startAt: grant(now: now))
         }
         guard let waiter, let now else { return .mustWait }
-        waiters.append(Waiting(id: requestID, waiter: waiter, enqueuedAt: now))
+        if let deadline, deadline <= now {
+            counters.timeouts += 1
+            return .timedOut
+        }
+        waiters.append(Waiting(id: requestID, waiter: waiter, enqueuedAt: now, deadline: deadline))
         return .enqueued
     }
 
@@ -80,9 +98,16 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
     mutating func grant(now: Instant?) -> Instant? {
         inFlight += 1
         guard let now else { return nil }
+        let startAt = nextStart(now: now)
+        lastStart = startAt
+        return startAt
+    }
+
+    /// The start a grant made at `now` would get.
+    @inlinable
+    func nextStart(now: Instant) -> Instant {
         var startAt = lastStart.map { max(now, $0.advanced(by: minInterval)) } ?? now
         if let lastActualStart { startAt = max(startAt, lastActualStart.advanced(by: minInterval)) }
-        lastStart = startAt
         return startAt
     }
 
@@ -111,14 +136,36 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
     @inlinable
     var releaseNeedsTime: Bool { minInterval > .zero || !waiters.isEmpty }
 
-    /// A permit came back. Returns the next waiter with its start, if one was waiting; `now` must
-    /// be given when ``releaseNeedsTime``.
+    /// What a released permit leads to: the waiter it goes to (with its start), and the waiters
+    /// passed over because no start came before their deadlines.
+    @usableFromInline
+    struct Release {
+        @usableFromInline var next: (waiter: Waiter, startAt: Instant)?
+        @usableFromInline var timedOut: [Waiter] = []
+
+        @inlinable
+        init() {}
+    }
+
+    /// A permit came back; `cancelled` when its holder gave it up because its task was cancelled
+    /// before it started. `now` must be given when ``releaseNeedsTime``.
     @inlinable
-    mutating func released(now: Instant?) -> (waiter: Waiter, startAt: Instant)? {
+    mutating func released(now: Instant?, cancelled: Bool = false) -> Release {
         inFlight -= 1
-        guard !waiters.isEmpty else { return nil }
+        if cancelled { counters.cancellations += 1 }
+        var release = Release()
+        guard !waiters.isEmpty else { return release }
         guard let now else { preconditionFailure("releasing to a waiter needs the time (releaseNeedsTime)") }
-        return handOver(waiters.removeFirst(), now: now)
+        while let next = waiters.popFirst() {
+            if let deadline = next.deadline, nextStart(now: now) > deadline {
+                counters.timeouts += 1
+                release.timedOut.append(next.waiter)
+                continue
+            }
+            release.next = handOver(next, now: now)
+            break
+        }
+        return release
     }
 
     @usableFromInline
@@ -132,10 +179,19 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         return (next.waiter, startAt)
     }
 
-    /// A waiting caller was cancelled (or timed out). Returns its waiter, or `nil` when it was
-    /// already granted (it then holds a permit it must release).
+    /// A waiting caller was cancelled. Returns its waiter, or `nil` when it was already granted
+    /// (it then holds a permit it must release) or timed out.
     mutating func cancelled(requestID: Int) -> Waiter? {
         guard let index = waiters.firstIndex(where: { $0.id == requestID }) else { return nil }
+        counters.cancellations += 1
+        return waiters.remove(at: index).waiter
+    }
+
+    /// A waiting caller's deadline passed. Returns its waiter, or `nil` when it was already
+    /// granted (its start is then at or before the deadline) or cancelled.
+    mutating func deadlinePassed(requestID: Int) -> Waiter? {
+        guard let index = waiters.firstIndex(where: { $0.id == requestID }) else { return nil }
+        counters.timeouts += 1
         return waiters.remove(at: index).waiter
     }
 

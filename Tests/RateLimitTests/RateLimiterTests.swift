@@ -78,6 +78,19 @@ func eventually(maxYields: Int = 200_000, _ condition: () -> Bool) async -> Bool
         #expect(limiter.tryAcquire())
     }
 
+    @Test func aTimeoutShorterThanTheSpacingFailsAtOnce() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(maxConcurrent: 5, minInterval: .seconds(2), clock: clock)
+        try await limiter.acquire()
+        await #expect(throws: RateLimitTimeoutError(timeout: .seconds(1))) { try await limiter.acquire(timeout: .seconds(1)) }
+        #expect(limiter.statistics.timeouts == 1 && limiter.statistics.inFlight == 1 && clock.sleeperCount == 0)
+        let inTime = Task { try await limiter.acquire(timeout: .seconds(3)) }  // granted the start at 2 s
+        #expect(await eventually { clock.sleeperCount == 1 })
+        clock.advance(by: .seconds(2))
+        try await inTime.value
+        #expect(limiter.statistics.inFlight == 2 && limiter.statistics.timeouts == 1)
+    }
+
     @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
         let limiter = RateLimiter(maxConcurrent: 1, clock: ManualClock())
         try await limiter.acquire()

@@ -1,0 +1,60 @@
+@testable import RateLimit
+import Testing
+
+@Suite struct RateLimiterStateMachineTests {
+    typealias Machine = RateLimiterStateMachine<String, ContinuousClock.Instant>
+    let start = ContinuousClock.now
+
+    func at(_ seconds: Int) -> ContinuousClock.Instant { start.advanced(by: .seconds(seconds)) }
+
+    @Test func aWaiterWhoseDeadlinePassesLeavesTheQueueCounted() {
+        var machine = Machine(maxConcurrent: 1, minInterval: .zero)
+        guard case .granted = machine.acquire(waiter: nil, requestID: 0, now: at(0)) else { Issue.record("a free permit"); return }
+        guard case .enqueued = machine.acquire(waiter: "late", requestID: 1, now: at(0), deadline: at(5)) else {
+            Issue.record("queued behind the holder")
+            return
+        }
+        #expect(machine.deadlinePassed(requestID: 1) == "late")
+        #expect(machine.deadlinePassed(requestID: 1) == nil, "once only")
+        #expect(machine.cancelled(requestID: 1) == nil)
+        #expect(machine.statistics.timeouts == 1 && machine.statistics.cancellations == 0 && machine.statistics.queued == 0)
+        #expect(machine.released(now: at(6)).next == nil)
+        #expect(machine.statistics.inFlight == 0)
+    }
+
+    @Test func aReleasePassesOverWaitersItCannotStartInTime() {
+        var machine = Machine(maxConcurrent: 1, minInterval: .seconds(10))
+        guard case .granted(let first) = machine.acquire(waiter: nil, requestID: 0, now: at(0)) else { Issue.record("granted"); return }
+        #expect(first == at(0))
+        _ = machine.acquire(waiter: "hurried", requestID: 1, now: at(1), deadline: at(5))
+        _ = machine.acquire(waiter: "patient", requestID: 2, now: at(1), deadline: at(30))
+        let release = machine.released(now: at(2))
+        #expect(release.timedOut == ["hurried"], "the next start (10 s) is past its deadline (5 s)")
+        #expect(release.next?.waiter == "patient" && release.next?.startAt == at(10))
+        #expect(machine.statistics.timeouts == 1 && machine.statistics.acquired == 2 && machine.statistics.inFlight == 1)
+    }
+
+    @Test func aFreePermitWhoseStartIsPastTheDeadlineIsNotTaken() {
+        var machine = Machine(maxConcurrent: 2, minInterval: .seconds(10))
+        _ = machine.acquire(waiter: nil, requestID: 0, now: at(0))
+        guard case .timedOut = machine.acquire(waiter: nil, requestID: 0, now: at(1), deadline: at(5)) else {
+            Issue.record("the next start is at 10 s")
+            return
+        }
+        #expect(machine.statistics.inFlight == 1 && machine.statistics.timeouts == 1)
+        guard case .granted(let startAt) = machine.acquire(waiter: nil, requestID: 0, now: at(1), deadline: at(10)) else {
+            Issue.record("a start at the deadline is in time")
+            return
+        }
+        #expect(startAt == at(10))
+    }
+
+    @Test func cancellationsAreCountedByTheMachine() {
+        var machine = Machine(maxConcurrent: 1, minInterval: .zero)
+        _ = machine.acquire(waiter: nil, requestID: 0, now: at(0))
+        _ = machine.acquire(waiter: "waiting", requestID: 1, now: at(0))
+        #expect(machine.cancelled(requestID: 1) == "waiting")
+        _ = machine.released(now: at(1), cancelled: true)
+        #expect(machine.statistics.cancellations == 2 && machine.statistics.inFlight == 0)
+    }
+}
