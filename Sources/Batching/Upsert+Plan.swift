@@ -39,7 +39,7 @@ extension Upsert {
             suffix.append(unsafeRaw: ") SELECT count(*) FILTER (WHERE \(flag)), count(*) FROM keel_written")
         }
 
-        if let fastPath = try fastPathChunks(order: order, dialect: dialect, prefix: prefix, suffix: suffix) {
+        if let fastPath = try fastPathChunks(rows, order: order, dialect: dialect, prefix: prefix, suffix: suffix) {
             return UpsertPlan(chunks: fastPath, rowsReceived: rows.count, duplicatesRemoved: duplicatesRemoved,
                 returnsInsertFlags: returnsInsertFlags, returnsCounts: returnsCounts)
         }
@@ -161,7 +161,7 @@ extension Upsert {
     /// `INSERT ... SELECT ... ON CONFLICT`), or `nil` when the batch does not qualify (another
     /// dialect, too few rows, the fast path off).
     private func fastPathChunks(
-        order: [Int], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
+        _ rows: [[SQLValue]], order: [Int], dialect: SQLDialect, prefix: SQLStatement, suffix: SQLStatement
     ) throws(BatchError) -> [UpsertChunk]? {
         guard usesFastPath, dialect.supports(.bulkLoadStaging), order.count >= fastPathThreshold else { return nil }
         let table = try BatchIdentifier.quoted(self.table, dialect: dialect)
@@ -183,7 +183,9 @@ extension Upsert {
         var start = 0
         while start < order.count {
             let end = min(start + fastPathChunkSize, order.count)
-            chunks.append(UpsertChunk(statement: statement, rowIndices: Array(order[start..<end]), staging: staging))
+            let indices = Array(order[start..<end])
+            chunks.append(
+                UpsertChunk(statement: statement, rowIndices: indices, staging: staging, stagedRows: indices.map { rows[$0] }))
             start = end
         }
         return chunks

@@ -20,7 +20,25 @@ extension Upsert {
     ) async throws -> UpsertReport {
         var upsert = self
         if !(database is any SQLBulkLoading) { upsert.usesFastPath = false }
-        let plan = try upsert.plan(for: rows, dialect: database.dialect)
+        return try await upsert.run(plan: upsert.plan(for: rows, dialect: database.dialect), on: database, transaction: transaction, failure: failure)
+    }
+
+    /// Runs a plan made by ``plan(for:dialect:)`` on `database` and reports what happened: the
+    /// plan's chunks carry their rows, so they are not given again.
+    ///
+    /// #### Errors
+    /// ``BatchError`` with code ``BatchError/Code/unsupported`` before anything is sent when the
+    /// plan has fast-path chunks and `database` does not load rows in bulk (`SQLBulkLoading`); then
+    /// as ``run(_:on:transaction:failure:)``.
+    public func run(
+        plan: UpsertPlan, on database: any SQLDatabase,
+        transaction: BatchTransaction = .perChunk, failure: BatchFailurePolicy = .stop
+    ) async throws -> UpsertReport {
+        if plan.chunks.contains(where: \.usesFastPath), !(database is any SQLBulkLoading) {
+            throw BatchError(
+                code: .unsupported,
+                message: "the plan's fast-path chunks need a database that loads rows in bulk (SQLBulkLoading): plan with usesFastPath set to false")
+        }
         var report = UpsertReport()
         report.rowsReceived = plan.rowsReceived
         report.duplicatesRemoved = plan.duplicatesRemoved
@@ -33,12 +51,12 @@ extension Upsert {
         let start = ContinuousClock.now
         switch transaction {
         case .perChunk:
-            try await runChunks(plan, of: rows, on: database, savepoints: false, failure: failure, into: &report)
+            try await runChunks(plan, on: database, savepoints: false, failure: failure, into: &report)
         case .whole:
             report = try await database.transaction { [report] db in
                 var report = report
                 do {
-                    try await runChunks(plan, of: rows, on: db, savepoints: failure == .continue, failure: failure, into: &report)
+                    try await runChunks(plan, on: db, savepoints: failure == .continue, failure: failure, into: &report)
                 } catch let error as BatchWriteError {
                     // The transaction rolls back: nothing was committed.
                     throw BatchWriteError(report: Self.rolledBack(error.report), failure: error.failure)
@@ -69,7 +87,7 @@ extension Upsert {
     }
 
     private func runChunks(
-        _ plan: UpsertPlan, of input: [[SQLValue]], on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
+        _ plan: UpsertPlan, on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
         into report: inout UpsertReport
     ) async throws {
         // Per-chunk batches on a database that pipelines send `chunksPerRoundTrip` chunks at once.
@@ -106,7 +124,7 @@ extension Upsert {
                 do {
                     if let staging = chunk.staging {
                         let rows = try await database.transaction { db in
-                            try await Self.runStaged(chunk, staging: staging, columns: columns, input: input, on: db)
+                            try await Self.runStaged(chunk, staging: staging, columns: columns, on: db)
                         }
                         try record(chunk, rows: rows, affected: nil, plan: plan, into: &report)
                     } else if returnsRows {
@@ -136,7 +154,7 @@ extension Upsert {
     /// Runs a fast-path chunk in the transaction of `database`: creates the staging table, copies
     /// the chunk's rows into it, upserts them from there and drops the table.
     private static func runStaged(
-        _ chunk: UpsertChunk, staging: UpsertStaging, columns: [String], input: [[SQLValue]], on database: any SQLDatabase
+        _ chunk: UpsertChunk, staging: UpsertStaging, columns: [String], on database: any SQLDatabase
     ) async throws -> [SQLRow] {
         guard let loader = database as? any SQLBulkLoading else {
             throw BatchError(
@@ -144,7 +162,7 @@ extension Upsert {
                 message: "the fast path needs a database that loads rows in bulk (SQLBulkLoading) inside its transactions: set usesFastPath to false")
         }
         try await database.execute(staging.create)
-        _ = try await loader.copy(into: staging.table, columns: columns, rows: chunk.rowIndices.map { input[$0] })
+        _ = try await loader.copy(into: staging.table, columns: columns, rows: chunk.stagedRows)
         let rows = try await database.query(chunk.statement)
         try await database.execute(staging.drop)
         return rows

@@ -10,14 +10,19 @@ public struct UpsertChunk: Sendable, Hashable {
     /// The temporary table a fast-path chunk's rows are copied into first, or `nil` when the
     /// statement carries the rows as binds.
     public let staging: UpsertStaging?
+    /// The rows a fast-path chunk copies into ``staging``, in ``rowIndices`` order; empty when the
+    /// statement carries the rows as binds. With them a plan runs on its own
+    /// (``Upsert/run(plan:on:transaction:failure:)``).
+    public let stagedRows: [[SQLValue]]
 
     /// Whether it is a PostgreSQL fast-path chunk (rows copied into ``staging`` first).
     public var usesFastPath: Bool { staging != nil }
 
     /// Creates a chunk.
-    public init(statement: SQLStatement, rowIndices: [Int], staging: UpsertStaging? = nil) {
+    public init(statement: SQLStatement, rowIndices: [Int], staging: UpsertStaging? = nil, stagedRows: [[SQLValue]] = []) {
         self.statement = statement
         self.rowIndices = rowIndices
         self.staging = staging
+        self.stagedRows = stagedRows
     }
 }

@@ -1,4 +1,6 @@
 /// A batch turned into statements by ``Upsert/plan(for:dialect:)``: nothing has been sent yet.
+/// Its chunks carry their rows (as binds, or as ``UpsertChunk/stagedRows``), so
+/// ``Upsert/run(plan:on:transaction:failure:)`` runs it on its own.
 public struct UpsertPlan: Sendable, Hashable {
     /// The statements, in the order they run.
     public let chunks: [UpsertChunk]

@@ -99,6 +99,36 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.available) func aPlanRunsOnItsOwn(_ backend: Backend) async throws {
+        try await backend.withDatabase { database, table in
+            try await createTable(table, on: database)
+            var fast = upsert(table)
+            fast.fastPathThreshold = 100
+            fast.fastPathChunkSize = 100
+            let plan = try fast.plan(for: rows(1...250), dialect: database.dialect)
+            #expect(plan.chunks.count == 3)
+            if backend == .postgres {
+                #expect(plan.chunks.allSatisfy { $0.usesFastPath })
+                #expect(plan.chunks.map(\.stagedRows.count) == [100, 100, 50])
+                #expect(plan.chunks[2].stagedRows.first == rows([201]).first, "the rows in key order")
+            } else {
+                #expect(plan.chunks.allSatisfy { !$0.usesFastPath && $0.stagedRows.isEmpty })
+            }
+            let report = try await fast.run(plan: plan, on: database)
+            #expect(report.rowsWritten == 250 && report.chunksCommitted == 3)
+            #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...250))
+            if backend == .sqlite {
+                let staged = try fast.plan(for: rows(1...250), dialect: .postgres)
+                do {
+                    _ = try await fast.run(plan: staged, on: database)
+                    Issue.record("a staged plan needs bulk loading")
+                } catch BatchError.Code.unsupported {
+                    // refused before anything was sent
+                }
+            }
+        }
+    }
+
     @Test(arguments: Backend.available) func fastPathChunksCommitOnTheirOwnOrTogether(_ backend: Backend) async throws {
         try await backend.withDatabase { database, table in
             try await createTable(table, on: database)
