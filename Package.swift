@@ -16,6 +16,7 @@ let package = Package(
     name: "keel",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "KeelCore", targets: ["KeelCore"]),
         .library(name: "SQLCore", targets: ["SQLCore"]),
         .library(name: "Pooling", targets: ["Pooling"]),
         .library(name: "RateLimit", targets: ["RateLimit"]),
@@ -172,7 +173,7 @@ let package = Package(
 
         .testTarget(
             name: "SQLCoreTests",
-            dependencies: ["SQLCore", "KeelTesting", "CSQLite3", "CLibPQ"],
+            dependencies: ["SQLCore", "KeelTesting", "KeelCore", "CSQLite3", "CLibPQ"],
             swiftSettings: strictSettings
         ),
         .testTarget(

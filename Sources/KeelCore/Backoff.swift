@@ -44,6 +44,7 @@ public struct Backoff: Sendable, Hashable {
     /// The delay after failure `attempt` (1 for the first).
     ///
     /// - Parameters:
+    ///   - attempt: which failure this is, 1 for the first.
     ///   - previous: the delay waited after the previous failure (used by
     ///     ``Jitter/decorrelated``; `nil` after the first).
     ///   - random: a number in `0..<1`.
@@ -67,6 +68,11 @@ public struct Backoff: Sendable, Hashable {
     }
 
     /// The delay after failure `attempt`, drawing the randomness from `generator`.
+    ///
+    /// - Parameters:
+    ///   - attempt: which failure this is, 1 for the first.
+    ///   - previous: the delay waited after the previous failure (`nil` after the first).
+    ///   - generator: where the randomness comes from (a ``SplitMix64`` in tests).
     public func delay(
         afterFailure attempt: Int, previous: Duration? = nil, using generator: inout some RandomNumberGenerator
     ) -> Duration {

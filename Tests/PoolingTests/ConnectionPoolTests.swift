@@ -27,17 +27,7 @@ import Testing
         _ body: (Pool, FakeConnectionSource, ManualClock) async throws -> Void
     ) async throws {
         let pool = try Pool(source: source, configuration: configuration, clock: clock)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run() }
-            do {
-                try await body(pool, source, clock)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            await pool.shutdown()
-            try await group.waitForAll()
-        }
+        try await withRunning(pool.run, shutdown: pool.shutdown) { try await body(pool, source, clock) }
     }
 
     @Test func withConnectionReturnsTheConnectionOnReturnAndOnThrow() async throws {

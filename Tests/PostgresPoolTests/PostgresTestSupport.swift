@@ -40,19 +40,7 @@ enum PostgresTestSupport {
         pool.maxConnections = maxConnections
         pool.validation = .never
         let database = try PostgresDatabase(configuration: configuration(), pool: pool)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            do {
-                let result = try await body(database)
-                await database.shutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await database.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-        }
+        return try await withRunning(database.run, shutdown: database.shutdown) { try await body(database) }
     }
 
     /// A table name no other test uses.

@@ -64,19 +64,7 @@ enum ReliabilityEnvironment {
         _ body: (PostgresDatabase) async throws -> Result
     ) async throws -> Result {
         let database = try PostgresDatabase(configuration: configuration, pool: pool)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            do {
-                let result = try await body(database)
-                await database.shutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await database.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-        }
+        return try await withRunning(database.run, shutdown: database.shutdown) { try await body(database) }
     }
 
     /// Ends every session of `applicationName` on the reliability server (`pg_terminate_backend`)

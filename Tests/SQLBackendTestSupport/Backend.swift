@@ -36,20 +36,11 @@ public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
             pool.maxConnections = 4
             let database = try PostgresDatabase(
                 configuration: PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL()), pool: pool)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
-                do {
-                    let result = try await body(database, table)
-                    _ = try? await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
-                    await database.shutdown()
-                    try await group.waitForAll()
-                    return result
-                } catch {
-                    _ = try? await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
-                    await database.shutdown()
-                    try? await group.waitForAll()
-                    throw error
-                }
+            return try await withRunning(database.run, shutdown: database.shutdown) {
+                let outcome: Swift.Result<Result, any Error>
+                do { outcome = .success(try await body(database, table)) } catch { outcome = .failure(error) }
+                _ = try? await database.execute("DROP TABLE IF EXISTS \(identifier: table)")
+                return try outcome.get()
             }
         }
     }

@@ -1,4 +1,5 @@
 import CLibPQ
+import KeelCore
 import KeelTesting
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     func connectsAndSelectsOne() async throws {
         let url = try TestDatabaseEnvironment.requirePostgresURL()
         // libpq's blocking calls run on a thread of their own, never on the cooperative pool.
-        let outcome: Result<String, HarnessError> = try await DedicatedThread.run {
+        let outcome: Result<String, HarnessError> = await BlockingThread.run(name: "keel-harness-test") {
             guard let connection = PQconnectdb(url) else { return .failure(HarnessError("out of memory")) }
             defer { PQfinish(connection) }
             guard PQstatus(connection) == CONNECTION_OK else {
