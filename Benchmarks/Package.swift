@@ -106,6 +106,7 @@ let package = Package(
         // hit-ratio harness (CacheHitRatio, run by scripts/bench.sh cache).
         .target(
             name: "CacheBaselines",
+            dependencies: [.product(name: "KeelCore", package: "keel")],
             path: "Support/CacheBaselines"
         ),
         .executableTarget(
@@ -113,6 +114,7 @@ let package = Package(
             dependencies: [
                 "CacheBaselines",
                 .product(name: "Cache", package: "keel"),
+                .product(name: "KeelCore", package: "keel"),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/CacheBenchmarks",
@@ -120,7 +122,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "CacheHitRatio",
-            dependencies: ["CacheBaselines", .product(name: "Cache", package: "keel")],
+            dependencies: [
+                "CacheBaselines", .product(name: "Cache", package: "keel"), .product(name: "KeelCore", package: "keel"),
+            ],
             path: "Tools/CacheHitRatio"
         ),
     ],

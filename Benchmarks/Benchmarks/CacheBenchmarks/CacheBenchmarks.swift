@@ -13,6 +13,7 @@ import Dispatch
 import Synchronization
 import Cache
 import CacheBaselines
+import KeelCore
 
 let entryCount = 10_000
 let keys: [String] = (0..<entryCount).map { "token-symbol-\(100_000 + $0)" }  // 18-19 bytes
@@ -27,7 +28,7 @@ let accesses: [Int] = {
     return (0..<65_536).map { _ in zipf.next(using: &generator) }
 }()
 
-func filledKeel() -> Cache<String, Int, ContinuousClock> {
+func filledKeel() throws -> Cache<String, Int, ContinuousClock> {
     let cache = try Cache<String, Int, ContinuousClock>(maximumCapacity: entryCount, timeToLive: .seconds(86_400))
     for (position, key) in keys.enumerated() { cache.insert(position, for: key) }
     return cache
@@ -131,7 +132,7 @@ let benchmarks: @Sendable () -> Void = {
             Benchmark("\(workload)-\(suffix)/keel", configuration: configuration) { benchmark, cache in
                 run(cache, workers: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)
             } setup: {
-                KeelCache(cache: filledKeel())
+                KeelCache(cache: try filledKeel())
             }
             Benchmark("\(workload)-\(suffix)/lru", configuration: configuration) { benchmark, cache in
                 run(cache, workers: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)

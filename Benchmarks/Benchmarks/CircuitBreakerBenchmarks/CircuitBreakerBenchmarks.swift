@@ -44,7 +44,7 @@ nonisolated func twoTasks(
     }
 }
 
-func openBreaker() -> CircuitBreaker<ContinuousClock> {
+func openBreaker() throws -> CircuitBreaker<ContinuousClock> {
     let breaker = try CircuitBreaker()
     breaker.forceOpen()
     return breaker
@@ -94,7 +94,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
     Benchmark("open-run/keel", configuration: configuration) { benchmark in
-        let breaker = openBreaker()
+        let breaker = try openBreaker()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             do {
@@ -106,7 +106,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
     Benchmark("open-permit/keel", configuration: configuration) { benchmark in
-        let breaker = openBreaker()
+        let breaker = try openBreaker()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             do throws(CircuitBreakerError) {

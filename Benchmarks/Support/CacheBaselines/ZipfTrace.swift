@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 
 /// Zipf-distributed key ranks (P(rank r) ∝ 1 / r^alpha over `count` ranks), by inverse CDF.
 public struct ZipfDistribution: Sendable {
@@ -24,21 +25,6 @@ public struct ZipfDistribution: Sendable {
             if cumulative[middle] < target { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-}
-
-/// A deterministic generator, so every run replays the same trace.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
 

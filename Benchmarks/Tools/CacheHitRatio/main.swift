@@ -9,10 +9,11 @@
 
 import Cache
 import CacheBaselines
+import KeelCore
 
 let capacity = 10_000
 
-func replay(_ name: String, requests: Int, next: (inout SplitMix64) -> Int) {
+func replay(_ name: String, requests: Int, next: (inout SplitMix64) -> Int) throws {
     let keel = try Cache<Int, Int, ContinuousClock>(maximumCapacity: capacity, timeToLive: .seconds(86_400))
     let lru = LRUCache<Int, Int>(capacity: capacity)
     var generator = SplitMix64(seed: 2026)
@@ -39,9 +40,9 @@ func format2(_ value: Double) -> String {
 }
 
 let zipf = ZipfDistribution(count: 1_000_000, alpha: 0.9)
-replay("zipf", requests: 10_000_000) { scrambled(zipf.next(using: &$0)) }
+try replay("zipf", requests: 10_000_000) { scrambled(zipf.next(using: &$0)) }
 var position = 0
-replay("loop", requests: 1_200_000) { _ in
+try replay("loop", requests: 1_200_000) { _ in
     position += 1
     return position % 12_000
 }
