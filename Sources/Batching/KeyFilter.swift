@@ -2,9 +2,10 @@ import SQLCore
 
 /// The `WHERE key ...` of keyed updates and deletes, cut into chunks of keys.
 ///
-/// PostgreSQL gets `key = ANY($n::type[])`: one array bind per chunk and a constant SQL text, so
-/// the server reuses one prepared statement. SQLite (and PostgreSQL keys of mixed kinds) get
-/// `key IN ($1, $2, ...)`, chunked so that no statement passes the dialect's bind limit.
+/// A dialect with array binds gets `key = ANY($n::type[])` (`SQLDialect.arrayBind(of:)`): one
+/// array bind per chunk and a constant SQL text, so the server reuses one prepared statement.
+/// Others (and keys of mixed kinds) get `key IN ($1, $2, ...)`, chunked so that no statement
+/// passes the dialect's bind limit.
 enum KeyFilter {
     /// The keys without NULLs and repeats, sorted (so that concurrent writers lock rows in the same
     /// order).
@@ -49,15 +50,18 @@ enum KeyFilter {
             return statement
         }
 
-        var statements: [SQLStatement] = []
-        if dialect.supports(.arrayBinds), let type = PostgresArrayLiteral.arrayType(of: keys) {
-            for start in stride(from: 0, to: keys.count, by: chunkSize) {
-                var filter = SQLStatement(unsafeRaw: "\(quotedKey) = ANY(")
-                filter.append(bind: SQLValue.text(PostgresArrayLiteral.literal(of: keys[start..<min(start + chunkSize, keys.count)])))
-                filter.append(unsafeRaw: "::\(type))")
-                statements.append(statement(filter))
+        if dialect.supports(.arrayBinds) {
+            let arrays = stride(from: 0, to: keys.count, by: chunkSize).compactMap { start in
+                dialect.arrayBind(of: keys[start..<min(start + chunkSize, keys.count)])
             }
-            return statements
+            if arrays.count == (keys.count + chunkSize - 1) / chunkSize {
+                return arrays.map { array in
+                    var filter = SQLStatement(unsafeRaw: "\(quotedKey) = ANY(")
+                    filter.append(bind: array.value)
+                    filter.append(unsafeRaw: "::\(array.arrayType))")
+                    return statement(filter)
+                }
+            }
         }
 
         let room = dialect.maxBindParameters - prefix.bindCount - (condition?.bindCount ?? 0)
@@ -67,6 +71,7 @@ enum KeyFilter {
                 message: "the statement's own binds leave no room for a key under \(dialect.name)'s limit of \(dialect.maxBindParameters)")
         }
         let keysPerChunk = min(chunkSize, room)
+        var statements: [SQLStatement] = []
         for start in stride(from: 0, to: keys.count, by: keysPerChunk) {
             var filter = SQLStatement(unsafeRaw: "\(quotedKey) IN (")
             for (position, key) in keys[start..<min(start + keysPerChunk, keys.count)].enumerated() {

@@ -44,3 +44,20 @@ import Testing
         #expect(dialect.supports(.onConflict) == (version >= 3_024_000))
     }
 }
+
+@Suite struct SQLArrayBindTests {
+    @Test func valuesOfOneKindBecomeOneTextBindAndItsArrayType() throws {
+        let numbers = try #require(SQLDialect.postgres.arrayBind(of: [.int64(1), .null, .int64(-3)]))
+        #expect(numbers.value == .text("{1,NULL,-3}") && numbers.arrayType == "bigint[]")
+        let texts = try #require(SQLDialect.postgres.arrayBind(of: [.text(#"a"b\c"#), .text("")]))
+        #expect(texts.value == .text(#"{"a\"b\\c",""}"#) && texts.arrayType == "text[]")
+        let blobs = try #require(SQLDialect.postgres.arrayBind(of: [.blob([0x0a, 0xff])]))
+        #expect(blobs.value == .text(#"{"\\x0aff"}"#) && blobs.arrayType == "bytea[]")
+    }
+
+    @Test func mixedKindsAllNullsAndDialectsWithoutArraysGiveNone() {
+        #expect(SQLDialect.postgres.arrayBind(of: [.int64(1), .text("1")]) == nil)
+        #expect(SQLDialect.postgres.arrayBind(of: [.null, .null]) == nil)
+        #expect(SQLDialect.sqlite(versionNumber: 3_045_000).arrayBind(of: [.int64(1)]) == nil)
+    }
+}

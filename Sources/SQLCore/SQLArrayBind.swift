@@ -1,8 +1,33 @@
-import SQLCore
+/// A list of values sent as one bind: a PostgreSQL array literal (`{1,2,NULL}`,
+/// `{"a","b\"c"}`) as text, cast to ``arrayType`` in the SQL (`key = ANY($1::bigint[])`), so a
+/// statement's text stays the same whatever the number of values. Made by
+/// ``SQLDialect/arrayBind(of:)`` for a dialect that ``SQLDialect/Capabilities/arrayBinds``.
+///
+/// ```swift
+/// let keys: [SQLValue] = [.int64(1), .int64(2)]
+/// if let array = SQLDialect.postgres.arrayBind(of: keys) {
+///     var filter = SQLStatement(unsafeRaw: "id = ANY(")
+///     filter.append(bind: array.value)              // .text("{1,2}")
+///     filter.append(unsafeRaw: "::\(array.arrayType))")  // bigint[]
+/// }
+/// ```
+public struct SQLArrayBind: Sendable, Hashable {
+    /// The bind: the array literal as text.
+    public let value: SQLValue
+    /// The SQL array type the bind is cast to, such as `bigint[]`.
+    public let arrayType: String
+}
 
-/// PostgreSQL array literals (`{1,2,NULL}`, `{"a","b\"c"}`) of one column's values, sent as one
-/// text bind and cast to the column's array type: how a keyed update or delete sends a chunk's
-/// keys to PostgreSQL as one bind (`key = ANY($1::bigint[])`).
+extension SQLDialect {
+    /// `values` as one array bind, or `nil` when the dialect has no array binds, or when the
+    /// values mix kinds or are all NULL (they have no one array type).
+    public func arrayBind(of values: some Collection<SQLValue>) -> SQLArrayBind? {
+        guard supports(.arrayBinds), let type = PostgresArrayLiteral.arrayType(of: values) else { return nil }
+        return SQLArrayBind(value: .text(PostgresArrayLiteral.literal(of: values)), arrayType: type)
+    }
+}
+
+/// PostgreSQL's text form of arrays of one column's values.
 enum PostgresArrayLiteral {
     /// The array type of values of one kind, or `nil` when they mix kinds or are all NULL.
     static func arrayType(of values: some Sequence<SQLValue>) -> String? {
