@@ -12,7 +12,7 @@ public import Synchronization
 ///
 /// The lock is split into stripes, each a lock word on its own cache lines with a small buffer of
 /// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
-/// ``ThreadNumber``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and,
+/// ``ThreadProbe``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and,
 /// unless the entry is protected (then it only marks it referenced, see ``CacheReadMarks``),
 /// records what it read in the stripe's buffer; everything else takes all the stripes in order,
 /// applies the recorded reads to the ``CachePolicy``, then works alone. Two cores reading the
@@ -143,11 +143,11 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     /// thread's stripe taken. A fresh value is counted as a hit and its read recorded; so is a miss
     /// when `countingMisses`.
     @inlinable func peek(_ key: Key, hash: Int, at now: Int64, countingMisses: Bool) -> CacheShard<Key, Value>.Peek {
-        var stripe = ThreadNumber.current & (stripeCount - 1)
+        var stripe = ThreadProbe.current & (stripeCount - 1)
         if !tryLock(stripe) {
             // Another thread reads with this stripe: move on to another. (A writer holds every
             // stripe: wait for it where we are.)
-            if lockWord(stripe).pointee.load(ordering: .relaxed) == Self.reader { stripe = ThreadNumber.renew() & (stripeCount - 1) }
+            if lockWord(stripe).pointee.load(ordering: .relaxed) == Self.reader { stripe = ThreadProbe.renew() & (stripeCount - 1) }
             lock(stripe)
         }
         let base = stripes + stripe * Self.stripeStride

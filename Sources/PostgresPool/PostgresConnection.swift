@@ -44,13 +44,13 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     private let cancelGracePeriod: Duration
 
     private struct CancelState {
-        /// Numbers the statement exchanges, so a late timer cannot touch a later statement.
-        var exchange: UInt64 = 0
+        /// Numbers the statement round trips, so a late timer cannot touch a later statement.
+        var roundTripNumber: UInt64 = 0
         var running = false
         var requested = false
         var sending = false
         var waiter: UnsafeContinuation<Void, Never>?
-        /// The exchange ran out of time: the connection was abandoned.
+        /// The round trip ran out of time: the connection was abandoned.
         var timedOut = false
         /// The socket was shut down under a waiting statement; the connection is lost.
         var abandoned = false
@@ -272,7 +272,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) async throws -> Void) async throws {
         let rendered = try statement.render(for: dialect)
         try await exclusively {
-            try await exchange(cancellable: true, timeout: queryTimeout) {
+            try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 let binds = try PostgresBinds(rendered.binds)
                 try await send(rendered, binds: binds, singleRow: true)
                 var columns: SQLColumns?
@@ -287,7 +287,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                             try await body(Self.row(0, of: result, columns: names))
                         } catch {
                             failure = error
-                            requestCancel(cancellation.withLock { $0.exchange })
+                            requestCancel(cancellation.withLock { $0.roundTripNumber })
                         }
                     } else if status == PGRES_FATAL_ERROR, failure == nil {
                         failure = serverError(result, binds: rendered.binds)
@@ -320,7 +320,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         let rendered = try batch.map { try $0.render(for: dialect) }
         let binds = try rendered.map { try PostgresBinds($0.binds) }
         return try await exclusively {
-            try await exchange(cancellable: true, timeout: queryTimeout) {
+            try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 // Statements are prepared first (once per SQL text and connection, outside the
                 // pipeline), so a batch of chunks sharing one SQL text is parsed and planned once.
@@ -391,7 +391,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ) async throws -> Int {
         let sql = try "COPY \(dialect.quoteIdentifier(table)) (\(columns.map { try dialect.quoteIdentifier($0) }.joined(separator: ", "))) FROM STDIN"
         return try await exclusively {
-            try await exchange(cancellable: true, timeout: queryTimeout) {
+            try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 try sendMessage { PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) }
                 try await flush()
@@ -443,7 +443,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ) async throws -> (rows: [SQLRow], affected: Int) {
         let binds = try PostgresBinds(rendered.binds)
         return try await exclusively {
-            try await exchange(cancellable: isCancellable, timeout: timeout ?? queryTimeout) {
+            try await roundTrip(cancellable: isCancellable, timeout: timeout ?? queryTimeout) {
                 try await send(rendered, binds: binds, singleRow: false)
                 var rows: [SQLRow] = []
                 var affected = 0
@@ -487,34 +487,34 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return try await body()
     }
 
-    /// Runs a statement exchange.
+    /// Runs one round trip of statements with the server.
     ///
     /// When `isCancellable`, a task cancellation sends a cancel request, and a statement the server
     /// cancelled ends in `CancellationError`; a statement still running ``PostgresConfiguration/cancelGracePeriod``
     /// after the request (the server or network does not answer) has its connection abandoned.
-    /// When the exchange runs past `timeout`, a cancel request is sent and the connection is
+    /// When the round trip runs past `timeout`, a cancel request is sent and the connection is
     /// abandoned at once: the caller gets a ``PostgresError/Code/timeout`` error on time.
-    private func exchange<Result>(
+    private func roundTrip<Result>(
         cancellable isCancellable: Bool, timeout: Duration?, _ body: () async throws -> Result
     ) async throws -> Result {
         if isCancellable { try Task.checkCancellation() }
-        let exchange = cancellation.withLock { state in
-            state.exchange &+= 1
+        let number = cancellation.withLock { state in
+            state.roundTripNumber &+= 1
             state.running = true
             state.requested = false
-            return state.exchange
+            return state.roundTripNumber
         }
         let timer = timeout.map { timeout in
             Task { [self] in
                 guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                expire(exchange, timedOut: true)
+                expire(number, timedOut: true)
             }
         }
         let outcome: Swift.Result<Result, any Error>
         do {
             if isCancellable {
                 outcome = .success(
-                    try await withTaskCancellationHandler { try await body() } onCancel: { self.requestCancel(exchange) })
+                    try await withTaskCancellationHandler { try await body() } onCancel: { self.requestCancel(number) })
             } else {
                 outcome = .success(try await body())
             }
@@ -536,29 +536,29 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return try outcome.get()
     }
 
-    /// Sends a cancel request for exchange `exchange` from a thread of its own (libpq's `PQcancel`
+    /// Sends a cancel request for round trip `number` from a thread of its own (libpq's `PQcancel`
     /// blocks until the server took it), and abandons the connection when the statement has not
     /// ended a grace period later.
-    private func requestCancel(_ exchange: UInt64) {
-        guard sendCancelRequest(for: exchange) else { return }
+    private func requestCancel(_ number: UInt64) {
+        guard sendCancelRequest(for: number) else { return }
         let grace = cancelGracePeriod
         let timer = Task { [self] in
             guard (try? await Task.sleep(for: grace)) != nil else { return }
-            expire(exchange, timedOut: false)
+            expire(number, timedOut: false)
         }
         let ended = cancellation.withLock { state -> Bool in
-            guard state.running, state.exchange == exchange else { return true }
+            guard state.running, state.roundTripNumber == number else { return true }
             state.graceTimer = timer
             return false
         }
         if ended { timer.cancel() }
     }
 
-    /// Starts sending a cancel request when exchange `exchange` runs and none was sent; `true` when sent.
+    /// Starts sending a cancel request when round trip `number` runs and none was sent; `true` when sent.
     @discardableResult
-    private func sendCancelRequest(for exchange: UInt64) -> Bool {
+    private func sendCancelRequest(for number: UInt64) -> Bool {
         let send = cancellation.withLock { state -> Bool in
-            guard state.running, state.exchange == exchange, !state.requested, !state.finished else { return false }
+            guard state.running, state.roundTripNumber == number, !state.requested, !state.finished else { return false }
             state.requested = true
             state.sending = true
             return true
@@ -579,12 +579,12 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return true
     }
 
-    /// Gives up on exchange `exchange` if it still runs: sends a cancel request (so the server
+    /// Gives up on round trip `number` if it still runs: sends a cancel request (so the server
     /// stops the work), shuts the socket down and wakes the waiting statement, which then fails
     /// with a connection error. The connection is lost; the pool discards it.
-    private func expire(_ exchange: UInt64, timedOut: Bool) {
+    private func expire(_ number: UInt64, timedOut: Bool) {
         let abandoned = cancellation.withLock { state -> Bool in
-            guard state.running, state.exchange == exchange, !state.abandoned, !state.finished else { return false }
+            guard state.running, state.roundTripNumber == number, !state.abandoned, !state.finished else { return false }
             state.abandoned = true
             if timedOut { state.timedOut = true }
             lost.store(true, ordering: .relaxed)
@@ -596,12 +596,12 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         // Woken here, not only by the reactor's report of the shutdown: the deadline holds even
         // if the socket's readiness is never reported.
         slot.deliver(PostgresSocketSlot.failure)?.resume()
-        if timedOut { sendCancelRequest(for: exchange) }
+        if timedOut { sendCancelRequest(for: number) }
     }
 
     /// Marks the statement ended, first waiting for a cancel request in flight so that it cannot
     /// reach the next statement (unless the connection was abandoned: it runs no next statement).
-    /// Returns whether a cancel was requested and whether the exchange timed out.
+    /// Returns whether a cancel was requested and whether the round trip timed out.
     private func statementEnded() async -> (requested: Bool, timedOut: Bool) {
         let (requested, sending, timedOut, abandoned, graceTimer) = cancellation.withLock { state in
             state.running = false

@@ -7,13 +7,13 @@ public import Darwin
 #endif
 import KeelCore
 
-/// A small number for the calling thread, handed out in turn the first time a thread asks, so
-/// that the threads reading a cache use different read stripes (see ``CacheSegment``). A thread
-/// that finds its stripe taken by another asks for a new number (``renew()``), so threads that
-/// read often settle on stripes of their own, as Caffeine's threads rehash their probe on
-/// contention.
+/// The calling thread's probe: a small number handed out in turn the first time a thread asks,
+/// which picks the read stripe the thread uses (see ``CacheSegment``), so that threads reading a
+/// cache use different stripes. A thread that finds its stripe taken by another asks for a new
+/// probe (``renew()``), so threads that read often settle on stripes of their own, as Caffeine's
+/// threads rehash their probe on contention.
 @usableFromInline
-enum ThreadNumber {
+enum ThreadProbe {
     @usableFromInline static let key: pthread_key_t = {
         var key = pthread_key_t()
         let result = pthread_key_create(&key, nil)
@@ -22,13 +22,13 @@ enum ThreadNumber {
     }()
     static let lastGiven = Locked(0)
 
-    /// The calling thread's number, at least 1.
+    /// The calling thread's probe, at least 1.
     @inlinable static var current: Int {
         if let stored = pthread_getspecific(key) { return Int(bitPattern: stored) }
         return assign()
     }
 
-    /// Gives the calling thread a new number and returns it.
+    /// Gives the calling thread a new probe and returns it.
     @usableFromInline static func renew() -> Int {
         assign()
     }
