@@ -172,11 +172,8 @@ extension PostgresServerTests {
             var pool = PoolConfiguration(logger: logger)
             pool.maxConnections = 1
             let database = try PostgresDatabase(configuration: configuration, pool: pool)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
+            try await withRunning(database.run, shutdown: database.shutdown) {
                 try await database.execute("DO $$ BEGIN RAISE NOTICE 'x'; END $$")
-                await database.shutdown()
-                try await group.waitForAll()
             }
             #expect(!handler.recorded.isEmpty)
             #expect(!handler.recorded.contains { $0.contains(password) })

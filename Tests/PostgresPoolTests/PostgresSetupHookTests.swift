@@ -28,8 +28,7 @@ extension PostgresServerTests {
             var pool = PoolConfiguration()
             pool.maxConnections = 3
             let database = try PostgresDatabase(configuration: configuration, pool: pool)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
+            try await withRunning(database.run, shutdown: database.shutdown) {
                 let settings = try await withThrowingTaskGroup(of: [String].self) { tasks in
                     for _ in 0..<3 {
                         tasks.addTask {
@@ -46,8 +45,6 @@ extension PostgresServerTests {
                 #expect(settings.allSatisfy { $0 == ["Pacific/Auckland", "pg_catalog"] })
                 #expect(opened.value == database.pool.statistics.open)
                 #expect(opened.value >= 1)
-                await database.shutdown()
-                try await group.waitForAll()
             }
         }
 
@@ -69,8 +66,7 @@ extension PostgresServerTests {
             pool.maxConnections = 1
             pool.connectRetryDelay = .milliseconds(1)
             let database = try PostgresDatabase(configuration: configuration, pool: pool)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
+            try await withRunning(database.run, shutdown: database.shutdown) {
                 // The pool's first connection fails its hook; the pool retries, the next one
                 // succeeds and serves. A lease that came while nothing was open may fail with the
                 // hook's error meanwhile.
@@ -85,8 +81,6 @@ extension PostgresServerTests {
                 }
                 #expect(rows?.count == 1)
                 #expect(attempts.value == 3)
-                await database.shutdown()
-                try await group.waitForAll()
             }
         }
 
