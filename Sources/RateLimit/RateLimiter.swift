@@ -203,6 +203,7 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
             let now = state.machine.releaseNeedsTime ? clock.now : nil
             return state.machine.released(now: now, cancelled: cancelled)
         }
+        guard let outcome else { return }
         if let (waiter, startAt) = outcome.next { waiter.continuation.resume(returning: startAt) }
         for waiter in outcome.timedOut {
             waiter.continuation.resume(throwing: RateLimitTimeoutError(timeout: waiter.timeout ?? .zero))

@@ -148,13 +148,13 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
     }
 
     /// A permit came back; `cancelled` when its holder gave it up because its task was cancelled
-    /// before it started. `now` must be given when ``releaseNeedsTime``.
+    /// before it started. `nil` when nobody waits; `now` must be given when ``releaseNeedsTime``.
     @inlinable
-    mutating func released(now: Instant?, cancelled: Bool = false) -> Release {
+    mutating func released(now: Instant?, cancelled: Bool = false) -> Release? {
         inFlight -= 1
         if cancelled { counters.cancellations += 1 }
+        guard !waiters.isEmpty else { return nil }
         var release = Release()
-        guard !waiters.isEmpty else { return release }
         guard let now else { preconditionFailure("releasing to a waiter needs the time (releaseNeedsTime)") }
         while let next = waiters.popFirst() {
             if let deadline = next.deadline, nextStart(now: now) > deadline {
