@@ -13,15 +13,10 @@ public struct CircuitBreakerError: Error, Sendable, Hashable, CustomStringConver
         /// The code's name.
         public let description: String
 
-        @usableFromInline
-        init(description: String) { self.description = description }
-
-        // Computed, not stored: a rejection on an open breaker is a hot path, and a literal
-        // costs nothing where a stored static is a lazy global to check first.
         /// The breaker is open.
-        @inlinable public static var open: Code { Code(description: "open") }
+        public static let open = Code(description: "open")
         /// The breaker is half-open and all its probe slots are taken.
-        @inlinable public static var halfOpenFull: Code { Code(description: "halfOpenFull") }
+        public static let halfOpenFull = Code(description: "halfOpenFull")
 
         /// Matches a ``CircuitBreakerError`` of this code: `catch CircuitBreakerError.Code.open { … }`.
         public static func ~= (code: Code, error: any Error) -> Bool {
@@ -35,22 +30,14 @@ public struct CircuitBreakerError: Error, Sendable, Hashable, CustomStringConver
     /// open and waits for a reset, and for ``Code/halfOpenFull``.
     public let remaining: Duration?
 
-    @usableFromInline
-    init(code: Code, remaining: Duration?) {
-        self.code = code
-        self.remaining = remaining
-    }
-
     /// The breaker is open: it lets probes through after `remaining` (`nil` when it was forced
     /// open and waits for a reset).
-    @inlinable
     public static func open(remaining: Duration?) -> CircuitBreakerError {
         CircuitBreakerError(code: .open, remaining: remaining)
     }
 
     /// The breaker is half-open and all its probe slots are taken.
-    @inlinable
-    public static var halfOpenFull: CircuitBreakerError { CircuitBreakerError(code: .halfOpenFull, remaining: nil) }
+    public static let halfOpenFull = CircuitBreakerError(code: .halfOpenFull, remaining: nil)
 
     /// A sentence saying what happened.
     public var description: String {
