@@ -8,6 +8,7 @@
 ///     try await database.query("SELECT count(*) FROM users")[0].decode(Int.self, at: 0)
 /// }
 /// ```
+@discardableResult
 public func withRunning<Result: Sendable>(
     _ run: @escaping @Sendable () async throws -> Void, shutdown: () async -> Void,
     _ body: () async throws -> Result
