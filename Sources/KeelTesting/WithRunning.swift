@@ -1,6 +1,6 @@
 /// Runs a service for the length of `body`: `run` in a child task, then `body`, then `shutdown`,
 /// and waits for `run` to return. What `body` returns or throws is passed on; when it throws, the
-/// service is still shut down and `run`'s own outcome is not waited on for an error.
+/// service is still shut down, `run` is waited for, and an error of `run`'s is then ignored.
 ///
 /// ```swift
 /// let database = try PostgresDatabase(configuration: configuration)
