@@ -1,3 +1,5 @@
+import KeelCore
+
 /// Calls `body` until it succeeds, retrying errors the policy allows after a back-off delay on
 /// `clock`, and returns its result.
 ///
@@ -19,7 +21,9 @@ public func retry<Result, RetryClock: Clock>(
 ) async throws -> Result where RetryClock.Duration == Duration {
     let start = clock.now
     var previous: Duration?
-    var generator = SystemRandomNumberGenerator()
+    // A generator with state of its own: the zero-sized SystemRandomNumberGenerator, passed
+    // inout from many tasks at once, is one shared address to ThreadSanitizer.
+    var generator = SplitMix64(seed: .random(in: .min ... .max))
     var attempt = 1
     while true {
         do {
