@@ -107,13 +107,8 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
         isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
         // A free permit with no spacing to wait for is taken here, without another async call.
-        switch firstDecision() {
-        case .granted(nil):
-            break
-        case .granted(let startAt?):
-            try await start(at: startAt)
-        case .mustWait, .enqueued, .timedOut:  // without a deadline, never timed out
-            try await wait()
+        if minInterval > .zero || !state.withLock({ $0.machine.acquireIfFree() }) {
+            try await acquireSlowly()
         }
         let result: Result
         do {
@@ -140,6 +135,14 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     /// `CancellationError` when the task is cancelled while waiting; no permit is kept then.
     @inlinable
     public func acquire() async throws {
+        if minInterval > .zero || !state.withLock({ $0.machine.acquireIfFree() }) {
+            try await acquireSlowly()
+        }
+    }
+
+    /// Waits for a permit when none is free or there is an interval to keep.
+    @usableFromInline
+    func acquireSlowly() async throws {
         if case .granted(let startAt) = firstDecision() {
             if let startAt { try await start(at: startAt) }
             return
@@ -149,7 +152,6 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
 
     /// Asks for a permit without waiting: granted (with its start), or must wait (or, with a
     /// deadline, timed out).
-    @inlinable
     func firstDecision(deadline: LimiterClock.Instant? = nil) -> Machine.Decision {
         let now = minInterval > .zero || deadline != nil ? clock.now : nil
         return state.withLock { $0.machine.acquire(waiter: nil, requestID: 0, now: now, deadline: deadline) }
@@ -192,12 +194,14 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     /// Gives a permit back; the next waiter (if any) gets it.
     @inlinable
     public func release() {
-        release(cancelled: false)
+        if !state.withLock({ $0.machine.releaseIfNobodyWaits() }) {
+            release(cancelled: false)
+        }
     }
 
     /// Gives a permit back, `cancelled` when its task was cancelled before it started; resumes
     /// the waiter it goes to and the waiters whose deadlines it could not meet.
-    @inlinable
+    @usableFromInline
     func release(cancelled: Bool) {
         let outcome = state.withLock { state in
             let now = state.machine.releaseNeedsTime ? clock.now : nil

@@ -80,6 +80,16 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         return .enqueued
     }
 
+    /// Takes a free permit when nobody waits and there is no interval to keep, the only case in
+    /// which a grant needs no time: the fast path of ``RateLimiter/withPermit(isolation:_:)``.
+    @inlinable
+    mutating func acquireIfFree() -> Bool {
+        guard minInterval == .zero, waiters.isEmpty, inFlight < maxConcurrent else { return false }
+        inFlight += 1
+        counters.acquired += 1
+        return true
+    }
+
     /// Takes a permit only if one is free and a start is allowed now.
     @inlinable
     mutating func tryAcquire(now: Instant?) -> Bool {
@@ -132,9 +142,18 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
         lastActualStart = now
     }
 
-    /// Whether releasing needs the time: to space the next start, or to time a waiter's wait.
+    /// Whether releasing needs the time: to start a waiter and time its wait.
     @inlinable
-    var releaseNeedsTime: Bool { minInterval > .zero || !waiters.isEmpty }
+    var releaseNeedsTime: Bool { !waiters.isEmpty }
+
+    /// Gives a permit back when nobody waits for it; `false`, with nothing changed, when a
+    /// waiter must get it through ``released(now:cancelled:)``.
+    @inlinable
+    mutating func releaseIfNobodyWaits() -> Bool {
+        guard waiters.isEmpty else { return false }
+        inFlight -= 1
+        return true
+    }
 
     /// What a released permit leads to: the waiter it goes to (with its start), and the waiters
     /// passed over because no start came before their deadlines.
@@ -149,7 +168,7 @@ struct RateLimiterStateMachine<Waiter, Instant: InstantProtocol> where Instant.D
 
     /// A permit came back; `cancelled` when its holder gave it up because its task was cancelled
     /// before it started. `nil` when nobody waits; `now` must be given when ``releaseNeedsTime``.
-    @inlinable
+    @usableFromInline
     mutating func released(now: Instant?, cancelled: Bool = false) -> Release? {
         inFlight -= 1
         if cancelled { counters.cancellations += 1 }

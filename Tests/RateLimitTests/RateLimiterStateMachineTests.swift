@@ -59,4 +59,28 @@ import Testing
         _ = machine.released(now: at(1), cancelled: true)
         #expect(machine.statistics.cancellations == 2 && machine.statistics.inFlight == 0)
     }
+
+    @Test func theFastPathTakesOnlyAFreePermitWithNoIntervalAndNobodyWaiting() {
+        var spaced = Machine(maxConcurrent: 2, minInterval: .seconds(1))
+        let spacedTaken = spaced.acquireIfFree()
+        #expect(!spacedTaken, "an interval needs the time")
+        #expect(spaced.statistics.inFlight == 0 && spaced.statistics.acquired == 0)
+
+        var machine = Machine(maxConcurrent: 1, minInterval: .zero)
+        let first = machine.acquireIfFree()
+        let second = machine.acquireIfFree()
+        #expect(first && !second, "one permit")
+        _ = machine.acquire(waiter: "next", requestID: 1, now: at(0))
+        let releasedToNobody = machine.releaseIfNobodyWaits()
+        #expect(!releasedToNobody, "the permit goes to the waiter")
+        #expect(machine.statistics.inFlight == 1 && machine.statistics.queued == 1)
+        let release = machine.released(now: at(1))
+        #expect(release?.next?.waiter == "next")
+        let whileHeld = machine.acquireIfFree()
+        #expect(!whileHeld, "the waiter holds it now")
+        let released = machine.releaseIfNobodyWaits()
+        let again = machine.acquireIfFree()
+        #expect(released && again, "free again, nobody waiting")
+        #expect(machine.statistics.acquired == 3 && machine.statistics.inFlight == 1)
+    }
 }
