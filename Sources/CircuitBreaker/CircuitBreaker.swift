@@ -171,14 +171,14 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         case 1:
             return Ticket(epoch: word >> 2, start: timesCalls ? ticks() : nil, closed: true)
         case 3:
-            rejectedWithoutLock.add(1, ordering: .relaxed)
+            rejectedWithoutLock.wrappingAdd(1, ordering: .relaxed)
             throw .open(remaining: nil)
         case 2:
             let now = ticks()
             let until = openUntil.load(ordering: .relaxed)
             // The deadline read belongs to this open state only if the state did not move meanwhile.
             if now < until, stateWord.load(ordering: .acquiring) == word {
-                rejectedWithoutLock.add(1, ordering: .relaxed)
+                rejectedWithoutLock.wrappingAdd(1, ordering: .relaxed)
                 throw .open(remaining: .nanoseconds(until - now))
             }
             return try admitSlowly()
