@@ -47,6 +47,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // The system calls of the socket reactor and the TCP clients (header only, libc).
+        .systemLibrary(name: "CKeelIO"),
         .systemLibrary(
             name: "CSQLite3",
             pkgConfig: "sqlite3",
@@ -59,12 +61,14 @@ let package = Package(
             name: "SQLCore",
             swiftSettings: strictSettings
         ),
-        // The building blocks every module shares (internal: no product): the lock, a lock with a
-        // condition for Keel's own threads, threads for blocking work, duration conversion, the
-        // back-off, a seeded generator and the statistics-to-metrics exporter.
+        // The building blocks every module shares: the lock, a lock with a condition for Keel's own
+        // threads, threads for blocking work, duration conversion, the back-off, a seeded
+        // generator, the statistics-to-metrics exporter, and (package access) the socket reactor
+        // of the network clients.
         .target(
             name: "KeelCore",
             dependencies: [
+                "CKeelIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -86,7 +90,7 @@ let package = Package(
         .target(
             name: "PostgresPool",
             dependencies: [
-                "CLibPQ", "SQLCore", "Pooling", "KeelCore",
+                "CLibPQ", "CKeelIO", "SQLCore", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

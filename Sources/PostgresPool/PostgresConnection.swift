@@ -1,3 +1,4 @@
+import CKeelIO
 import CLibPQ
 import Foundation
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Synchronization
 /// One PostgreSQL connection, driven by libpq in non-blocking mode.
 ///
 /// Statements are sent with non-blocking libpq calls on the calling task's thread; waiting for the
-/// socket happens in the `PostgresReactor`, so no cooperative thread ever blocks on the network.
+/// socket happens in the `SocketReactor`, so no cooperative thread ever blocks on the network.
 /// Connecting and cancel requests (which libpq can only do blocking) run on threads of their own.
 ///
 /// A connection runs one statement at a time; the pool hands it to one task at a time. Using it
@@ -27,9 +28,9 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     public let dialect = SQLDialect.postgres
 
     let handle: OpaquePointer
-    private let slot: PostgresSocketSlot
+    private let slot: SocketSlot
     private let cancelHandle: OpaquePointer?
-    private let reactor: PostgresReactor
+    private let reactor: SocketReactor
     private let notices: PostgresNoticeSink
     private var statements: PostgresStatementCache
     /// Set when a message was just sent and nothing was read since: the socket held nothing unread
@@ -61,8 +62,11 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         var graceTimer: Task<Void, Never>?
     }
 
-    private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: PostgresReactor) throws(PostgresError) {
-        slot = try reactor.add(PQsocket(handle))
+    private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: SocketReactor) throws(PostgresError) {
+        switch reactor.add(PQsocket(handle)) {
+        case .success(let added): slot = added
+        case .failure(let error): throw .connection("cannot watch the socket: \(error)")
+        }
         self.handle = handle
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
@@ -203,7 +207,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// resumed by the reactor: for a task on Swift's global executor each is two thread hops
     /// (cooperative thread → reactor thread → cooperative thread), for a task that prefers
     /// ``taskExecutor`` none. Divide by a run's statements to get the wake-ups per statement.
-    public static var reactorWakeups: Int { PostgresReactor.shared.resumedWaits }
+    public static var reactorWakeups: Int { SocketReactor.shared.resumedWaits }
 
     /// The executor of the thread that waits for every PostgreSQL socket.
     ///
@@ -218,7 +222,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ///
     /// It is one thread: a task that prefers it must not compute for long between its queries,
     /// since every PostgreSQL connection of the process waits meanwhile (as on a SwiftNIO event loop).
-    public static var taskExecutor: any TaskExecutor { PostgresReactor.shared }
+    public static var taskExecutor: any TaskExecutor { SocketReactor.shared }
 
     /// The number of prepared statements cached now.
     public var preparedStatementCount: Int { statements.count }
@@ -595,7 +599,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         guard abandoned else { return }
         // Woken here, not only by the reactor's report of the shutdown: the deadline holds even
         // if the socket's readiness is never reported.
-        slot.deliver(PostgresSocketSlot.failure)?.resume()
+        slot.deliver(SocketSlot.failure)?.resume()
         if timedOut { sendCancelRequest(for: number) }
     }
 
@@ -704,7 +708,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     private func checkAliveBeforeSend() throws(PostgresError) {
         guard !lost.load(ordering: .relaxed) else { throw beforeSend("the connection was lost") }
         // The reactor saw input or a hang-up while the connection was idle: look closer.
-        guard slot.takeReady(PostgresSocketSlot.readable) else { return }
+        guard slot.takeReady(SocketSlot.readable) else { return }
         for _ in 0..<2 {
             guard keel_poll_readable_now(slot.socket) == 1 else { break }
             awaitingFirstAnswer = false
