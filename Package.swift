@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SQLitePool", targets: ["SQLitePool"]),
         .library(name: "Batching", targets: ["Batching"]),
         .library(name: "Migrations", targets: ["Migrations"]),
+        .library(name: "Redis", targets: ["Redis"]),
         .library(name: "KeelTesting", targets: ["KeelTesting"]),
         .library(name: "KeelConfiguration", targets: ["KeelConfiguration"]),
     ],
@@ -47,6 +48,9 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // hiredis (Debian: libhiredis-dev). Not through pkg-config: its flags carry a define that
+        // SwiftPM refuses with a warning; the header is in the system include path.
+        .systemLibrary(name: "CHiredis"),
         // The system calls of the socket reactor and the TCP clients (header only, libc).
         .systemLibrary(name: "CKeelIO"),
         .systemLibrary(
@@ -106,6 +110,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Redis over hiredis's protocol code (encoding commands, parsing replies), its sockets
+        // non-blocking on the socket reactor, pooled by Pooling.
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis", "CKeelIO", "Pooling", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -224,6 +240,14 @@ let package = Package(
             name: "PostgresPoolTests",
             dependencies: [
                 "PostgresPool", "KeelTesting", "Pooling",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "Redis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

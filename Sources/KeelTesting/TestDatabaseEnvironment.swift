@@ -3,8 +3,8 @@ public import Testing
 
 /// How tests find their databases.
 ///
-/// PostgreSQL tests read `TEST_DATABASE_URL`, which `scripts/test.sh` sets after starting a
-/// throwaway server. Without it they are skipped with ``skipReason``, except when `CI=true`:
+/// PostgreSQL tests read `TEST_DATABASE_URL` and Redis tests `TEST_REDIS_URL`, which
+/// `scripts/test.sh` sets after starting throwaway servers. Without it they are skipped with ``skipReason``, except when `CI=true`:
 /// there the tests run and fail, because a CI run that skipped them would prove nothing.
 public enum TestDatabaseEnvironment {
     /// The message a skipped PostgreSQL test shows.
@@ -43,6 +43,27 @@ public enum TestDatabaseEnvironment {
         try #require(
             postgresURL,
             "CI=true but TEST_DATABASE_URL is not set: run the tests through scripts/test.sh",
+            sourceLocation: sourceLocation)
+    }
+
+    /// The message a skipped Redis test shows.
+    public static let redisSkipReason: Comment =
+        "TEST_REDIS_URL is not set: run scripts/test.sh, which starts a throwaway Redis and sets it"
+
+    /// `TEST_REDIS_URL`, when set and not empty: the throwaway Redis of `scripts/test.sh`.
+    public static var redisURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["TEST_REDIS_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Whether Redis tests run: a URL is set, or this is CI (where a missing URL then fails).
+    public static var runsRedisTests: Bool { redisURL != nil || isCI }
+
+    /// The Redis URL, or a test failure saying how to get one.
+    public static func requireRedisURL(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(
+            redisURL,
+            "CI=true but TEST_REDIS_URL is not set: run the tests through scripts/test.sh",
             sourceLocation: sourceLocation)
     }
 

@@ -1,0 +1,120 @@
+public import Pooling
+public import ServiceLifecycle
+
+/// Redis behind a connection pool: what applications use.
+///
+/// ```swift
+/// let redis = try RedisClient(configuration: RedisConfiguration(environment: ProcessInfo.processInfo.environment))
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await redis.run() }          // or add it to a ServiceGroup
+///     try await redis.send(RedisCommand("SET", "greeting", "hello"))
+///     let greeting = try await redis.send(RedisCommand("GET", "greeting")).string
+///     await redis.shutdown()
+/// }
+/// ```
+///
+/// The pool brings its timeouts, validation, statistics, metrics and graceful shutdown. A command
+/// that finds its pooled connection already closed by the server before anything was sent is
+/// retried on another connection; one that fails after it was sent is not retried, since it may
+/// have run.
+public final class RedisClient: Service {
+    /// The pool of connections.
+    public let pool: ConnectionPool<RedisConnectionSource, ContinuousClock>
+    private let maxAttempts: Int
+
+    /// A client over a new pool.
+    ///
+    /// #### Errors
+    /// `PoolConfigurationError` when `pool` is out of range; ``RedisError`` with code
+    /// ``RedisError/Code/misuse`` when `configuration` does not validate.
+    public init(configuration: RedisConfiguration, pool: PoolConfiguration = PoolConfiguration()) throws {
+        try configuration.validate()
+        self.pool = try ConnectionPool(source: RedisConnectionSource(configuration: configuration), configuration: pool)
+        maxAttempts = pool.maxConnections + pool.maxOverflow + 1
+    }
+
+    /// Runs the pool (opens connections, maintenance) until ``shutdown()`` or cancellation.
+    public func run() async throws {
+        try await pool.run()
+    }
+
+    /// Closes the pool: waits for leased connections, then closes every connection.
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+
+    /// Sends `command` on a pooled connection and returns its reply.
+    ///
+    /// #### Errors
+    /// ``RedisError``, `PoolError`, or `CancellationError`.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisValue {
+        try await withRetry { try await $0.send(command) }
+    }
+
+    /// Sends `commands` on one pooled connection in one write; their replies in order, an error
+    /// reply failing only its own element.
+    ///
+    /// #### Errors
+    /// ``RedisError`` (not for error replies), `PoolError`, or `CancellationError`.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        try await withRetry { try await $0.pipeline(commands) }
+    }
+
+    /// Runs `script` with `EVALSHA`, loading it first (`SCRIPT LOAD`) when its digest is not known
+    /// yet or the server answers `NOSCRIPT`.
+    ///
+    /// #### Errors
+    /// ``RedisError`` (``RedisError/Code/server`` for an error the script raised), `PoolError`, or
+    /// `CancellationError`.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisValue {
+        try await withRetry { connection in
+            try await Self.evaluate(script, keys: keys, arguments: arguments, on: connection)
+        }
+    }
+
+    /// `evaluate(_:keys:arguments:)` on a connection the caller holds.
+    static func evaluate(
+        _ script: RedisScript, keys: [String], arguments: [String], on connection: RedisConnection
+    ) async throws -> RedisValue {
+        func evalsha(_ sha1: String) -> RedisCommand {
+            RedisCommand("EVALSHA", [sha1, String(keys.count)] + keys + arguments)
+        }
+        if let sha1 = script.sha1 {
+            do {
+                return try await connection.send(evalsha(sha1))
+            } catch let error as RedisError where error.kind == "NOSCRIPT" {}
+        }
+        let loaded = try await connection.send(RedisCommand("SCRIPT", "LOAD", script.source))
+        guard let sha1 = loaded.string else {
+            throw RedisError(code: .protocolViolation, message: "SCRIPT LOAD answered \(loaded), not a digest")
+        }
+        script.remember(sha1)
+        return try await connection.send(evalsha(sha1))
+    }
+
+    /// Runs `body` with a pooled connection (one task at a time uses it), then returns it to the
+    /// pool: for several commands that must share a connection (`WATCH` … `EXEC`).
+    ///
+    /// #### Errors
+    /// `PoolError`, `CancellationError`, or whatever `body` throws.
+    public func withConnection<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (RedisConnection) async throws -> Result
+    ) async throws -> Result {
+        try await pool.withConnection { try await body($0) }
+    }
+
+    private func withRetry<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (RedisConnection) async throws -> Result
+    ) async throws -> Result {
+        var attempts = 0
+        while true {
+            do {
+                return try await pool.withConnection { try await body($0) }
+            } catch RedisError.Code.connectionBeforeSend where attempts + 1 < maxAttempts {
+                attempts += 1
+            }
+        }
+    }
+}
