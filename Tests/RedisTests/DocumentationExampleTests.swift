@@ -3,11 +3,11 @@ import Redis
 import Testing
 
 /// The example of the Redis DocC article, run against the throwaway Redis (its URL instead of
-/// the article's literal one).
+/// the article's literal one, with the test limits of `forTests()`).
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
 struct DocumentationExampleTests {
     @Test func theArticlesExampleRuns() async throws {
-        let configuration = try RedisConfiguration(url: TestDatabaseEnvironment.requireRedisURL())
+        let configuration = try RedisConfiguration.forTests()
         let redis = try RedisClient(configuration: configuration)
         var seen: (String?, Int64?, RedisValue)?
         try await withThrowingDiscardingTaskGroup { group in

@@ -10,7 +10,7 @@ struct RedisClientTests {
     let prefix = "keel-test:\(UUID().uuidString):"
 
     init() throws {
-        configuration = try RedisConfiguration(url: TestDatabaseEnvironment.requireRedisURL())
+        configuration = try RedisConfiguration.forTests()
     }
 
     private func withClient(maxConnections: Int = 4, _ body: (RedisClient) async throws -> Void) async throws {

@@ -11,7 +11,7 @@ struct RedisConnectionTests {
     let prefix = "keel-test:\(UUID().uuidString):"
 
     init() throws {
-        configuration = try RedisConfiguration(url: TestDatabaseEnvironment.requireRedisURL())
+        configuration = try RedisConfiguration.forTests()
     }
 
     @Test func repliesOfEveryKindComeBack() async throws {
