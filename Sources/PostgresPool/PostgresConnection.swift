@@ -203,13 +203,13 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
-    /// How many times, since the process started, a task waiting for a PostgreSQL socket was
-    /// resumed by the reactor: for a task on Swift's global executor each is two thread hops
+    /// How many times, since the process started, a task waiting for a socket was resumed by the
+    /// reactor (KeelCore's, which also serves Redis connections): for a task on Swift's global executor each is two thread hops
     /// (cooperative thread → reactor thread → cooperative thread), for a task that prefers
     /// ``taskExecutor`` none. Divide by a run's statements to get the wake-ups per statement.
     public static var reactorWakeups: Int { SocketReactor.shared.resumedWaits }
 
-    /// The executor of the thread that waits for every PostgreSQL socket.
+    /// The executor of the thread that waits for every PostgreSQL (and Redis) socket.
     ///
     /// A task that prefers it runs between the reactor's waits, so a query's answer resumes it on
     /// the same thread, with no thread hop and no wake-up:
