@@ -10,13 +10,18 @@
 public struct CircuitBreakerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Why the call was not made. New codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code's name.
-        public let description: String
+        /// The kind, as a number: the rejection path builds errors without touching a reference count.
+        @usableFromInline let rawValue: UInt8
+
+        @usableFromInline init(rawValue: UInt8) { self.rawValue = rawValue }
 
         /// The breaker is open.
-        public static let open = Code(description: "open")
+        @inlinable public static var open: Code { Code(rawValue: 0) }
         /// The breaker is half-open and all its probe slots are taken.
-        public static let halfOpenFull = Code(description: "halfOpenFull")
+        @inlinable public static var halfOpenFull: Code { Code(rawValue: 1) }
+
+        /// The code's name.
+        public var description: String { rawValue == 0 ? "open" : "halfOpenFull" }
 
         /// Matches a ``CircuitBreakerError`` of this code: `catch CircuitBreakerError.Code.open { … }`.
         public static func ~= (code: Code, error: any Error) -> Bool {
@@ -30,14 +35,20 @@ public struct CircuitBreakerError: Error, Sendable, Hashable, CustomStringConver
     /// open and waits for a reset, and for ``Code/halfOpenFull``.
     public let remaining: Duration?
 
+    @usableFromInline init(code: Code, remaining: Duration?) {
+        self.code = code
+        self.remaining = remaining
+    }
+
     /// The breaker is open: it lets probes through after `remaining` (`nil` when it was forced
     /// open and waits for a reset).
+    @inlinable
     public static func open(remaining: Duration?) -> CircuitBreakerError {
         CircuitBreakerError(code: .open, remaining: remaining)
     }
 
     /// The breaker is half-open and all its probe slots are taken.
-    public static let halfOpenFull = CircuitBreakerError(code: .halfOpenFull, remaining: nil)
+    @inlinable public static var halfOpenFull: CircuitBreakerError { CircuitBreakerError(code: .halfOpenFull, remaining: nil) }
 
     /// A sentence saying what happened.
     public var description: String {
