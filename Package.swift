@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Batching", targets: ["Batching"]),
         .library(name: "Migrations", targets: ["Migrations"]),
         .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "RedisRateLimit", targets: ["RedisRateLimit"]),
         .library(name: "KeelTesting", targets: ["KeelTesting"]),
         .library(name: "KeelConfiguration", targets: ["KeelConfiguration"]),
     ],
@@ -126,6 +127,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Rate limits a fleet of processes shares, kept in Redis; RateLimit's shapes.
+        .target(
+            name: "RedisRateLimit",
+            dependencies: [
+                "Redis", "RateLimit", "Pooling", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // Chunked ON CONFLICT upserts and keyed batch updates over any SQLDatabase.
         .target(
             name: "Batching",
@@ -160,7 +171,7 @@ let package = Package(
         // scripts/test.sh starts, and a TCP proxy that injects network faults.
         .target(
             name: "KeelTesting",
-            dependencies: ["SQLCore", "KeelCore"],
+            dependencies: ["SQLCore", "KeelCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
 
@@ -248,6 +259,14 @@ let package = Package(
             name: "RedisTests",
             dependencies: [
                 "Redis", "KeelTesting", "Pooling", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RedisRateLimitTests",
+            dependencies: [
+                "RedisRateLimit", "Redis", "RateLimit", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

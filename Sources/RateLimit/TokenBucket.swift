@@ -74,3 +74,5 @@ extension TokenBucket where BucketClock == ContinuousClock {
         self.init(rate: rate, per: period, burst: burst, clock: ContinuousClock())
     }
 }
+
+extension TokenBucket: RateLimiting {}

@@ -66,25 +66,6 @@ enum PostgresTestSupport {
     }
 }
 
-/// A log handler that keeps every message, for checking what reaches the logs.
-final class RecordingLogHandler: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var messages: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lock.withLock { messages.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
-    }
-
-    var recorded: [String] { lock.withLock { messages } }
-}
-
 /// A counter tasks share.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
