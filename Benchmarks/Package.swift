@@ -94,6 +94,19 @@ let package = Package(
         ),
         // Suite `breaker`: a circuit breaker's closed-path overhead and open-path rejection.
         .executableTarget(
+            name: "RedisBenchmarks",
+            dependencies: [
+                .product(name: "Redis", package: "keel"),
+                .product(name: "RedisRateLimit", package: "keel"),
+                .product(name: "RateLimit", package: "keel"),
+                .product(name: "Pooling", package: "keel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/RedisBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
             name: "CircuitBreakerBenchmarks",
             dependencies: [
                 .product(name: "CircuitBreaker", package: "keel"),

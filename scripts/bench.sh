@@ -4,17 +4,17 @@
 #   compare: <suite>/<workload> keel=<v> <peer>=<v> ratio=<keel/peer> unit=<unit>
 #   figure: <suite>/<name> value=<v> unit=<unit>
 # Usage: scripts/bench.sh [SUITE...]    (all suites that exist when none is named)
-# Suites: sqlcore pool postgres sqlite batching ratelimit cache breaker
+# Suites: sqlcore pool postgres sqlite batching ratelimit cache breaker redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A targets=(
   [sqlcore]=SQLCoreBenchmarks [pool]=PoolBenchmarks [postgres]=PostgresBenchmarks
   [sqlite]=SQLiteBenchmarks [batching]=BatchingBenchmarks [ratelimit]=RateLimitBenchmarks
-  [cache]=CacheBenchmarks [breaker]=CircuitBreakerBenchmarks
+  [cache]=CacheBenchmarks [breaker]=CircuitBreakerBenchmarks [redis]=RedisBenchmarks
 )
 needs_postgres=" postgres batching "
-order=(sqlcore pool postgres sqlite batching ratelimit cache breaker)
+order=(sqlcore pool postgres sqlite batching ratelimit cache breaker redis)
 
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
@@ -25,6 +25,7 @@ fi
 
 args=()
 postgres=false
+redis=false
 batching=false
 for suite in "${suites[@]}"; do
   target=${targets[$suite]:-}
@@ -35,13 +36,21 @@ for suite in "${suites[@]}"; do
   # percentiles export instead.
   if [ "$suite" = batching ]; then batching=true; else args+=(--target "$target"); fi
   case "$needs_postgres" in *" $suite "*) postgres=true ;; esac
+  [ "$suite" = redis ] && redis=true
 done
 
 source scripts/postgres.sh
+source scripts/redis.sh
 keel_install_missing_packages
 # The benchmarks' server flushes every commit (PostgreSQL's default), as production servers do:
 # row-by-row writes pay for their commits there, so the batching ratios mean what users will see.
 if $postgres; then KEEL_PG_DURABLE=1 keel_start_postgres; fi
+# The redis suite runs against a throwaway Redis (and redis-benchmark, from redis-tools).
+if $redis; then
+  keel_install_missing_redis
+  keel_start_redis
+  trap 'status=$?; keel_stop_redis; keel_stop_postgres; exit $status' EXIT
+fi
 
 out=$(mktemp -d /tmp/keel-bench.XXXXXX)
 if [ ${#args[@]} -gt 0 ]; then

@@ -31,8 +31,11 @@ from collections import defaultdict
 SUITES = {
     "SQLCoreBenchmarks": "sqlcore", "PoolBenchmarks": "pool", "PostgresBenchmarks": "postgres",
     "SQLiteBenchmarks": "sqlite", "BatchingBenchmarks": "batching", "RateLimitBenchmarks": "ratelimit",
-    "CacheBenchmarks": "cache", "CircuitBreakerBenchmarks": "breaker",
+    "CacheBenchmarks": "cache", "CircuitBreakerBenchmarks": "breaker", "RedisBenchmarks": "redis",
 }
+
+# Suites whose compare lines name the peer in the workload: "compare: redis/get-64tasks-vs-redis-benchmark ...".
+PEER_IN_LABEL = {"redis"}
 
 
 # Custom metric name -> (report name, factor, unit).
@@ -139,6 +142,8 @@ def main(paths):
             for peer, (peer_throughput, _) in sorted(implementations.items()):
                 if peer.startswith("keel"):
                     continue
+                if suite in PEER_IN_LABEL:
+                    label = f"{workload}-vs-{peer}" if mode == "keel" else f"{workload}/{mode[len('keel-'):]}-vs-{peer}"
                 ratio = throughput / peer_throughput if peer_throughput else float("nan")
                 print(f"compare: {suite}/{label} keel={throughput:.0f} {peer}={peer_throughput:.0f} "
                       f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")

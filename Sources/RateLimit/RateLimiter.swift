@@ -297,4 +297,13 @@ extension RateLimiter where LimiterClock == ContinuousClock {
             maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock(), name: name,
             metricsFactory: metricsFactory)
     }
+
+    /// A limiter of `limits` on the continuous clock (a preset: `RateLimiter(limits: .coinGecko)`).
+    public convenience init(limits: PermitLimits, name: String = "default", metricsFactory: (any MetricsFactory)? = nil) {
+        self.init(
+            maxConcurrent: limits.maxConcurrent, minInterval: limits.minInterval, clock: ContinuousClock(), name: name,
+            metricsFactory: metricsFactory)
+    }
 }
+
+extension RateLimiter: PermitLimiting {}

@@ -49,6 +49,17 @@ struct RedisLimiterStateMachine<Instant: InstantProtocol>: Sendable where Instan
         } else {
             statistics.allowed += 1
         }
+        return endOutage()
+    }
+
+    /// Redis refused a call without a time to come back (every permit is held). Returns whether
+    /// this answer ends an outage.
+    mutating func refused(now: Instant) -> Bool {
+        statistics.denied += 1
+        return endOutage()
+    }
+
+    private mutating func endOutage() -> Bool {
         guard nextProbe != nil else { return false }
         nextProbe = nil
         statistics.isRedisReachable = true

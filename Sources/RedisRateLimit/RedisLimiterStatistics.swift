@@ -12,6 +12,11 @@ public struct RedisLimiterStatistics: Sendable, Hashable, CustomStringConvertibl
     public var outages = 0
     /// Decisions the failure policy took while Redis was unreachable.
     public var decidedWithoutRedis = 0
+    /// Leases this process holds now (permit limiters; 0 for a token bucket).
+    public var leasesHeld = 0
+    /// Leases that lapsed before they were renewed (their holder paused longer than the lease, or
+    /// Redis was unreachable for that long): for a while the fleet may have run more at once.
+    public var leasesLost = 0
     /// Whether the last Redis call was answered (true before the first call).
     public var isRedisReachable = true
 
@@ -22,6 +27,7 @@ public struct RedisLimiterStatistics: Sendable, Hashable, CustomStringConvertibl
     public var description: String {
         "allowed \(allowed), denied \(denied) (+\(deniedLocally) locally), Redis failures \(failures), "
             + "outages \(outages), decided without Redis \(decidedWithoutRedis), "
+            + "leases held \(leasesHeld), lost \(leasesLost), "
             + (isRedisReachable ? "Redis reachable" : "Redis unreachable")
     }
 }

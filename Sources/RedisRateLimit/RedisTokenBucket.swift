@@ -24,6 +24,12 @@ import Pooling
 /// switch is logged once and counted in ``statistics``, and Redis is asked again every
 /// `probeInterval` until it answers.
 public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where LimiterClock.Duration == Duration {
+    /// The GCRA script every bucket runs, for tools that run it themselves (a load generator, a
+    /// script in another language). `KEYS[1]` is the bucket's key, `ARGV` the burst tolerance
+    /// (burst × emission interval) and the increment (cost × emission interval) in microseconds;
+    /// it returns 0 when allowed, else the microseconds until the call would be.
+    public static var script: RedisScript { gcraScript }
+
     /// The limiter's name: the key's hash tag, in logs and errors.
     public let name: String
     /// The rate and burst.
@@ -120,7 +126,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
         let reply: RedisValue
         do {
             reply = try await client.evaluate(
-                gcraScript, keys: [key], arguments: [toleranceArgument, String(intervalMicroseconds * Int64(cost))])
+                Self.script, keys: [key], arguments: [toleranceArgument, String(intervalMicroseconds * Int64(cost))])
         } catch let error where RedisUnavailability.covers(error) {
             let now = clock.now
             if state.withLock({ $0.failed(now: now) }) {

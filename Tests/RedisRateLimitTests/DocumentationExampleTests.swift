@@ -10,7 +10,8 @@ struct DocumentationExampleTests {
     @Test func theArticlesExampleRuns() async throws {
         let redis = try RedisClient(configuration: RedisTestSupport.configuration())
         let name = RedisTestSupport.uniqueName("coingecko")
-        var seen: (Int, RedisLimiterStatistics)?
+        let okxName = RedisTestSupport.uniqueName("okx")
+        var seen: (Int, RedisLimiterStatistics, String, RedisLimiterStatistics)?
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await redis.run() }
             let quota = try RedisTokenBucket(
@@ -19,11 +20,19 @@ struct DocumentationExampleTests {
             var admitted = 0
             for _ in 0..<8 where try await quota.tryAcquire() == nil { admitted += 1 }
             print("admitted \(admitted) of 8 at once;", quota.statistics)
-            seen = (admitted, quota.statistics)
+
+            let okx = try RedisRateLimiter(name: okxName, limits: .okx, client: redis)
+            let tickers = try await okx.withPermit { "BTC-USDT: price" }
+            print(tickers, okx.statistics)
+            seen = (admitted, quota.statistics, tickers, okx.statistics)
             try await redis.send(RedisCommand("DEL", "keel:ratelimit:{\(name)}"))
+            try await redis.send(RedisCommand("DEL", "keel:permits:{\(okxName)}:state"))
             await redis.shutdown()
         }
-        let (admitted, statistics) = try #require(seen)
+        let (admitted, statistics, tickers, okxStatistics) = try #require(seen)
+        #expect(tickers == "BTC-USDT: price")
+        #expect(okxStatistics.allowed == 1)
+        #expect(okxStatistics.leasesHeld == 0)
         #expect(admitted == 5)
         #expect(statistics.allowed == 5)
         #expect(statistics.denied + statistics.deniedLocally == 3)

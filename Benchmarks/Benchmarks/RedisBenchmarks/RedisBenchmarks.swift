@@ -1,0 +1,185 @@
+// Suite `redis`: Keel's Redis client and its fleet-wide GCRA against redis-benchmark (Redis's own
+// C load generator, one event loop) on the throwaway Redis that scripts/bench.sh starts, in the
+// same run.
+//
+// - get-64tasks: `GET` of a 3-byte value (redis-benchmark's default size) from 64 tasks over a
+//   pool of 64 connections; the peer is `redis-benchmark -c 64 GET <key>`.
+// - gcra-64tasks: one `RedisTokenBucket.tryAcquire()` (an EVALSHA of its GCRA script) from 64
+//   tasks over 64 connections; the peer is `redis-benchmark -c 64 EVALSHA <the same script's
+//   digest> 1 <key> <tolerance> <increment>` with the same arguments. The rate (a million a
+//   second, burst 1,000) admits nearly every call, so both sides run the script's write.
+// - gcra-1task: the same check from one task, for its latency (p50 and p99).
+//
+// Each sample runs `operationsPerSample` operations (redis-benchmark: `-n`) and records the rate
+// it measured itself ("queries per second", finer than package-benchmark's samples per second;
+// for redis-benchmark, the requests per second it prints), and for Keel the p50 and p99 latency.
+
+import Benchmark
+import Foundation
+import Logging
+import Pooling
+import RateLimit
+import Redis
+import RedisRateLimit
+import Synchronization
+
+let operationsPerSample = 20_000
+let connections = 64
+let tasks = 64
+
+enum BenchmarkSetupError: Error {
+    case noRedisURL
+    case redisBenchmarkFailed(String)
+}
+
+func redisConfiguration() throws -> RedisConfiguration {
+    guard let url = ProcessInfo.processInfo.environment["TEST_REDIS_URL"], !url.isEmpty else {
+        throw BenchmarkSetupError.noRedisURL
+    }
+    return try RedisConfiguration(url: url)
+}
+
+func nanoseconds(_ duration: Duration) -> Int {
+    Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
+}
+
+/// A running client with every connection open, shared by a benchmark's samples.
+final class Fixture: Sendable {
+    let client: RedisClient
+    let running: Task<Void, any Error>
+    let bucket: RedisTokenBucket<ContinuousClock>
+
+    init(connections: Int) async throws {
+        var pool = PoolConfiguration()
+        pool.minConnections = connections
+        pool.maxConnections = connections
+        pool.validation = .never
+        client = try RedisClient(configuration: redisConfiguration(), pool: pool)
+        let client = client
+        running = Task { try await client.run() }
+        while client.pool.statistics.open < connections { try await Task.sleep(for: .milliseconds(1)) }
+        bucket = try RedisTokenBucket(
+            name: "bench-keel-\(UUID().uuidString.prefix(8))", rate: 1_000_000, per: .seconds(1), burst: 1_000,
+            client: client)
+        try await client.send(RedisCommand("SET", "bench:get", "xxx"))
+        _ = try await bucket.tryAcquire()
+    }
+
+    func close() async {
+        await client.shutdown()
+        _ = try? await running.value
+    }
+}
+
+let fixtures = Mutex<[String: Fixture]>([:])
+
+/// Runs one sample of `operationsPerSample` calls of `operation` over `workers` tasks and records
+/// its rate and latencies.
+func sample(_ benchmark: Benchmark, workers: Int, operation: @escaping @Sendable () async throws -> Void) async throws {
+    let started = ContinuousClock.now
+    benchmark.startMeasurement()
+    let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+        for worker in 0..<workers {
+            let share = operationsPerSample / workers + (worker < operationsPerSample % workers ? 1 : 0)
+            group.addTask {
+                var latencies: [Duration] = []
+                latencies.reserveCapacity(share)
+                let clock = ContinuousClock()
+                for _ in 0..<share {
+                    let start = clock.now
+                    try await operation()
+                    latencies.append(start.duration(to: clock.now))
+                }
+                return latencies
+            }
+        }
+        return try await group.reduce(into: [Duration]()) { $0 += $1 }
+    }
+    benchmark.stopMeasurement()
+    let wall = started.duration(to: .now)
+    let sorted = latencies.sorted()
+    benchmark.measurement(
+        .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
+        Int(Double(operationsPerSample) * 1e9 / Double(nanoseconds(wall))))
+    benchmark.measurement(.custom("p50 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count / 2]))
+    benchmark.measurement(.custom("p99 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count * 99 / 100]))
+}
+
+/// Runs redis-benchmark against the throwaway Redis with `command` and records the requests per
+/// second it reports.
+func redisBenchmark(_ benchmark: Benchmark, command: [String]) throws {
+    let configuration = try redisConfiguration()
+    var arguments = ["-h", configuration.host, "-p", String(configuration.port), "-c", String(connections),
+                     "-n", String(operationsPerSample), "--csv"]
+    if let username = configuration.username { arguments += ["--user", username] }
+    if let password = configuration.password { arguments += ["-a", password] }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-benchmark")
+    process.arguments = arguments + command
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    benchmark.startMeasurement()
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    benchmark.stopMeasurement()
+    // --csv: a header line, then "<test>","<rps>",...
+    let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+    guard process.terminationStatus == 0, lines.count >= 2,
+        let rps = Double(lines[1].split(separator: ",")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+    else { throw BenchmarkSetupError.redisBenchmarkFailed(String(decoding: data, as: UTF8.self)) }
+    benchmark.measurement(.custom("queries per second", polarity: .prefersLarger, useScalingFactor: false), Int(rps))
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let configuration = Benchmark.Configuration(
+        metrics: [
+            .throughput,
+            .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("p50 latency (ns)", useScalingFactor: false),
+            .custom("p99 latency (ns)", useScalingFactor: false),
+        ],
+        tags: ["opsPerSample": "\(operationsPerSample)"],
+        warmupIterations: 1,
+        maxDuration: .seconds(6),
+        maxIterations: 20
+    )
+    func keel(_ name: String, workers: Int, connections: Int, _ operation: @escaping @Sendable (Fixture) async throws -> Void) {
+        Benchmark(name, configuration: configuration) { benchmark, fixture in
+            for _ in benchmark.scaledIterations {
+                try await sample(benchmark, workers: workers) { try await operation(fixture) }
+            }
+        } setup: {
+            let fixture = try await Fixture(connections: connections)
+            fixtures.withLock { $0[name] = fixture }
+            return fixture
+        } teardown: {
+            await fixtures.withLock { $0.removeValue(forKey: name) }?.close()
+        }
+    }
+    keel("get-64tasks/keel", workers: tasks, connections: connections) { fixture in
+        blackHole(try await fixture.client.send(RedisCommand("GET", "bench:get")))
+    }
+    keel("gcra-64tasks/keel", workers: tasks, connections: connections) { fixture in
+        blackHole(try await fixture.bucket.tryAcquire())
+    }
+    keel("gcra-1task/keel", workers: 1, connections: 1) { fixture in
+        blackHole(try await fixture.bucket.tryAcquire())
+    }
+    Benchmark("get-64tasks/redis-benchmark", configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations { try redisBenchmark(benchmark, command: ["GET", "bench:get"]) }
+    }
+    Benchmark("gcra-64tasks/redis-benchmark", configuration: configuration) { benchmark, sha1 in
+        for _ in benchmark.scaledIterations {
+            // The same arguments RedisTokenBucket sends for cost 1: tolerance and increment in µs.
+            try redisBenchmark(benchmark, command: ["EVALSHA", sha1, "1", "keel:ratelimit:{bench-peer}", "1000", "1"])
+        }
+    } setup: {
+        let fixture = try await Fixture(connections: 1)
+        let sha1 = try await fixture.client.send(RedisCommand("SCRIPT", "LOAD", RedisTokenBucket<ContinuousClock>.script.source)).string
+        await fixture.close()
+        guard let sha1 else { throw BenchmarkSetupError.redisBenchmarkFailed("SCRIPT LOAD gave no digest") }
+        return sha1
+    }
+}
