@@ -258,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "RedisTests",
             dependencies: [
-                "Redis", "KeelTesting", "Pooling", "KeelCore",
+                "Redis", "CHiredis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -125,6 +125,8 @@ def main(paths):
                 for custom, (report, factor, unit) in CUSTOM.items():
                     if report == "thread-hops-per-query" and implementation != "keel":
                         continue  # only Keel's reactor counts its wake-ups
+                    if suite == "redis" and not implementation.startswith("keel"):
+                        continue  # redis-benchmark's latencies are its own to print; only its rate is read
                     if key.startswith(custom):
                         customs.append((suite, report, workload, implementation, median(metric) * factor, unit))
             if suite == "batching":

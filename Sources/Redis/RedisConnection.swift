@@ -6,7 +6,7 @@ import Logging
 import Pooling
 import Synchronization
 
-/// One connection to Redis: commands are encoded by hiredis, sent and read with non-blocking
+/// One connection to Redis: commands (encoded when made) are sent and replies (parsed by hiredis) read with non-blocking
 /// socket calls on the calling task's thread, and waits for the socket happen in KeelCore's
 /// socket reactor, so no cooperative thread ever blocks on the network. Name resolution and the
 /// TCP connect run on a thread of their own.
@@ -310,36 +310,12 @@ public final class RedisConnection: @unchecked Sendable {
 
     // MARK: Encoding
 
-    /// The commands in RESP, as hiredis's `redisFormatCommandArgv` writes them, one after another.
+    /// The bytes of `commands`, in order.
     static func encode(_ commands: [RedisCommand]) -> [UInt8] {
+        if commands.count == 1 { return commands[0].encoded }
         var bytes: [UInt8] = []
-        for command in commands { append(command, to: &bytes) }
+        bytes.reserveCapacity(commands.reduce(0) { $0 + $1.encoded.count })
+        for command in commands { bytes.append(contentsOf: command.encoded) }
         return bytes
-    }
-
-    private static func append(_ command: RedisCommand, to bytes: inout [UInt8]) {
-        let arguments = command.arguments
-        // One contiguous copy of the arguments (one byte more, so that it is never empty), and a
-        // pointer and length into it for each.
-        var joined: [UInt8] = []
-        joined.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        offsets.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(joined.count)
-            joined.append(contentsOf: argument)
-        }
-        joined.append(0)
-        let lengths = arguments.map(\.count)
-        var formatted: UnsafeMutablePointer<CChar>?
-        let length = joined.withUnsafeBufferPointer { joinedBytes in
-            joinedBytes.withMemoryRebound(to: CChar.self) { base in
-                var pointers: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base.baseAddress! + $0) }
-                return redisFormatCommandArgv(&formatted, Int32(arguments.count), &pointers, lengths)
-            }
-        }
-        guard length > 0, let formatted else { fatalError("hiredis could not allocate a command of \(arguments.count) arguments") }
-        defer { redisFreeCommand(formatted) }
-        formatted.withMemoryRebound(to: UInt8.self, capacity: Int(length)) { bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(length))) }
     }
 }

@@ -8,7 +8,7 @@
 //   tasks over 64 connections; the peer is `redis-benchmark -c 64 EVALSHA <the same script's
 //   digest> 1 <key> <tolerance> <increment>` with the same arguments. The rate (a million a
 //   second, burst 1,000) admits nearly every call, so both sides run the script's write.
-// - gcra-1task: the same check from one task, for its latency (p50 and p99).
+// - gcra-1task: the same check from one task, for its latency (p50 and p99); 2,000 a sample.
 //
 // Each sample runs `operationsPerSample` operations (redis-benchmark: `-n`) and records the rate
 // it measured itself ("queries per second", finer than package-benchmark's samples per second;
@@ -73,14 +73,16 @@ final class Fixture: Sendable {
 
 let fixtures = Mutex<[String: Fixture]>([:])
 
-/// Runs one sample of `operationsPerSample` calls of `operation` over `workers` tasks and records
-/// its rate and latencies.
-func sample(_ benchmark: Benchmark, workers: Int, operation: @escaping @Sendable () async throws -> Void) async throws {
+/// Runs one sample of `operations` calls of `operation` over `workers` tasks and records its rate
+/// and latencies.
+func sample(
+    _ benchmark: Benchmark, workers: Int, operations: Int, operation: @escaping @Sendable () async throws -> Void
+) async throws {
     let started = ContinuousClock.now
     benchmark.startMeasurement()
     let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
         for worker in 0..<workers {
-            let share = operationsPerSample / workers + (worker < operationsPerSample % workers ? 1 : 0)
+            let share = operations / workers + (worker < operations % workers ? 1 : 0)
             group.addTask {
                 var latencies: [Duration] = []
                 latencies.reserveCapacity(share)
@@ -100,7 +102,7 @@ func sample(_ benchmark: Benchmark, workers: Int, operation: @escaping @Sendable
     let sorted = latencies.sorted()
     benchmark.measurement(
         .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
-        Int(Double(operationsPerSample) * 1e9 / Double(nanoseconds(wall))))
+        Int(Double(operations) * 1e9 / Double(nanoseconds(wall))))
     benchmark.measurement(.custom("p50 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count / 2]))
     benchmark.measurement(.custom("p99 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count * 99 / 100]))
 }
@@ -133,22 +135,26 @@ func redisBenchmark(_ benchmark: Benchmark, command: [String]) throws {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    let configuration = Benchmark.Configuration(
-        metrics: [
-            .throughput,
-            .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
-            .custom("p50 latency (ns)", useScalingFactor: false),
-            .custom("p99 latency (ns)", useScalingFactor: false),
-        ],
-        tags: ["opsPerSample": "\(operationsPerSample)"],
-        warmupIterations: 1,
-        maxDuration: .seconds(6),
-        maxIterations: 20
-    )
-    func keel(_ name: String, workers: Int, connections: Int, _ operation: @escaping @Sendable (Fixture) async throws -> Void) {
-        Benchmark(name, configuration: configuration) { benchmark, fixture in
+    func configuration(operations: Int, latencies: Bool) -> Benchmark.Configuration {
+        Benchmark.Configuration(
+            metrics: [.throughput, .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false)]
+                + (latencies
+                    ? [.custom("p50 latency (ns)", useScalingFactor: false), .custom("p99 latency (ns)", useScalingFactor: false)]
+                    : []),
+            tags: ["opsPerSample": "\(operations)"],
+            warmupIterations: 1,
+            maxDuration: .seconds(6),
+            maxIterations: 20
+        )
+    }
+    let peer = configuration(operations: operationsPerSample, latencies: false)
+    func keel(
+        _ name: String, workers: Int, connections: Int, operations: Int = operationsPerSample,
+        _ operation: @escaping @Sendable (Fixture) async throws -> Void
+    ) {
+        Benchmark(name, configuration: configuration(operations: operations, latencies: true)) { benchmark, fixture in
             for _ in benchmark.scaledIterations {
-                try await sample(benchmark, workers: workers) { try await operation(fixture) }
+                try await sample(benchmark, workers: workers, operations: operations) { try await operation(fixture) }
             }
         } setup: {
             let fixture = try await Fixture(connections: connections)
@@ -164,13 +170,14 @@ let benchmarks: @Sendable () -> Void = {
     keel("gcra-64tasks/keel", workers: tasks, connections: connections) { fixture in
         blackHole(try await fixture.bucket.tryAcquire())
     }
-    keel("gcra-1task/keel", workers: 1, connections: 1) { fixture in
+    // Samples short enough (a few tenths of a second) for package-benchmark's samples per second.
+    keel("gcra-1task/keel", workers: 1, connections: 1, operations: 2_000) { fixture in
         blackHole(try await fixture.bucket.tryAcquire())
     }
-    Benchmark("get-64tasks/redis-benchmark", configuration: configuration) { benchmark in
+    Benchmark("get-64tasks/redis-benchmark", configuration: peer) { benchmark in
         for _ in benchmark.scaledIterations { try redisBenchmark(benchmark, command: ["GET", "bench:get"]) }
     }
-    Benchmark("gcra-64tasks/redis-benchmark", configuration: configuration) { benchmark, sha1 in
+    Benchmark("gcra-64tasks/redis-benchmark", configuration: peer) { benchmark, sha1 in
         for _ in benchmark.scaledIterations {
             // The same arguments RedisTokenBucket sends for cost 1: tolerance and increment in µs.
             try redisBenchmark(benchmark, command: ["EVALSHA", sha1, "1", "keel:ratelimit:{bench-peer}", "1000", "1"])
