@@ -183,16 +183,7 @@ struct RedisRateLimiterTests {
 
     @Test func settingsOutOfRangeAreRefused() async throws {
         let client = try RedisClient(configuration: RedisConfiguration(host: "127.0.0.1"))
-        func message(_ make: () throws -> Void) -> String? {
-            do {
-                try make()
-                return nil
-            } catch let error as RedisRateLimitError where error.code == .invalidArgument {
-                return error.message
-            } catch {
-                return "\(error)"
-            }
-        }
+        let message = RedisTestSupport.invalidArgumentMessage
         #expect(message { _ = try RedisConcurrencyLimit(name: "x", maxHolders: 0, client: client) }?.contains("maxConcurrent") == true)
         #expect(message { _ = try RedisConcurrencyLimit(name: "x", maxHolders: 1, client: client, lease: .milliseconds(1)) }?.contains("lease") == true)
         #expect(

@@ -3,6 +3,7 @@ import KeelTesting
 import Logging
 import Pooling
 import Redis
+import RedisRateLimit
 import Testing
 
 /// Clients on the throwaway Redis of `scripts/test.sh`.
@@ -45,5 +46,18 @@ enum RedisTestSupport {
         let proxy = try TCPFaultProxy(upstreamPort: 9)
         proxy.stop()
         return proxy.port
+    }
+
+    /// The message of the `invalidArgument` error `make` throws; `nil` when it throws nothing, or
+    /// the description of any other error.
+    static func invalidArgumentMessage(_ make: () throws -> Void) -> String? {
+        do {
+            try make()
+            return nil
+        } catch let error as RedisRateLimitError where error.code == .invalidArgument {
+            return error.message
+        } catch {
+            return "\(error)"
+        }
     }
 }

@@ -88,16 +88,7 @@ struct RedisTokenBucketTests {
 
     @Test func settingsOutOfRangeAreRefusedWithTheirNames() async throws {
         let client = try RedisClient(configuration: RedisConfiguration(host: "127.0.0.1"))
-        func refusal(_ make: () throws -> Void) -> String? {
-            do {
-                try make()
-                return nil
-            } catch let error as RedisRateLimitError where error.code == .invalidArgument {
-                return error.message
-            } catch {
-                return "\(error)"
-            }
-        }
+        let refusal = RedisTestSupport.invalidArgumentMessage
         #expect(refusal { _ = try RedisTokenBucket(name: "x", rate: 0, per: .seconds(1), burst: 1, client: client) }?.contains("rate") == true)
         #expect(refusal { _ = try RedisTokenBucket(name: "x", rate: 1, per: .seconds(1), burst: 0, client: client) }?.contains("burst") == true)
         #expect(refusal { _ = try RedisTokenBucket(name: "", rate: 1, per: .seconds(1), burst: 1, client: client) }?.contains("name") == true)
