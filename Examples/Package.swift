@@ -76,6 +76,8 @@ let package = Package(
                 .product(name: "Migrations", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "RateLimit", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "RedisRateLimit", package: "keel"),
                 .product(name: "CircuitBreaker", package: "keel"),
             ],
             swiftSettings: settings
@@ -84,6 +86,9 @@ let package = Package(
             name: "chain-indexer",
             dependencies: [
                 "ChainIndexerKit", "ExampleSupport",
+                .product(name: "RateLimit", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "RedisRateLimit", package: "keel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -125,6 +130,8 @@ let package = Package(
                 .product(name: "Batching", package: "keel"),
                 .product(name: "Cache", package: "keel"),
                 .product(name: "RateLimit", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "RedisRateLimit", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -136,6 +143,8 @@ let package = Package(
                 "ButlerKit", "ExampleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Pooling", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

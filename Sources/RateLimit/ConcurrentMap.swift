@@ -11,11 +11,12 @@ extension Sequence where Element: Sendable {
     ///
     /// - Parameters:
     ///   - maxConcurrency: The most transforms at once; at least 1.
-    ///   - limiter: When given, each transform runs inside `limiter.withPermit`.
+    ///   - limiter: When given, each transform runs inside `limiter.withPermit` (a `RateLimiter`,
+    ///     or any other ``PermitLimiting``, such as RedisRateLimit's fleet-wide limiters).
     ///   - transform: The work for one element.
-    public func concurrentMap<Transformed: Sendable, LimiterClock: Clock>(
+    public func concurrentMap<Transformed: Sendable, Limiter: PermitLimiting>(
         maxConcurrency: Int,
-        limiter: RateLimiter<LimiterClock>?,
+        limiter: Limiter?,
         _ transform: @escaping @Sendable (Element) async throws -> Transformed
     ) async throws -> [Transformed] {
         let results = try await concurrentResults(maxConcurrency: maxConcurrency, limiter: limiter, failFast: true, transform)
@@ -34,9 +35,9 @@ extension Sequence where Element: Sendable {
     ///
     /// #### Errors
     /// Only `CancellationError`, when the caller is cancelled: a partial list would look complete.
-    public func concurrentMapResults<Transformed: Sendable, LimiterClock: Clock>(
+    public func concurrentMapResults<Transformed: Sendable, Limiter: PermitLimiting>(
         maxConcurrency: Int,
-        limiter: RateLimiter<LimiterClock>? = RateLimiter<ContinuousClock>?.none,
+        limiter: Limiter? = RateLimiter<ContinuousClock>?.none,
         _ transform: @escaping @Sendable (Element) async throws -> Transformed
     ) async throws -> [Result<Transformed, any Error>] {
         try await concurrentResults(maxConcurrency: maxConcurrency, limiter: limiter, failFast: false, transform)
@@ -50,9 +51,9 @@ extension Sequence where Element: Sendable {
         _ = try await concurrentMap(maxConcurrency: maxConcurrency, body)
     }
 
-    private func concurrentResults<Transformed: Sendable, LimiterClock: Clock>(
+    private func concurrentResults<Transformed: Sendable, Limiter: PermitLimiting>(
         maxConcurrency: Int,
-        limiter: RateLimiter<LimiterClock>?,
+        limiter: Limiter?,
         failFast: Bool,
         _ transform: @escaping @Sendable (Element) async throws -> Transformed
     ) async throws -> [Result<Transformed, any Error>] {
@@ -67,7 +68,7 @@ extension Sequence where Element: Sendable {
                     do {
                         let value =
                             if let limiter {
-                                try await limiter.withPermit { try await transform(element) }
+                                try await limiter.withPermit(isolation: nil) { try await transform(element) }
                             } else {
                                 try await transform(element)
                             }

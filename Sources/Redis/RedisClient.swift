@@ -61,8 +61,9 @@ public final class RedisClient: Service {
         try await withRetry { try await $0.pipeline(commands) }
     }
 
-    /// Runs `script` with `EVALSHA`, loading it first (`SCRIPT LOAD`) when its digest is not known
-    /// yet or the server answers `NOSCRIPT`.
+    /// Runs `script` with `EVALSHA`; when its digest is not known yet or the server answers
+    /// `NOSCRIPT`, runs it by its source (`EVAL`) and learns the digest (`SCRIPT LOAD`) in the same
+    /// round trip.
     ///
     /// #### Errors
     /// ``RedisError`` (``RedisError/Code/server`` for an error the script raised), `PoolError`, or
@@ -78,20 +79,20 @@ public final class RedisClient: Service {
     static func evaluate(
         _ script: RedisScript, keys: [String], arguments: [String], on connection: RedisConnection
     ) async throws -> RedisValue {
-        func evalsha(_ sha1: String) -> RedisCommand {
-            RedisCommand("EVALSHA", [sha1, String(keys.count)] + keys + arguments)
-        }
         if let sha1 = script.sha1 {
             do {
-                return try await connection.send(evalsha(sha1))
+                return try await connection.send(
+                    RedisCommand("EVALSHA", [sha1, String(keys.count)] + keys + arguments))
             } catch let error as RedisError where error.kind == "NOSCRIPT" {}
         }
-        let loaded = try await connection.send(RedisCommand("SCRIPT", "LOAD", script.source))
-        guard let sha1 = loaded.string else {
-            throw RedisError(code: .protocolViolation, message: "SCRIPT LOAD answered \(loaded), not a digest")
-        }
-        script.remember(sha1)
-        return try await connection.send(evalsha(sha1))
+        // The source itself, so that a `SCRIPT FLUSH` in between cannot fail the call, and the
+        // digest for the next calls, in one round trip.
+        let replies = try await connection.pipeline([
+            RedisCommand("EVAL", [script.source, String(keys.count)] + keys + arguments),
+            RedisCommand("SCRIPT", "LOAD", script.source),
+        ])
+        if case .success(let loaded) = replies[1], let sha1 = loaded.string { script.remember(sha1) }
+        return try replies[0].get()
     }
 
     /// Runs `body` with a pooled connection (one task at a time uses it), then returns it to the

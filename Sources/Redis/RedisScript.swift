@@ -1,8 +1,8 @@
 import KeelCore
 
-/// A Lua script run with `EVALSHA`: the server keeps scripts by their SHA-1, so after the first
-/// `SCRIPT LOAD` only the digest travels. When a server does not have it (it restarted, or
-/// `SCRIPT FLUSH` ran), ``RedisClient/evaluate(_:keys:arguments:)`` loads it again and retries.
+/// A Lua script run with `EVALSHA`: the server keeps scripts by their SHA-1, so once the digest
+/// is known only it travels. The first call, and any call the server answers `NOSCRIPT` (it
+/// restarted, or `SCRIPT FLUSH` ran), sends the source with `EVAL` and `SCRIPT LOAD` together.
 ///
 /// ```swift
 /// let incrementBy = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")

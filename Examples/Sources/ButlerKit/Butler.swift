@@ -28,15 +28,16 @@ public final class Butler: Sendable {
     /// Pool statistics for `/metrics` (PostgreSQL only).
     let poolStatistics: @Sendable () -> PoolStatistics?
 
-    /// A butler on `database`.
+    /// A butler on `database`, its jobs calling through `limiters` (in-process ones when `nil`).
     public init(
-        database: any SQLDatabase, configuration: ButlerConfiguration,
+        database: any SQLDatabase, configuration: ButlerConfiguration, limiters: ButlerLimiters? = nil,
         poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
     ) throws {
         store = ButlerStore(database: database)
         prices = try Cache(maximumCapacity: 10_000, timeToLive: .seconds(60))
         jobs = try ButlerJobs(
-            store: store, prices: prices, apiLatency: configuration.apiLatency, coinGeckoInterval: configuration.coinGeckoInterval)
+            store: store, prices: prices, apiLatency: configuration.apiLatency,
+            limiters: limiters ?? .inProcess(coinGeckoInterval: configuration.coinGeckoInterval))
         self.configuration = configuration
         self.poolStatistics = poolStatistics
     }
@@ -102,11 +103,8 @@ public final class Butler: Sendable {
         let cache = prices.statistics
         text += "keel_cache_entries{cache=\"prices\"} \(cache.count)\nkeel_cache_hits_total{cache=\"prices\"} \(cache.hits)\n"
         text += "keel_cache_misses_total{cache=\"prices\"} \(cache.misses)\n"
-        for (name, limiter) in [("coingecko", jobs.coinGeckoLimiter), ("evm", jobs.evmLimiter)] {
-            let statistics = limiter.statistics
-            text += "keel_ratelimit_acquired_total{limiter=\"\(name)\"} \(statistics.acquired)\n"
-            text += "keel_ratelimit_waited_total{limiter=\"\(name)\"} \(statistics.waited)\n"
-        }
+        text += jobs.limiters.metricsText()
+        text += "butler_coingecko_calls_total \(jobs.coinGeckoCalls)\n"
         return text
     }
 

@@ -14,7 +14,8 @@ public struct ButlerConfiguration: Sendable {
     /// The demo token the default table holds.
     public static let demoToken = "butler-demo-token"
 
-    /// Settings from the environment (`BUTLER_TOKENS`), with the defaults otherwise.
+    /// Settings from the environment (`BUTLER_TOKENS`; `BUTLER_API_LATENCY_MS`, the simulated
+    /// APIs' latency, 100 by default), with the defaults otherwise.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         var tokens: [String: String] = [:]
         for pair in (environment["BUTLER_TOKENS"] ?? "").split(separator: ",") {
@@ -23,7 +24,7 @@ public struct ButlerConfiguration: Sendable {
         }
         self.tokens = tokens.isEmpty ? [Self.demoToken: "demo"] : tokens
         jobsInterval = .seconds(60)
-        apiLatency = .milliseconds(100)
+        apiLatency = .milliseconds(environment["BUTLER_API_LATENCY_MS"].flatMap { Int($0) }.map { max($0, 0) } ?? 100)
         coinGeckoInterval = .seconds(2)
     }
 }

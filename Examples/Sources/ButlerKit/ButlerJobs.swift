@@ -1,6 +1,6 @@
 import Cache
 import ExampleSupport
-public import RateLimit
+import RateLimit
 
 /// crypto-butler's background jobs: price collection, top-coin rankings, contract addresses and
 /// multi-chain wallet balances. Each is idempotent (upserts with `ON CONFLICT`): running it twice
@@ -14,21 +14,23 @@ public struct ButlerJobs: Sendable {
     let store: ButlerStore
     let coinGecko: SimulatedCoinGecko
     let evm: SimulatedService
-    /// CoinGecko's limits as the reference used them: 5 at once, starts ≥ 2 s apart.
-    public let coinGeckoLimiter: RateLimiter<ContinuousClock>
-    /// EVM RPC limits: 5 at once, starts ≥ 50 ms apart.
-    public let evmLimiter: RateLimiter<ContinuousClock>
+    /// CoinGecko's limits as the reference used them (5 at once, starts ≥ 2 s apart) and the EVM
+    /// RPC's (5 at once, starts ≥ 50 ms apart), in-process or fleet-wide.
+    public let limiters: ButlerLimiters
+    /// CoinGecko calls made so far.
+    public var coinGeckoCalls: Int { coinGecko.calls }
     /// Chain data, 1,000 entries for 30 s.
     public let chainCache: Cache<String, Double, ContinuousClock>
     let prices: Cache<String, Double, ContinuousClock>
 
-    init(store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, coinGeckoInterval: Duration) throws {
+    init(
+        store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, limiters: ButlerLimiters
+    ) throws {
         self.store = store
         self.prices = prices
         coinGecko = SimulatedCoinGecko(latency: apiLatency)
         evm = SimulatedService(name: "simulated EVM RPC", latency: apiLatency...apiLatency)
-        coinGeckoLimiter = RateLimiter(maxConcurrent: 5, minInterval: coinGeckoInterval, name: "coingecko")
-        evmLimiter = RateLimiter.evmRPC()
+        self.limiters = limiters
         chainCache = try Cache(maximumCapacity: 1_000, timeToLive: .seconds(30))
     }
 
@@ -42,14 +44,14 @@ public struct ButlerJobs: Sendable {
 
     /// One CoinGecko call for every price, one batched upsert, and the price cache refreshed.
     public func collectPrices() async throws {
-        let latest = try await coinGeckoLimiter.withPermit { try await coinGecko.prices() }
+        let latest = try await limiters.coinGecko.withPermit(isolation: nil) { try await coinGecko.prices() }
         try await store.savePrices(latest)
         prices.insert(contentsOf: latest.map { ($0.key, $0.value) })
     }
 
     /// One CoinGecko call, one batched upsert of every ranking.
     public func collectRankings() async throws {
-        let rankings = try await coinGeckoLimiter.withPermit { try await coinGecko.rankings() }
+        let rankings = try await limiters.coinGecko.withPermit(isolation: nil) { try await coinGecko.rankings() }
         try await store.saveRankings(rankings)
     }
 
@@ -75,11 +77,14 @@ public struct ButlerJobs: Sendable {
         let pairs = Self.wallets.flatMap { wallet in Self.chains.map { (wallet, $0) } }
         let evm = evm
         let cache = chainCache
-        let balances = try await pairs.concurrentMap(maxConcurrency: 5, limiter: evmLimiter) { wallet, chain in
-            let balance = try await cache.value(for: "\(chain):\(wallet)") {
-                try await evm.call { Double((wallet + chain).hashValueStable % 10_000) / 100 }
+        let limiter = limiters.evm
+        let balances = try await pairs.concurrentMap(maxConcurrency: 5) { wallet, chain in
+            try await limiter.withPermit(isolation: nil) {
+                let balance = try await cache.value(for: "\(chain):\(wallet)") {
+                    try await evm.call { Double((wallet + chain).hashValueStable % 10_000) / 100 }
+                }
+                return (wallet: wallet, chain: chain, balance: balance)
             }
-            return (wallet: wallet, chain: chain, balance: balance)
         }
         try await store.saveBalances(balances)
     }

@@ -1,4 +1,5 @@
 import ExampleSupport
+import Synchronization
 
 /// CoinGecko's API, simulated in-process: prices and market-cap rankings of a fixed set of coins,
 /// deterministic so that running a job twice writes the same rows.
@@ -11,20 +12,26 @@ public struct SimulatedCoinGecko: Sendable {
 
     /// The simulated API.
     public let service: SimulatedService
+    private let counter = CallCounter()
 
     /// An API answering after `latency`.
     public init(latency: Duration) {
         service = SimulatedService(name: "simulated CoinGecko", latency: latency...latency)
     }
 
+    /// How many calls were made so far (`butler_coingecko_calls_total` in `/metrics`).
+    public var calls: Int { counter.count.load(ordering: .relaxed) }
+
     /// `/simple/price` for every tracked coin, in one call.
     public func prices() async throws -> [String: Double] {
-        try await service.call { Dictionary(uniqueKeysWithValues: Self.coins.map { ($0, Self.price(of: $0)) }) }
+        counter.count.add(1, ordering: .relaxed)
+        return try await service.call { Dictionary(uniqueKeysWithValues: Self.coins.map { ($0, Self.price(of: $0)) }) }
     }
 
     /// `/coins/markets`: rank and market cap of every tracked coin.
     public func rankings() async throws -> [(coin: String, rank: Int, marketCap: Double)] {
-        try await service.call {
+        counter.count.add(1, ordering: .relaxed)
+        return try await service.call {
             Self.coins.sorted { Self.price(of: $0) > Self.price(of: $1) }.enumerated().map { index, coin in
                 (coin, index + 1, Self.price(of: coin) * 1_000_000)
             }

@@ -16,6 +16,9 @@ public final class ChainIndexer: Sendable {
     public let chain: SimulatedChain
     /// Bounds the RPC calls in flight (the reference's worker pool of `MaxConcurrency`).
     public let limiter: RateLimiter<ContinuousClock>
+    /// The RPC's limit across every indexer process (a `RedisConcurrencyLimit`), when there is one:
+    /// each call holds a permit of it too.
+    public let fleetLimit: (any PermitLimiting)?
     /// Protects the RPC: opens after 5 consecutive failures, probes again after `openDuration`.
     public let breaker: CircuitBreaker<ContinuousClock>
     /// Rows per upsert statement. Default 100, as the reference's `BatchConfig`.
@@ -23,12 +26,15 @@ public final class ChainIndexer: Sendable {
     private let counters: IndexerCounters
     private let log: @Sendable (String) -> Void
 
-    /// An indexer writing to `database` from `chain`, `concurrency` RPC calls at a time; `log`
-    /// receives the breaker's state changes and back-off notices.
+    /// An indexer writing to `database` from `chain`, `concurrency` RPC calls at a time (and
+    /// within `fleetLimit`, when given); `log` receives the breaker's state changes and back-off
+    /// notices.
     public init(
         database: any SQLDatabase, chain: SimulatedChain, concurrency: Int = 10, batchSize: Int = 100,
-        openDuration: Duration = .seconds(1), log: @escaping @Sendable (String) -> Void = { _ in }
+        openDuration: Duration = .seconds(1), fleetLimit: (any PermitLimiting)? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
+        self.fleetLimit = fleetLimit
         self.database = database
         self.chain = chain
         self.batchSize = batchSize
@@ -169,15 +175,8 @@ public final class ChainIndexer: Sendable {
             try Task.checkCancellation()
             do {
                 return try await limiter.withPermit {
-                    try await breaker.run {
-                        counters.calls.add(1, ordering: .relaxed)
-                        do {
-                            return try await chain.fetchTransaction(hash)
-                        } catch {
-                            counters.failures.add(1, ordering: .relaxed)
-                            throw error
-                        }
-                    }
+                    guard let fleetLimit else { return try await callRPC(hash) }
+                    return try await fleetLimit.withPermit(isolation: nil) { try await callRPC(hash) }
                 }
             } catch is CircuitBreakerError {
                 counters.rejections.add(1, ordering: .relaxed)
@@ -186,6 +185,19 @@ public final class ChainIndexer: Sendable {
                 attempt += 1
                 let delay = min(Duration.milliseconds(1_000), Duration.milliseconds(25) * (1 << min(attempt, 6)))
                 try await Task.sleep(for: delay / 2 + delay / 2 * Double.random(in: 0...1))
+            }
+        }
+    }
+
+    /// One RPC call behind the breaker, counted.
+    private func callRPC(_ hash: String) async throws -> ChainTransaction {
+        try await breaker.run {
+            counters.calls.add(1, ordering: .relaxed)
+            do {
+                return try await chain.fetchTransaction(hash)
+            } catch {
+                counters.failures.add(1, ordering: .relaxed)
+                throw error
             }
         }
     }

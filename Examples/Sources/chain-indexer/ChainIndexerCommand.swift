@@ -1,6 +1,10 @@
 import ArgumentParser
 import ChainIndexerKit
 import ExampleSupport
+import Foundation
+import RateLimit
+import Redis
+import RedisRateLimit
 import Synchronization
 
 /// `chain-indexer`: the Go blockchain indexer's Phase 3 (reference 002) on Keel.
@@ -20,7 +24,9 @@ struct ChainIndexerCommand: AsyncParsableCommand {
             while: the breaker opens, the indexer backs off, and resumes when the RPC recovers.
 
             The RPC is simulated in-process. Runs on SQLite (a temporary file) unless DATABASE_URL \
-            names a PostgreSQL database.
+            names a PostgreSQL database. With REDIS_URL (redis://[user:password@]host:port/db), every \
+            chain-indexer process on that Redis also shares one limit of --concurrency RPC calls in \
+            flight (RedisConcurrencyLimit); without, each process has its own worker pool only.
             """)
 
     @Option(help: "Events in the indexed range.")
@@ -82,6 +88,32 @@ struct ChainIndexerCommand: AsyncParsableCommand {
         print("RPC: simulated, \(rpcLatencyMs) ms per transaction, error rate \(errorRate), events listed in one \(eventsLatencyMs) ms call")
         print("scenario: \(events) events referencing \(transactions) transactions; \(concurrency) workers; batches of \(batchSize)")
 
+        var redis: RedisClient?
+        if let url = ProcessInfo.processInfo.environment["REDIS_URL"], !url.isEmpty {
+            let configuration = try RedisConfiguration(url: url)
+            redis = try RedisClient(configuration: configuration)
+            print("rate limits: fleet-wide, at most \(concurrency) RPC calls in flight across every process on Redis at \(configuration.host):\(configuration.port)")
+        } else {
+            print("rate limits: in-process, \(concurrency) RPC calls in flight (set REDIS_URL to share them across processes)")
+        }
+        guard let redis else { return try await index(store, fleetLimit: nil) }
+        // Redis runs beside the indexing and is shut down after it, whether it succeeds or fails.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await redis.run() }
+            do {
+                let limit = try RedisConcurrencyLimit(name: "chain-indexer:rpc", maxHolders: concurrency, client: redis)
+                try await index(store, fleetLimit: limit)
+            } catch {
+                await redis.shutdown()
+                throw error
+            }
+            await redis.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Runs the scenario on `store`: the sequential "before" run, then Keel's, and the report.
+    func index(_ store: ExampleDatabase, fleetLimit: (any PermitLimiting)?) async throws {
         try await store.run { database in
             var before: IndexReport?
             if !skipSequential && outage == nil {
@@ -92,7 +124,9 @@ struct ChainIndexerCommand: AsyncParsableCommand {
                 before = try await indexer.indexSequentially()
             }
             let chain = makeChain(outage: outage.map { (start: .milliseconds(Int64(eventsLatencyMs) + 500), length: $0) })
-            let indexer = try ChainIndexer(database: database, chain: chain, concurrency: concurrency, batchSize: batchSize, log: { print($0) })
+            let indexer = try ChainIndexer(
+                database: database, chain: chain, concurrency: concurrency, batchSize: batchSize, fleetLimit: fleetLimit,
+                log: { print($0) })
             try await indexer.resetSchema()
             print("\nafter: \(concurrency) RPC calls at a time behind a circuit breaker, batched upserts...")
             if let outage { print("simulated RPC outage of \(outage) starting 0.5 s into the fetches") }

@@ -5,6 +5,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Pooling
+import Redis
+import ServiceLifecycle
 
 /// `crypto-butler`: the Crypto Pocket Butler portfolio backend (reference 000) on Hummingbird and Keel.
 @main
@@ -24,7 +26,9 @@ struct CryptoButlerCommand: AsyncParsableCommand {
 
             The pool reads the reference's DB_MAX_CONNECTIONS (default 100), DB_MIN_CONNECTIONS (5), \
             DB_CONNECT_TIMEOUT_SECS, DB_ACQUIRE_TIMEOUT_SECS, DB_IDLE_TIMEOUT_SECS, DB_MAX_LIFETIME_SECS. \
-            Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database.
+            Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database. With \
+            REDIS_URL (redis://[user:password@]host:port/db), the CoinGecko and EVM limits are kept in Redis \
+            and shared by every crypto-butler process on it; without, each process has its own.
             """)
 
     @Option(help: "The port to listen on (127.0.0.1).")
@@ -35,6 +39,9 @@ struct CryptoButlerCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds between runs of the background jobs.")
     var jobsInterval: Double = 60
+
+    @Option(help: "Seconds between two CoinGecko calls (the reference's 2).")
+    var coingeckoInterval: Double = 2
 
     func run() async throws {
         var logger = Logger(label: "crypto-butler")
@@ -49,13 +56,28 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         logger.info("Database: \(store.location)")
         var configuration = ButlerConfiguration(environment: environment)
         configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
+        configuration.coinGeckoInterval = .milliseconds(Int(coingeckoInterval * 1000))
         let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }
         let port = port
-        let butler = try Butler(database: store.database, configuration: configuration, poolStatistics: poolStatistics)
-        // The database runs as a service of the application, before the jobs: on shutdown the
-        // server stops, then the jobs, then the database closes.
-        let app = butler.application(
-            port: port, services: [store.service, ButlerJobsService(butler: butler, logger: logger)], logger: logger)
+        var services: [any Service] = [store.service]
+        let limiters: ButlerLimiters
+        if let url = environment["REDIS_URL"], !url.isEmpty {
+            let redisConfiguration = try RedisConfiguration(url: url)
+            let redis = try RedisClient(configuration: redisConfiguration)
+            services.append(redis)
+            limiters = try .fleet(
+                redis: redis, at: "\(redisConfiguration.host):\(redisConfiguration.port)",
+                coinGeckoInterval: configuration.coinGeckoInterval)
+        } else {
+            limiters = .inProcess(coinGeckoInterval: configuration.coinGeckoInterval)
+        }
+        logger.info("Rate limits: \(limiters.placement)")
+        let butler = try Butler(
+            database: store.database, configuration: configuration, limiters: limiters, poolStatistics: poolStatistics)
+        // The database (and Redis) run as services of the application, before the jobs: on
+        // shutdown the server stops, then the jobs, then Redis and the database close.
+        services.append(ButlerJobsService(butler: butler, logger: logger))
+        let app = butler.application(port: port, services: services, logger: logger)
         logger.info("Server ready to handle concurrent requests on http://127.0.0.1:\(port)")
         try await app.runService()
     }

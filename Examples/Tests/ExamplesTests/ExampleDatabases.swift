@@ -15,6 +15,12 @@ enum ExampleDatabases {
         return url
     }
 
+    /// The throwaway Redis of scripts/test.sh, when it runs.
+    static var redisURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["TEST_REDIS_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true" }
 
     /// The kinds to test: PostgreSQL only with a server (or in CI, where its absence fails).
