@@ -321,11 +321,19 @@ let package = Package(
             path: "Tests/ReliabilitySQLiteWriter",
             swiftSettings: strictSettings
         ),
+        // The processes of the fleet-limit scenarios (run by ReliabilityTests, not a product).
+        .executableTarget(
+            name: "ReliabilityRedisWorker",
+            dependencies: ["Redis", "RedisRateLimit", "Pooling"],
+            path: "Tests/ReliabilityRedisWorker",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
                 "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
-                "SQLCore", "KeelTesting", "KeelCore", "ReliabilitySQLiteWriter",
+                "SQLCore", "KeelTesting", "KeelCore", "ReliabilitySQLiteWriter", "ReliabilityRedisWorker",
+                "Redis", "RedisRateLimit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

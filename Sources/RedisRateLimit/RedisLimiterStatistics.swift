@@ -2,7 +2,8 @@
 public struct RedisLimiterStatistics: Sendable, Hashable, CustomStringConvertible {
     /// Calls Redis allowed.
     public var allowed = 0
-    /// Calls Redis denied.
+    /// Requests Redis refused (for a permit limiter, every refused ask of a waiter, so a waiter
+    /// that polls five times counts five).
     public var denied = 0
     /// Calls denied from the local cache of Redis's last denial, without asking Redis.
     public var deniedLocally = 0
