@@ -2,7 +2,8 @@
 # Shared by scripts/test.sh and scripts/bench.sh: a throwaway Redis. Source it after
 # scripts/postgres.sh (whose keel_as_root and keel_free_port it uses), then call
 # keel_install_missing_redis and keel_start_redis. keel_start_redis exports TEST_REDIS_URL
-# (redis://keel_test:<password>@127.0.0.1:<port>/0, an ACL user) and KEEL_REDIS_DIR;
+# (redis://keel_test:<password>@127.0.0.1:<port>/0, an ACL user), KEEL_REDIS_PID_FILE (for the
+# reliability scenario that stops the server for a while) and sets KEEL_REDIS_DIR;
 # keel_stop_redis (called by the trap keel_start_postgres sets) stops it and deletes its folder.
 
 keel_install_missing_redis() {
@@ -57,6 +58,7 @@ CONF
   for _ in $(seq 1 100); do
     if redis-cli -h 127.0.0.1 -p "$port" --user keel_test --pass "$password" --no-auth-warning PING 2>/dev/null | grep -q PONG; then
       export TEST_REDIS_URL="redis://keel_test:${password}@127.0.0.1:${port}/0"
+      export KEEL_REDIS_PID_FILE="$KEEL_REDIS_DIR/redis.pid"
       KEEL_REDIS_PASSWORD=$password
       return 0
     fi

@@ -33,6 +33,9 @@ package final class SocketSlot: Sendable {
     let state = Locked(State())
     /// The deadline in ``keel_monotonic_ms()`` milliseconds; 0 when none is set.
     let deadline = Atomic<Int64>(0)
+    /// How many times the reactor resumed a task waiting on this slot.
+    package var resumedWaits: Int { resumed.load(ordering: .relaxed) }
+    private let resumed = Atomic<Int>(0)
     private let reactor: SocketReactor
 
     init(socket: Int32, token: UInt64, reactor: SocketReactor) {
@@ -71,6 +74,7 @@ package final class SocketSlot: Sendable {
             if let waiter = state.waiter, events & (state.interest | Self.failure) != 0 {
                 state.ready |= events & ~state.interest
                 state.waiter = nil
+                resumed.add(1, ordering: .relaxed)
                 return waiter
             }
             state.ready |= events
@@ -92,6 +96,7 @@ package final class SocketSlot: Sendable {
         state.withLock { state in
             if state.interruption == nil { state.interruption = interruption }
             defer { state.waiter = nil }
+            if state.waiter != nil { resumed.add(1, ordering: .relaxed) }
             return state.waiter
         }
     }

@@ -203,11 +203,15 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
-    /// How many times, since the process started, a task waiting for a socket was resumed by the
-    /// reactor (KeelCore's, which also serves Redis connections): for a task on Swift's global executor each is two thread hops
+    /// How many times, since the process started, a task waiting for any socket was resumed by
+    /// the reactor (KeelCore's, which also serves Redis connections): for a task on Swift's global executor each is two thread hops
     /// (cooperative thread → reactor thread → cooperative thread), for a task that prefers
     /// ``taskExecutor`` none. Divide by a run's statements to get the wake-ups per statement.
     public static var reactorWakeups: Int { SocketReactor.shared.resumedWaits }
+
+    /// How many times the reactor resumed a task waiting for this connection's socket: the
+    /// process-wide ``reactorWakeups`` of this connection alone, unaffected by other connections.
+    public var reactorWakeups: Int { slot.resumedWaits }
 
     /// The executor of the thread that waits for every PostgreSQL (and Redis) socket.
     ///

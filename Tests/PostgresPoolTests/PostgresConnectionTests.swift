@@ -176,9 +176,9 @@ extension PostgresServerTests {
                 let table = PostgresTestSupport.uniqueTable("pipeline")
                 try await connection.execute("CREATE TEMP TABLE \(identifier: table) (id bigint PRIMARY KEY, name text)")
                 let inserts: [SQLStatement] = (0..<1000).map { "INSERT INTO \(identifier: table) VALUES (\($0), \("n\($0)"))" }
-                let wakeupsBefore = PostgresConnection.reactorWakeups
+                let wakeupsBefore = connection.reactorWakeups
                 let affected = try await connection.executeBatch(inserts)
-                let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
+                let wakeups = connection.reactorWakeups - wakeupsBefore
                 #expect(affected == Array(repeating: 1, count: 1000))
                 #expect(wakeups < 100, "a pipeline waits for the socket far fewer times than it has statements: \(wakeups)")
                 #expect(try await connection.query("SELECT count(*) AS n FROM \(identifier: table)")[0]["n"] == .int64(1000))
