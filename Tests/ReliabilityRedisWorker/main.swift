@@ -4,7 +4,8 @@
 //   bucket NAME TASKS SECONDS RATE BURST
 //       TASKS tasks take permits of RedisTokenBucket(NAME, RATE per second, BURST) for SECONDS
 //       seconds; each admission is counted apart from the limiter, in `keel-reliability:{NAME}:…`
-//       (a count and the Redis times of the first and the last). Prints `admitted=N`.
+//       (a count, the Redis time of the fleet's first request and of the last admission counted).
+//       Prints `admitted=N`.
 //   holders NAME TASKS SECONDS MAX
 //       TASKS tasks run calls through RedisConcurrencyLimit(NAME, MAX) for SECONDS seconds; each
 //       holder counts itself in Redis while it holds (`keel-reliability:{NAME}:holding`, the
@@ -37,14 +38,19 @@ pool.maxConnections = 16
 let redis = try RedisClient(configuration: RedisConfiguration(url: url), pool: pool)
 let running = Task { try await redis.run() }
 
-/// Counts an admission and keeps the Redis times of the first and the last.
+/// Counts an admission and keeps the Redis time of the last.
 let countAdmission = RedisScript(
     """
     local time = redis.call('TIME')
-    local now = time[1] .. string.format('%06d', tonumber(time[2]))
     redis.call('INCR', KEYS[1])
-    redis.call('SET', KEYS[2], now, 'NX')
-    redis.call('SET', KEYS[3], now)
+    redis.call('SET', KEYS[2], time[1] .. string.format('%06d', tonumber(time[2])))
+    return 1
+    """)
+/// Keeps the Redis time of the fleet's first request, before any admission.
+let markFirstRequest = RedisScript(
+    """
+    local time = redis.call('TIME')
+    redis.call('SET', KEYS[1], time[1] .. string.format('%06d', tonumber(time[2])), 'NX')
     return 1
     """)
 /// Counts a holder in, keeping the highest count seen.
@@ -69,7 +75,7 @@ nonisolated func takePermits(
                         try await Task.sleep(for: min(wait, deadline - ContinuousClock.now))
                         continue
                     }
-                    try await redis.evaluate(countAdmission, keys: [prefix + "admitted", prefix + "first", prefix + "last"])
+                    try await redis.evaluate(countAdmission, keys: [prefix + "admitted", prefix + "last"])
                     admitted += 1
                 }
                 return admitted
@@ -110,6 +116,7 @@ case "bucket":
     else { usage() }
     let bucket = try RedisTokenBucket(name: name, rate: rate, per: .seconds(1), burst: burst, client: redis)
     let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+    try await redis.evaluate(markFirstRequest, keys: [prefix + "first"])
     let admitted = try await takePermits(of: bucket, tasks: tasks, until: deadline, redis: redis, prefix: prefix)
     print("admitted=\(admitted)")
 case "holders":
