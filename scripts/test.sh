@@ -7,7 +7,7 @@
 #      a second one that the reliability scenarios restart and disturb, and a throwaway Redis
 #      (127.0.0.1 on a free port, an ACL user with a password, nothing persisted),
 #   3. exports TEST_DATABASE_URL and TEST_REDIS_URL (and KEEL_RELIABILITY_DATABASE_URL,
-#      KEEL_RELIABILITY_PG_RESTART)
+#      KEEL_RELIABILITY_PG_RESTART, KEEL_REDIS_PID_FILE)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
 #      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
 #      (RELIABILITY.md) in a second run of their own, then the Examples package's tests,
