@@ -1,3 +1,4 @@
+import KeelCore
 public import Pooling
 public import ServiceLifecycle
 
@@ -32,6 +33,24 @@ public final class RedisClient: Service {
         self.pool = try ConnectionPool(source: RedisConnectionSource(configuration: configuration), configuration: pool)
         maxAttempts = pool.maxConnections + pool.maxOverflow + 1
     }
+
+    /// The executor of the thread that waits for every Redis (and PostgreSQL) socket of the
+    /// process.
+    ///
+    /// Every command runs its exchange there, and a caller on another executor hops there and
+    /// back. A task that prefers it saves both hops: it runs between the reactor's waits, and a
+    /// reply resumes it on the same thread with no wake-up. For many tasks that mostly talk to
+    /// Redis, this is the fastest way to run them:
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(redis.taskExecutor) {
+    ///     try await redis.send(RedisCommand("INCR", "visits"))
+    /// }
+    /// ```
+    ///
+    /// It is one thread: a task that prefers it must not compute for long between its commands,
+    /// since every connection of the process waits meanwhile (as on a SwiftNIO event loop).
+    public var taskExecutor: any TaskExecutor { SocketReactor.shared }
 
     /// Runs the pool (opens connections, maintenance) until ``shutdown()`` or cancellation.
     public func run() async throws {
@@ -106,15 +125,20 @@ public final class RedisClient: Service {
         try await pool.withConnection { try await body($0) }
     }
 
+    /// Runs `body` on a pooled connection, on the reactor's thread (so the reply resumes the
+    /// exchange where it arrives, with no thread hop), again on another connection when the first
+    /// was found closed before anything was sent.
     private func withRetry<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
-        var attempts = 0
-        while true {
-            do {
-                return try await pool.withConnection { try await body($0) }
-            } catch RedisError.Code.connectionBeforeSend where attempts + 1 < maxAttempts {
-                attempts += 1
+        try await withTaskExecutorPreference(SocketReactor.shared, isolation: isolation) {
+            var attempts = 0
+            while true {
+                do {
+                    return try await pool.withConnection { try await body($0) }
+                } catch RedisError.Code.connectionBeforeSend where attempts + 1 < maxAttempts {
+                    attempts += 1
+                }
             }
         }
     }

@@ -46,6 +46,7 @@ final class RedisPermitQueue<LimiterClock: Clock>: Sendable where LimiterClock.D
     private let renewArguments: [String]
     private let clock: LimiterClock
     private let logger: Logger
+    private let report: RedisOutageReport
     private let state: Locked<State>
     private let fallback: RateLimiter<LimiterClock>?
     private let pollBackoff: Backoff
@@ -54,18 +55,17 @@ final class RedisPermitQueue<LimiterClock: Clock>: Sendable where LimiterClock.D
         name: String, limits: PermitLimits, lease: Duration, pollInterval: Duration, client: RedisClient,
         failurePolicy: RedisFailurePolicy, probeInterval: Duration, clock: LimiterClock, logger: Logger
     ) throws(RedisRateLimitError) {
-        func invalid(_ message: String) -> RedisRateLimitError {
-            RedisRateLimitError(code: .invalidArgument, limiter: name, message: message)
+        let report = try RedisOutageReport(
+            limiter: name, failurePolicy: failurePolicy, probeInterval: probeInterval, logger: logger)
+        guard limits.maxConcurrent >= 1 else {
+            throw report.invalidArgument("maxConcurrent must be at least 1, not \(limits.maxConcurrent)")
         }
-        guard !name.isEmpty else { throw invalid("name must not be empty") }
-        guard limits.maxConcurrent >= 1 else { throw invalid("maxConcurrent must be at least 1, not \(limits.maxConcurrent)") }
-        guard limits.minInterval >= .zero else { throw invalid("minInterval must not be negative, not \(limits.minInterval)") }
-        guard lease >= .milliseconds(30) else { throw invalid("lease must be at least 30 ms, not \(lease)") }
-        guard pollInterval > .zero else { throw invalid("pollInterval must be positive, not \(pollInterval)") }
-        guard probeInterval > .zero else { throw invalid("probeInterval must be positive, not \(probeInterval)") }
-        if let share = failurePolicy.localShare, !(share > 0 && share <= 1) {
-            throw invalid("localFallback's share must be in (0, 1], not \(share)")
+        guard limits.minInterval >= .zero else {
+            throw report.invalidArgument("minInterval must not be negative, not \(limits.minInterval)")
         }
+        guard lease >= .milliseconds(30) else { throw report.invalidArgument("lease must be at least 30 ms, not \(lease)") }
+        guard pollInterval > .zero else { throw report.invalidArgument("pollInterval must be positive, not \(pollInterval)") }
+        self.report = report
         self.name = name
         self.limits = limits
         self.lease = lease
@@ -154,7 +154,7 @@ final class RedisPermitQueue<LimiterClock: Clock>: Sendable where LimiterClock.D
                         state.renewing = true
                         return (recovered, start)
                     }
-                    if recovered { logRecovery() }
+                    if recovered { report.outageEnded() }
                     if startRenewing { Task { await self.renewWhileHeld() } }
                     return .lease(id)
                 }
@@ -168,7 +168,7 @@ final class RedisPermitQueue<LimiterClock: Clock>: Sendable where LimiterClock.D
                     refusals += 1
                     return (recovered, wait ?? pollBackoff.delay(afterFailure: refusals, random: state.random.nextUnit()))
                 }
-                if recovered { logRecovery() }
+                if recovered { report.outageEnded() }
                 try await clock.sleep(for: delay, tolerance: nil)
             }
         } catch {
@@ -224,23 +224,13 @@ final class RedisPermitQueue<LimiterClock: Clock>: Sendable where LimiterClock.D
             try await fallback?.acquire()
             return .local
         case .failClosed:
-            throw RedisRateLimitError(
-                code: .unavailable, limiter: name,
-                message: error.map { "Redis is unreachable: \($0)" } ?? "Redis is unreachable; it is tried again every probe interval")
+            throw report.unavailable(because: error)
         }
     }
 
     private func reportFailure(_ error: any Error) {
         let now = clock.now
-        if state.withLock({ $0.machine.failed(now: now) }) {
-            logger.warning(
-                "Redis is unreachable; the limiter follows its failure policy until it answers",
-                metadata: ["limiter": "\(name)", "policy": "\(failurePolicy)", "error": "\(error)"])
-        }
-    }
-
-    private func logRecovery() {
-        logger.notice("Redis answers again; the limiter uses it", metadata: ["limiter": "\(name)"])
+        if state.withLock({ $0.machine.failed(now: now) }) { report.outageStarted(error) }
     }
 
     // MARK: Renewing

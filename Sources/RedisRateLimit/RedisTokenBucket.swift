@@ -23,6 +23,9 @@ import Pooling
 /// When Redis cannot be reached, the ``RedisFailurePolicy`` decides (denying by default); the
 /// switch is logged once and counted in ``statistics``, and Redis is asked again every
 /// `probeInterval` until it answers.
+///
+/// Tasks that check a bucket at a high rate run fastest on the Redis reactor's thread
+/// (`withTaskExecutorPreference(client.taskExecutor)`, see ``Redis/RedisClient/taskExecutor``).
 public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where LimiterClock.Duration == Duration {
     /// The GCRA script every bucket runs, for tools that run it themselves (a load generator, a
     /// script in another language). `KEYS[1]` is the bucket's key, `ARGV` the burst tolerance
@@ -41,7 +44,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
     private let toleranceArgument: String
     private let intervalMicroseconds: Int64
     private let clock: LimiterClock
-    private let logger: Logger
+    private let report: RedisOutageReport
     private let state: Locked<RedisLimiterStateMachine<LimiterClock.Instant>>
     private let fallback: TokenBucket<LimiterClock>?
     private let fallbackBurst: Int
@@ -68,20 +71,15 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
         failurePolicy: RedisFailurePolicy = .failClosed, probeInterval: Duration = .seconds(1),
         clock: LimiterClock, logger: Logger = .silent
     ) throws(RedisRateLimitError) {
-        func invalid(_ message: String) -> RedisRateLimitError {
-            RedisRateLimitError(code: .invalidArgument, limiter: name, message: message)
-        }
-        guard !name.isEmpty else { throw invalid("name must not be empty") }
-        guard rate >= 1 else { throw invalid("rate must be at least 1, not \(rate)") }
-        guard burst >= 1 else { throw invalid("burst must be at least 1, not \(burst)") }
-        guard period > .zero else { throw invalid("period must be positive, not \(period)") }
+        let report = try RedisOutageReport(
+            limiter: name, failurePolicy: failurePolicy, probeInterval: probeInterval, logger: logger)
+        guard rate >= 1 else { throw report.invalidArgument("rate must be at least 1, not \(rate)") }
+        guard burst >= 1 else { throw report.invalidArgument("burst must be at least 1, not \(burst)") }
+        guard period > .zero else { throw report.invalidArgument("period must be positive, not \(period)") }
         guard (period / rate) >= .microseconds(1) else {
-            throw invalid("period / rate must be at least 1 µs, not \(period / rate)")
+            throw report.invalidArgument("period / rate must be at least 1 µs, not \(period / rate)")
         }
-        guard probeInterval > .zero else { throw invalid("probeInterval must be positive, not \(probeInterval)") }
-        if let share = failurePolicy.localShare, !(share > 0 && share <= 1) {
-            throw invalid("localFallback's share must be in (0, 1], not \(share)")
-        }
+        self.report = report
         self.name = name
         gcra = GCRA(rate: rate, per: period, burst: burst)
         self.failurePolicy = failurePolicy
@@ -90,7 +88,6 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
         intervalMicroseconds = gcra.emissionInterval.inNanoseconds / 1000
         toleranceArgument = String(intervalMicroseconds * Int64(burst))
         self.clock = clock
-        self.logger = logger
         state = Locked(RedisLimiterStateMachine(probeInterval: probeInterval))
         let localBurst = max(1, Int(Double(burst) * (failurePolicy.localShare ?? 1)))
         fallbackBurst = localBurst
@@ -114,8 +111,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
     /// the script, or `CancellationError`.
     public func tryAcquire(cost: Int = 1) async throws -> Duration? {
         guard cost >= 1, cost <= gcra.burst else {
-            throw RedisRateLimitError(
-                code: .invalidArgument, limiter: name, message: "cost must be in 1...\(gcra.burst) (the burst), not \(cost)")
+            throw report.invalidArgument("cost must be in 1...\(gcra.burst) (the burst), not \(cost)")
         }
         let start = clock.now
         switch state.withLock({ $0.plan(cost: cost, now: start) }) {
@@ -129,11 +125,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
                 Self.script, keys: [key], arguments: [toleranceArgument, String(intervalMicroseconds * Int64(cost))])
         } catch let error where RedisUnavailability.covers(error) {
             let now = clock.now
-            if state.withLock({ $0.failed(now: now) }) {
-                logger.warning(
-                    "Redis is unreachable; the limiter follows its failure policy until it answers",
-                    metadata: ["limiter": "\(name)", "policy": "\(failurePolicy)", "error": "\(error)"])
-            }
+            if state.withLock({ $0.failed(now: now) }) { report.outageStarted(error) }
             return try decideWithoutRedis(cost: cost, because: error)
         }
         guard let microseconds = reply.integer, microseconds >= 0 else {
@@ -141,9 +133,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
         }
         let wait: Duration? = microseconds == 0 ? nil : .microseconds(microseconds)
         let now = clock.now
-        if state.withLock({ $0.answered(cost: cost, wait: wait, now: now) }) {
-            logger.notice("Redis answers again; the limiter uses it", metadata: ["limiter": "\(name)"])
-        }
+        if state.withLock({ $0.answered(cost: cost, wait: wait, now: now) }) { report.outageEnded() }
         return wait
     }
 
@@ -167,9 +157,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
             // A cost above this process's share of the burst takes all of that share.
             return fallback?.tryAcquire(cost: min(cost, fallbackBurst))
         case .failClosed:
-            throw RedisRateLimitError(
-                code: .unavailable, limiter: name,
-                message: error.map { "Redis is unreachable: \($0)" } ?? "Redis is unreachable; it is tried again every probe interval")
+            throw report.unavailable(because: error)
         }
     }
 }

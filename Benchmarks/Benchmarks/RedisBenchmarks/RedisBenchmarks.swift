@@ -10,9 +10,13 @@
 //   second, burst 1,000) admits nearly every call, so both sides run the script's write.
 // - gcra-1task: the same check from one task, for its latency (p50 and p99); 2,000 a sample.
 //
+// `keel` runs its tasks on Swift's global executor, `keel-on-reactor` creates them preferring
+// `RedisClient.taskExecutor` (the reactor's thread, where a reply resumes its task at once).
+//
 // Each sample runs `operationsPerSample` operations (redis-benchmark: `-n`) and records the rate
 // it measured itself ("queries per second", finer than package-benchmark's samples per second;
-// for redis-benchmark, the requests per second it prints), and for Keel the p50 and p99 latency.
+// for redis-benchmark, the requests per second it prints), and for Keel the p50 and p99 latency,
+// the client's CPU time per operation and its context switches per 1,000 operations (getrusage).
 
 import Benchmark
 import Foundation
@@ -37,6 +41,14 @@ func redisConfiguration() throws -> RedisConfiguration {
         throw BenchmarkSetupError.noRedisURL
     }
     return try RedisConfiguration(url: url)
+}
+
+/// The process's CPU time and context switches (voluntary and not) so far.
+func usage() -> (cpu: Duration, contextSwitches: Int) {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func duration(_ time: timeval) -> Duration { .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec)) }
+    return (duration(usage.ru_utime) + duration(usage.ru_stime), usage.ru_nvcsw + usage.ru_nivcsw)
 }
 
 func nanoseconds(_ duration: Duration) -> Int {
@@ -76,14 +88,16 @@ let fixtures = Mutex<[String: Fixture]>([:])
 /// Runs one sample of `operations` calls of `operation` over `workers` tasks and records its rate
 /// and latencies.
 func sample(
-    _ benchmark: Benchmark, workers: Int, operations: Int, operation: @escaping @Sendable () async throws -> Void
+    _ benchmark: Benchmark, workers: Int, operations: Int, executor: (any TaskExecutor)?,
+    operation: @escaping @Sendable () async throws -> Void
 ) async throws {
+    let before = usage()
     let started = ContinuousClock.now
     benchmark.startMeasurement()
     let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
         for worker in 0..<workers {
             let share = operations / workers + (worker < operations % workers ? 1 : 0)
-            group.addTask {
+            group.addTask(executorPreference: executor) {
                 var latencies: [Duration] = []
                 latencies.reserveCapacity(share)
                 let clock = ContinuousClock()
@@ -99,12 +113,18 @@ func sample(
     }
     benchmark.stopMeasurement()
     let wall = started.duration(to: .now)
+    let after = usage()
     let sorted = latencies.sorted()
     benchmark.measurement(
         .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
         Int(Double(operations) * 1e9 / Double(nanoseconds(wall))))
     benchmark.measurement(.custom("p50 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count / 2]))
     benchmark.measurement(.custom("p99 latency (ns)", useScalingFactor: false), nanoseconds(sorted[sorted.count * 99 / 100]))
+    benchmark.measurement(
+        .custom("client CPU per query (ns)", useScalingFactor: false), nanoseconds((after.cpu - before.cpu) / operations))
+    benchmark.measurement(
+        .custom("context switches per 1000 queries", useScalingFactor: false),
+        (after.contextSwitches - before.contextSwitches) * 1000 / operations)
 }
 
 /// Runs redis-benchmark against the throwaway Redis with `command` and records the requests per
@@ -139,7 +159,11 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark.Configuration(
             metrics: [.throughput, .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false)]
                 + (latencies
-                    ? [.custom("p50 latency (ns)", useScalingFactor: false), .custom("p99 latency (ns)", useScalingFactor: false)]
+                    ? [
+                        .custom("p50 latency (ns)", useScalingFactor: false), .custom("p99 latency (ns)", useScalingFactor: false),
+                        .custom("client CPU per query (ns)", useScalingFactor: false),
+                        .custom("context switches per 1000 queries", useScalingFactor: false),
+                    ]
                     : []),
             tags: ["opsPerSample": "\(operations)"],
             warmupIterations: 1,
@@ -149,12 +173,15 @@ let benchmarks: @Sendable () -> Void = {
     }
     let peer = configuration(operations: operationsPerSample, latencies: false)
     func keel(
-        _ name: String, workers: Int, connections: Int, operations: Int = operationsPerSample,
+        _ name: String, workers: Int, connections: Int, operations: Int = operationsPerSample, onReactor: Bool = false,
         _ operation: @escaping @Sendable (Fixture) async throws -> Void
     ) {
         Benchmark(name, configuration: configuration(operations: operations, latencies: true)) { benchmark, fixture in
             for _ in benchmark.scaledIterations {
-                try await sample(benchmark, workers: workers, operations: operations) { try await operation(fixture) }
+                try await sample(
+                    benchmark, workers: workers, operations: operations,
+                    executor: onReactor ? fixture.client.taskExecutor : nil
+                ) { try await operation(fixture) }
             }
         } setup: {
             let fixture = try await Fixture(connections: connections)
@@ -168,6 +195,12 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try await fixture.client.send(RedisCommand("GET", "bench:get")))
     }
     keel("gcra-64tasks/keel", workers: tasks, connections: connections) { fixture in
+        blackHole(try await fixture.bucket.tryAcquire())
+    }
+    keel("get-64tasks/keel-on-reactor", workers: tasks, connections: connections, onReactor: true) { fixture in
+        blackHole(try await fixture.client.send(RedisCommand("GET", "bench:get")))
+    }
+    keel("gcra-64tasks/keel-on-reactor", workers: tasks, connections: connections, onReactor: true) { fixture in
         blackHole(try await fixture.bucket.tryAcquire())
     }
     // Samples short enough (a few tenths of a second) for package-benchmark's samples per second.
