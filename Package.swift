@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Migrations", targets: ["Migrations"]),
         .library(name: "Redis", targets: ["Redis"]),
         .library(name: "RedisRateLimit", targets: ["RedisRateLimit"]),
+        .library(name: "CacheRedis", targets: ["CacheRedis"]),
         .library(name: "KeelTesting", targets: ["KeelTesting"]),
         .library(name: "KeelConfiguration", targets: ["KeelConfiguration"]),
     ],
@@ -133,6 +134,17 @@ let package = Package(
             dependencies: [
                 "Redis", "RateLimit", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // A cache a fleet shares: Cache in memory, Redis behind it, invalidation by pub/sub.
+        .target(
+            name: "CacheRedis",
+            dependencies: [
+                "Cache", "Redis", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -267,6 +279,14 @@ let package = Package(
             name: "RedisRateLimitTests",
             dependencies: [
                 "RedisRateLimit", "Redis", "RateLimit", "KeelTesting", "Pooling", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CacheRedisTests",
+            dependencies: [
+                "CacheRedis", "Cache", "Redis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -17,7 +17,7 @@ public import KeelCore
 ///   served stale while one background fetch refreshes it (``CacheConfiguration/serveStaleFor``),
 ///   then kept as a fallback when fetches fail (``CacheConfiguration/staleIfErrorFor``), then gone.
 ///   An optional time to idle expires entries nobody reads. ``value(for:)`` returns fresh values only.
-/// - Loading: concurrent ``value(for:orFetch:)`` misses on one key run one fetch; the others wait
+/// - Loading: concurrent ``value(for:tag:orFetch:)`` misses on one key run one fetch; the others wait
 ///   for it. The fetch runs in a task of its own: a cancelled caller stops waiting, the others
 ///   still get the value, and it is cached. Errors are not cached unless
 ///   ``CacheConfiguration/failureTimeToLive`` says so.
@@ -127,13 +127,15 @@ where CacheClock.Duration == Duration {
 
     /// The value of `key`: fresh from the cache, or stale while a refresh runs, or fetched (one fetch
     /// for all concurrent callers), or the last good value when the fetch fails within the
-    /// stale-if-error window.
+    /// stale-if-error window. A fetched value is tagged with `tag` for ``invalidate(tag:)``.
     ///
     /// #### Errors
     /// The fetch's error (or a remembered one, with ``CacheConfiguration/failureTimeToLive``);
     /// `CancellationError` when the calling task is cancelled while it waits (the fetch goes on for
     /// the others).
-    public func value(for key: Key, orFetch fetch: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    public func value(
+        for key: Key, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let hash = key.hashValue
         let now = ticks()
         let segment = self.segment(for: hash)
@@ -148,7 +150,7 @@ where CacheClock.Duration == Duration {
         case .fresh(let value):
             return value
         case .stale(let value):
-            _ = load(key, hash: hash, fetch: fetch)
+            _ = load(key, hash: hash, tag: tag, fetch: fetch)
             segment.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
             return value
         case .lastGood(let value):
@@ -157,7 +159,7 @@ where CacheClock.Duration == Duration {
             break
         }
         if let failure { throw failure }
-        let load = load(key, hash: hash, fetch: fetch)
+        let load = load(key, hash: hash, tag: tag, fetch: fetch)
         do {
             return try await load.value()
         } catch {
@@ -170,7 +172,9 @@ where CacheClock.Duration == Duration {
     }
 
     /// The running load of `key`, started when there is none.
-    private func load(_ key: Key, hash: Int, fetch: @escaping @Sendable () async throws -> Value) -> CacheLoad<Value> {
+    private func load(
+        _ key: Key, hash: Int, tag: String?, fetch: @escaping @Sendable () async throws -> Value
+    ) -> CacheLoad<Value> {
         let (load, started) = loads.withLock { loads -> (CacheLoad<Value>, Bool) in
             if let running = loads[key] { return (running, false) }
             let load = CacheLoad<Value>()
@@ -192,7 +196,7 @@ where CacheClock.Duration == Duration {
             let elapsed = start.duration(to: clock.now)
             switch outcome {
             case .success(let value):
-                insert(value, for: key)
+                insert(value, for: key, tag: tag)
             case .failure(let error):
                 if let failureTimeToLive = configuration.failureTimeToLive {
                     let until = ticks() + failureTimeToLive.inNanoseconds

@@ -17,10 +17,10 @@ public struct CacheConfiguration<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// Each read then moves the entry's deadline, so reads take their shard to themselves rather
     /// than sharing it (they do not scale across cores as other reads do).
     public var timeToIdle: Duration?
-    /// After the time to live, how long ``Cache/value(for:orFetch:)`` still returns the stale value
+    /// After the time to live, how long ``Cache/value(for:tag:orFetch:)`` still returns the stale value
     /// at once while one background fetch refreshes it (stale-while-revalidate). Default none.
     public var serveStaleFor: Duration = .zero
-    /// After that, how long the last value is returned by ``Cache/value(for:orFetch:)`` when the
+    /// After that, how long the last value is returned by ``Cache/value(for:tag:orFetch:)`` when the
     /// fetch fails (stale-if-error). Default none.
     public var staleIfErrorFor: Duration = .zero
     /// Spreads each time to live by up to ± this fraction (0 to 0.5), so entries inserted together do

@@ -33,6 +33,7 @@ public final class RedisSubscriber: Service {
     private let continuation: AsyncStream<RedisMessage>.Continuation
     private let configuration: RedisConfiguration
     private let reconnectDelay: Backoff
+    private let whenSubscribed: @Sendable () -> Void
     private let state: Locked<State>
 
     /// A subscriber to `channels` on the server `configuration` names.
@@ -43,13 +44,17 @@ public final class RedisSubscriber: Service {
     ///   - channels: The channels; at least one.
     ///   - bufferingNewest: How many unread messages ``messages`` keeps (the oldest go first).
     ///   - reconnectDelay: The wait before each reconnection attempt after a failure.
+    ///   - whenSubscribed: Runs each time the server has confirmed every channel on a new
+    ///     connection, before that connection's first message is delivered: where a user of the
+    ///     channels learns that messages published while it was away were lost.
     ///
     /// #### Errors
     /// ``RedisError`` with code ``RedisError/Code/misuse`` for an empty channel list or a
     /// configuration that does not validate.
     public init(
         configuration: RedisConfiguration, channels: [String], bufferingNewest: Int = 1_000,
-        reconnectDelay: Backoff = Backoff(initialDelay: .milliseconds(50), maximumDelay: .seconds(5), jitter: .equal)
+        reconnectDelay: Backoff = Backoff(initialDelay: .milliseconds(50), maximumDelay: .seconds(5), jitter: .equal),
+        whenSubscribed: @escaping @Sendable () -> Void = {}
     ) throws(RedisError) {
         try configuration.validate()
         guard !channels.isEmpty else { throw RedisError(code: .misuse, message: "a subscriber needs at least one channel") }
@@ -59,6 +64,7 @@ public final class RedisSubscriber: Service {
         self.configuration = configuration
         self.channels = channels
         self.reconnectDelay = reconnectDelay
+        self.whenSubscribed = whenSubscribed
         (messages, continuation) = AsyncStream.makeStream(of: RedisMessage.self, bufferingPolicy: .bufferingNewest(bufferingNewest))
         state = Locked(State(random: SplitMix64(seed: UInt64.random(in: .min ... .max))))
     }
@@ -116,6 +122,7 @@ public final class RedisSubscriber: Service {
                 if confirmed == channels.count {
                     state.withLock { $0.isSubscribed = true }
                     subscribed()
+                    whenSubscribed()
                     configuration.logger.debug("Redis subscriber subscribed", metadata: ["channels": "\(channels.count)"])
                 }
             case "message":

@@ -25,7 +25,7 @@ import Pooling
 /// `probeInterval` until it answers.
 ///
 /// Tasks that check a bucket at a high rate run fastest on the Redis reactor's thread
-/// (`withTaskExecutorPreference(client.taskExecutor)`, see ``Redis/RedisClient/taskExecutor``).
+/// (`withTaskExecutorPreference(client.taskExecutor)`, see `RedisClient.taskExecutor`).
 public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where LimiterClock.Duration == Duration {
     /// The GCRA script every bucket runs, for tools that run it themselves (a load generator, a
     /// script in another language). `KEYS[1]` is the bucket's key, `ARGV` the burst tolerance
