@@ -267,10 +267,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The throwaway Redis for the Redis test targets (Redis, RedisRateLimit, CacheRedis).
+        .target(
+            name: "RedisTestSupport",
+            dependencies: ["Redis", "KeelTesting", "Pooling"],
+            path: "Tests/RedisTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "RedisTests",
             dependencies: [
-                "Redis", "CHiredis", "KeelTesting", "Pooling", "KeelCore",
+                "Redis", "RedisTestSupport", "CHiredis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -278,7 +285,7 @@ let package = Package(
         .testTarget(
             name: "RedisRateLimitTests",
             dependencies: [
-                "RedisRateLimit", "Redis", "RateLimit", "KeelTesting", "Pooling", "KeelCore",
+                "RedisRateLimit", "RedisTestSupport", "Redis", "RateLimit", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -286,7 +293,7 @@ let package = Package(
         .testTarget(
             name: "CacheRedisTests",
             dependencies: [
-                "CacheRedis", "Cache", "Redis", "KeelTesting", "Pooling", "KeelCore",
+                "CacheRedis", "RedisTestSupport", "Cache", "Redis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

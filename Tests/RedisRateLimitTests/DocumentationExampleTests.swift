@@ -1,6 +1,7 @@
 import KeelTesting
 import Redis
 import RedisRateLimit
+import RedisTestSupport
 import Testing
 
 /// The example of the RedisRateLimit DocC article, run against the throwaway Redis (its URL

@@ -5,6 +5,7 @@ import Logging
 import RateLimit
 import Redis
 import RedisRateLimit
+import RedisTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))

@@ -1,13 +1,14 @@
 import KeelTesting
 import Redis
+import RedisTestSupport
 import Testing
 
 /// The example of the Redis DocC article, run against the throwaway Redis (its URL instead of
-/// the article's literal one, with the test limits of `forTests()`).
+/// the article's literal one, with the test limits of `RedisTestSupport.configuration()`).
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
 struct DocumentationExampleTests {
     @Test func theArticlesExampleRuns() async throws {
-        let configuration = try RedisConfiguration.forTests()
+        let configuration = try RedisTestSupport.configuration()
         let redis = try RedisClient(configuration: configuration)
         var seen: (String?, Int64?, RedisValue)?
         try await withThrowingDiscardingTaskGroup { group in

@@ -2,6 +2,7 @@ import Foundation
 import KeelTesting
 import Pooling
 import Redis
+import RedisTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
@@ -10,7 +11,7 @@ struct RedisClientTests {
     let prefix = "keel-test:\(UUID().uuidString):"
 
     init() throws {
-        configuration = try RedisConfiguration.forTests()
+        configuration = try RedisTestSupport.configuration()
     }
 
     private func withClient(maxConnections: Int = 4, _ body: (RedisClient) async throws -> Void) async throws {

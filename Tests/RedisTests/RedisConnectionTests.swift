@@ -2,6 +2,7 @@ import Foundation
 import KeelCore
 import KeelTesting
 import Redis
+import RedisTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
@@ -11,7 +12,7 @@ struct RedisConnectionTests {
     let prefix = "keel-test:\(UUID().uuidString):"
 
     init() throws {
-        configuration = try RedisConfiguration.forTests()
+        configuration = try RedisTestSupport.configuration()
     }
 
     @Test func repliesOfEveryKindComeBack() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import KeelTesting
 import Pooling
 import Redis
+import RedisTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
@@ -18,30 +19,31 @@ struct RedisSubscriberTests {
     }
 
     @Test func messagesArriveAndTheSubscriptionSurvivesALostConnection() async throws {
-        let configuration = try RedisConfiguration.forTests()
         let channel = "keel-test:\(UUID().uuidString):events"
         let other = channel + ":other"
-        let subscriber = try RedisSubscriber(configuration: configuration, channels: [channel, other])
-        let client = try RedisClient(configuration: configuration)
+        let client = try RedisClient(configuration: RedisTestSupport.configuration())
         try await withRunning({ try await client.run() }, shutdown: { await client.shutdown() }) {
-            let listening = Task { await subscriber.run() }
-            var messages = subscriber.messages.makeAsyncIterator()
-            #expect(try await Self.publish("first", to: channel, on: client) == 1)
-            #expect(await messages.next() == RedisMessage(channel: channel, payload: Array("first".utf8)))
-            #expect(try await client.send(RedisCommand("PUBLISH", other, "second")).integer == 1)
-            #expect(await messages.next()?.string == "second")
-            #expect(subscriber.isSubscribed)
+            try await RedisTestSupport.withOwnUser(on: client) { configuration, user in
+                let subscriber = try RedisSubscriber(configuration: configuration, channels: [channel, other])
+                let listening = Task { await subscriber.run() }
+                var messages = subscriber.messages.makeAsyncIterator()
+                #expect(try await Self.publish("first", to: channel, on: client) == 1)
+                #expect(await messages.next() == RedisMessage(channel: channel, payload: Array("first".utf8)))
+                #expect(try await client.send(RedisCommand("PUBLISH", other, "second")).integer == 1)
+                #expect(await messages.next()?.string == "second")
+                #expect(subscriber.isSubscribed)
 
-            // The server drops every subscriber connection: it reconnects and subscribes again.
-            try await client.send(RedisCommand("CLIENT", "KILL", "TYPE", "pubsub"))
-            #expect(try await Self.publish("after", to: channel, on: client) == 1)
-            #expect(await messages.next()?.string == "after")
-            #expect(subscriber.reconnects >= 1)
-            #expect(subscriber.delivered == 3)
+                // The server drops the subscriber's connection: it reconnects and subscribes again.
+                #expect(try await client.send(RedisCommand("CLIENT", "KILL", "TYPE", "pubsub", "USER", user)) == .integer(1))
+                #expect(try await Self.publish("after", to: channel, on: client) == 1)
+                #expect(await messages.next()?.string == "after")
+                #expect(subscriber.reconnects >= 1)
+                #expect(subscriber.delivered == 3)
 
-            listening.cancel()
-            await listening.value
-            #expect(await messages.next() == nil)
+                listening.cancel()
+                await listening.value
+                #expect(await messages.next() == nil)
+            }
         }
     }
 
