@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Redis", targets: ["Redis"]),
         .library(name: "RedisRateLimit", targets: ["RedisRateLimit"]),
         .library(name: "CacheRedis", targets: ["CacheRedis"]),
+        .library(name: "CircuitBreakerRedis", targets: ["CircuitBreakerRedis"]),
         .library(name: "KeelTesting", targets: ["KeelTesting"]),
         .library(name: "KeelConfiguration", targets: ["KeelConfiguration"]),
     ],
@@ -143,6 +144,17 @@ let package = Package(
             name: "CacheRedis",
             dependencies: [
                 "Cache", "Redis", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Circuit breakers whose state a fleet shares through Redis.
+        .target(
+            name: "CircuitBreakerRedis",
+            dependencies: [
+                "CircuitBreaker", "Redis", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -294,6 +306,14 @@ let package = Package(
             name: "CacheRedisTests",
             dependencies: [
                 "CacheRedis", "RedisTestSupport", "Cache", "Redis", "KeelTesting", "Pooling", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CircuitBreakerRedisTests",
+            dependencies: [
+                "CircuitBreakerRedis", "RedisTestSupport", "CircuitBreaker", "Redis", "KeelTesting", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(KeelCore SQLCore Pooling PostgresPool SQLitePool Redis RedisRateLimit CacheRedis Batching Migrations RateLimit Cache CircuitBreaker KeelTesting KeelConfiguration)
+  targets=(KeelCore SQLCore Pooling PostgresPool SQLitePool Redis RedisRateLimit CacheRedis CircuitBreakerRedis Batching Migrations RateLimit Cache CircuitBreaker KeelTesting KeelConfiguration)
 fi
 for target in "${targets[@]}"; do
   echo "docs.sh: $target"

@@ -21,6 +21,9 @@ public import Synchronization
 /// (``CircuitBreakerConfiguration/isFailure``) count as successes; ignored errors and task
 /// cancellation are not counted at all.
 ///
+/// Made with a ``CircuitBreakerStore``, the breaker shares its openings and closings with the
+/// breakers of its name in other processes and follows theirs.
+///
 /// The logic is a value-type state machine under a pthread lock (`Locked`). The closed path reads the state from an
 /// atomic, takes the lock once to count the outcome, allocates nothing, and reads the clock only
 /// when calls are timed (a slow-call threshold or a time window) or fail; an open breaker rejects
@@ -48,6 +51,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     private let listeners = Locked<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
+    @usableFromInline let store: (any CircuitBreakerStore)?
     private let exporter: StatisticsExporter<CircuitBreakerStatistics>?
 
     /// A breaker on `clock`.
@@ -56,22 +60,26 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     ///   - name: Its name, in transitions and as the `breaker` dimension of its metrics.
     ///   - configuration: When it opens and how it recovers.
     ///   - clock: The clock of open durations, time windows and slow calls.
+    ///   - store: Where it shares its state with the breakers of its name in other processes;
+    ///     `nil` for a breaker of this process alone.
     ///   - metricsFactory: Where ``publishMetrics()`` sends the metrics; `nil` for none.
     ///   - onTransition: Called after every state change, outside the lock.
     public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: BreakerClock,
-        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try configuration.validate()
         self.init(
-            name: name, validatedConfiguration: configuration, clock: clock, metricsFactory: metricsFactory,
+            name: name, validatedConfiguration: configuration, clock: clock, store: store, metricsFactory: metricsFactory,
             onTransition: onTransition)
     }
 
     /// A breaker whose configuration has been validated.
     init(
         name: String, validatedConfiguration configuration: CircuitBreakerConfiguration, clock: BreakerClock,
-        metricsFactory: (any MetricsFactory)?, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
+        store: (any CircuitBreakerStore)?, metricsFactory: (any MetricsFactory)?,
+        onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
     ) {
         self.name = name
         self.configuration = configuration
@@ -84,10 +92,16 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         }
         machine = Locked(Machine(configuration: configuration))
         self.onTransition = onTransition
+        self.store = store
         exporter = metricsFactory.map {
             StatisticsExporter(
                 factory: $0, dimensions: [("breaker", name)], initial: CircuitBreakerStatistics(),
                 figures: CircuitBreakerStatistics.metricFigures)
+        }
+        store?.follow(name: name) { [weak self] shared in
+            guard let self else { return false }
+            self.adopt(shared)
+            return true
         }
     }
 
@@ -218,9 +232,22 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         }
         var duration: Duration?
         if let start = ticket.start, let now { duration = .nanoseconds(now - start) }
-        let transition = machine.withLock { machine in
+        let (transition, shared) = machine.withLock { machine in
             let transition = machine.record(outcome, epoch: ticket.epoch, duration: duration, at: now)
-            if transition != nil { publish(machine) }
+            guard let transition else { return (transition, CircuitBreakerSharedState?.none) }
+            publish(machine)
+            return (transition, store == nil ? nil : now.flatMap { machine.shared(after: transition, at: $0) })
+        }
+        if let transition { announce(transition) }
+        if let shared { store?.share(shared, name: name) }
+    }
+
+    /// Applies the state another process's breaker of this name shared.
+    func adopt(_ shared: CircuitBreakerSharedState) {
+        let now = ticks()
+        let transition = machine.withLock { machine in
+            let transition = machine.adopt(shared, at: now)
+            publish(machine)
             return transition
         }
         if let transition { announce(transition) }
@@ -228,13 +255,15 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
 
     // MARK: Control
 
-    /// Closes the breaker and empties its window.
+    /// Closes the breaker and empties its window (in this process only, with a store).
     public func reset() { force(.closed) }
 
-    /// Opens the breaker until ``reset()``: every call is rejected.
+    /// Opens the breaker until ``reset()``: every call is rejected (in this process only, with a
+    /// store).
     public func forceOpen() { force(.forcedOpen) }
 
-    /// Turns the breaker off: every call goes through and nothing is counted, until ``reset()``.
+    /// Turns the breaker off: every call goes through and nothing is counted, until ``reset()`` (in
+    /// this process only, with a store).
     public func disable() { force(.disabled) }
 
     private func force(_ state: CircuitBreakerState) {
@@ -300,8 +329,11 @@ extension CircuitBreaker where BreakerClock == ContinuousClock {
     /// A breaker on the continuous clock.
     public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
-        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
-        try self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+        try self.init(
+            name: name, configuration: configuration, clock: ContinuousClock(), store: store, metricsFactory: metricsFactory,
+            onTransition: onTransition)
     }
 }

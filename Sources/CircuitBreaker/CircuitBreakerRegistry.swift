@@ -18,19 +18,20 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
     /// Configurations by breaker name.
     public let overrides: [String: CircuitBreakerConfiguration]
     private let clock: BreakerClock
+    private let store: (any CircuitBreakerStore)?
     private let metricsFactory: (any MetricsFactory)?
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
     private let breakers = Locked<[String: CircuitBreaker<BreakerClock>]>([:])
 
-    /// A registry whose breakers use `clock`, `metricsFactory` and `onTransition` (see
-    /// ``CircuitBreaker/init(name:configuration:clock:metricsFactory:onTransition:)``).
+    /// A registry whose breakers use `clock`, `store`, `metricsFactory` and `onTransition` (see
+    /// ``CircuitBreaker/init(name:configuration:clock:store:metricsFactory:onTransition:)``).
     ///
     /// #### Errors
     /// ``CircuitBreakerConfigurationError`` for the first configuration, shared or override, with a
     /// setting out of range.
     public init(
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
-        overrides: [String: CircuitBreakerConfiguration] = [:], clock: BreakerClock,
+        overrides: [String: CircuitBreakerConfiguration] = [:], clock: BreakerClock, store: (any CircuitBreakerStore)? = nil,
         metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try configuration.validate()
@@ -38,6 +39,7 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
         self.configuration = configuration
         self.overrides = overrides
         self.clock = clock
+        self.store = store
         self.metricsFactory = metricsFactory
         self.onTransition = onTransition
     }
@@ -47,7 +49,7 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
         breakers.withLock { breakers in
             if let breaker = breakers[name] { return breaker }
             let breaker = CircuitBreaker(
-                name: name, validatedConfiguration: overrides[name] ?? configuration, clock: clock,
+                name: name, validatedConfiguration: overrides[name] ?? configuration, clock: clock, store: store,
                 metricsFactory: metricsFactory, onTransition: onTransition)
             breakers[name] = breaker
             return breaker
@@ -67,9 +69,11 @@ extension CircuitBreakerRegistry where BreakerClock == ContinuousClock {
     /// A registry on the continuous clock.
     public convenience init(
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
-        overrides: [String: CircuitBreakerConfiguration] = [:], metricsFactory: (any MetricsFactory)? = nil,
-        onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+        overrides: [String: CircuitBreakerConfiguration] = [:], store: (any CircuitBreakerStore)? = nil,
+        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
-        try self.init(configuration: configuration, overrides: overrides, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+        try self.init(
+            configuration: configuration, overrides: overrides, clock: ContinuousClock(), store: store,
+            metricsFactory: metricsFactory, onTransition: onTransition)
     }
 }

@@ -6,10 +6,10 @@ import KeelCore
 /// Every state change starts a new epoch. A call carries the epoch it was let through in; its
 /// outcome counts in the totals but changes the state only when the epoch is still the same (a
 /// call admitted while closed that fails after the breaker opened does not re-open it).
-@usableFromInline
 ///
 /// Times are nanoseconds since the breaker was created, so the machine is not generic over the clock
 /// (a generic one costs a metadata lookup per call where it is not specialised).
+@usableFromInline
 struct CircuitBreakerStateMachine: Sendable {
     enum Phase: Sendable {
         case closed
@@ -169,6 +169,38 @@ struct CircuitBreakerStateMachine: Sendable {
         case .halfOpen: move(to: .halfOpen(inFlight: 0, successes: 0))
         }
         return from == state ? nil : (from, state)
+    }
+
+    /// Applies a state another process's breaker of the same name shared; returns the transition,
+    /// if any. A forced or disabled breaker keeps its state; an open one keeps the later deadline.
+    mutating func adopt(_ shared: CircuitBreakerSharedState, at now: Int64) -> (CircuitBreakerState, CircuitBreakerState)? {
+        let from = state
+        switch (shared, phase) {
+        case (_, .forcedOpen), (_, .disabled), (.closed, .closed):
+            return nil
+        case (.open(let remaining), .open(let until)):
+            phase = .open(until: max(until, now + remaining.inNanoseconds))
+            return nil
+        case (.open(let remaining), .closed), (.open(let remaining), .halfOpen):
+            counts.sharedOpens += 1
+            move(to: .open(until: now + remaining.inNanoseconds))
+            return (from, .open)
+        case (.closed, .open), (.closed, .halfOpen):
+            counts.sharedCloses += 1
+            currentOpenDuration = configuration.openDuration
+            move(to: .closed)
+            return (from, .closed)
+        }
+    }
+
+    /// What to share after `transition`, made by a call at `now`: an opening with the time it has
+    /// left, or a closing.
+    func shared(after transition: (CircuitBreakerState, CircuitBreakerState), at now: Int64) -> CircuitBreakerSharedState? {
+        switch (transition.1, phase) {
+        case (.open, .open(let until)): .open(remaining: .nanoseconds(until - now))
+        case (.closed, _): .closed
+        default: nil
+        }
     }
 
     private mutating func trip(at now: Int64?, growing: Bool, from: CircuitBreakerState) -> (CircuitBreakerState, CircuitBreakerState) {

@@ -18,5 +18,7 @@ extension CircuitBreakerStatistics {
         .counter("keel_breaker_slow_calls_total") { $0.slowCalls },
         .counter("keel_breaker_not_permitted_total") { $0.notPermitted },
         .counter("keel_breaker_trips_total") { $0.trips },
+        .counter("keel_breaker_shared_opens_total") { $0.sharedOpens },
+        .counter("keel_breaker_shared_closes_total") { $0.sharedCloses },
     ]
 }

@@ -14,8 +14,13 @@ public struct CircuitBreakerStatistics: Sendable, Hashable {
     public var notPermitted = 0
     /// Calls that ended in an ignored error or a cancellation.
     public var ignored = 0
-    /// How many times the breaker opened.
+    /// How many times the breaker opened by its own calls.
     public var trips = 0
+    /// How many times it opened because the breaker of its name in another process did (through
+    /// its ``CircuitBreakerStore``).
+    public var sharedOpens = 0
+    /// How many times it closed because the breaker of its name in another process did.
+    public var sharedCloses = 0
     /// Failures in a row, now.
     public var consecutiveFailures = 0
     /// Calls in the window now.
