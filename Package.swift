@@ -371,7 +371,7 @@ let package = Package(
         // The processes of the fleet-limit scenarios (run by ReliabilityTests, not a product).
         .executableTarget(
             name: "ReliabilityRedisWorker",
-            dependencies: ["Redis", "RedisRateLimit", "Pooling"],
+            dependencies: ["Redis", "RedisRateLimit", "CacheRedis", "Pooling"],
             path: "Tests/ReliabilityRedisWorker",
             swiftSettings: strictSettings
         ),
@@ -380,7 +380,7 @@ let package = Package(
             dependencies: [
                 "PostgresPool", "SQLitePool", "Pooling", "RateLimit", "Cache", "CircuitBreaker", "Batching",
                 "SQLCore", "KeelTesting", "KeelCore", "ReliabilitySQLiteWriter", "ReliabilityRedisWorker",
-                "Redis", "RedisRateLimit",
+                "Redis", "RedisRateLimit", "CacheRedis",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -99,6 +99,8 @@ let package = Package(
                 .product(name: "Redis", package: "keel"),
                 .product(name: "RedisRateLimit", package: "keel"),
                 .product(name: "RateLimit", package: "keel"),
+                .product(name: "CacheRedis", package: "keel"),
+                .product(name: "Cache", package: "keel"),
                 .product(name: "Pooling", package: "keel"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Benchmark", package: "package-benchmark"),

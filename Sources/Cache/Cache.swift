@@ -125,6 +125,16 @@ where CacheClock.Duration == Duration {
         return nil
     }
 
+    /// The fresh value of `key` when the lock-free read path finds it (counted as a hit); `nil`
+    /// otherwise, counting nothing: for a caller that goes on with
+    /// ``value(for:tag:orFetch:)`` on `nil` and would build its fetch only then.
+    @inlinable
+    package func freshValueIfPresent(for key: Key) -> Value? {
+        let hash = key.hashValue
+        if case .fresh(let value, _) = segment(for: hash).peek(key, hash: hash, at: ticks(), countingMisses: false) { return value }
+        return nil
+    }
+
     /// The value of `key`: fresh from the cache, or stale while a refresh runs, or fetched (one fetch
     /// for all concurrent callers), or the last good value when the fetch fails within the
     /// stale-if-error window. A fetched value is tagged with `tag` for ``invalidate(tag:)``.

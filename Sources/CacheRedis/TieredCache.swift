@@ -159,7 +159,9 @@ where CacheClock.Duration == Duration {
     public func value(
         for key: String, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        try await local.value(for: key, tag: tag) { [self] in try await load(key, tag: tag, fetch: fetch) }
+        // A hit in memory builds no closure for the other levels.
+        if let value = local.freshValueIfPresent(for: key) { return value }
+        return try await local.value(for: key, tag: tag) { [self] in try await load(key, tag: tag, fetch: fetch) }
     }
 
     /// Stores `value` for `key` in Redis and in memory, as a fetch would.

@@ -13,11 +13,28 @@
 //   hold NAME LEASE-MS
 //       Takes one permit of RedisConcurrencyLimit(NAME, 1) with that lease, stores its process id
 //       in `keel-reliability:{NAME}:pid`, prints `holding`, and holds the permit until killed.
+//
+// And for the tiered-cache scenarios (13–15):
+//
+//   listen NAME COUNT
+//       Runs TieredCache(NAME); once subscribed sets `keel-reliability:{NAME}:ready`, then notes
+//       the CLOCK_MONOTONIC time (ns) at which each of COUNT invalidations from other processes
+//       was applied (polled every 50 µs). Prints `received=N times=T1,T2,…`.
+//   stampede NAME TASKS START-NS
+//       At CLOCK_MONOTONIC START-NS, TASKS tasks ask TieredCache(NAME) for one cold key whose fetch
+//       counts itself in `keel-reliability:{NAME}:fetches` and takes 100 ms. Prints
+//       `fetches=N values=N value=V`.
+//   churn NAME SECONDS
+//       For SECONDS seconds, 16 tasks read 20 keys of TieredCache(NAME) (time to live 1 s, copies
+//       in memory at most 300 ms old; a fetch returns the wall-clock time in ms) and invalidate one
+//       key in ten reads. Prints `reads=N errors=N max-age-ms=N outages=N clears=N subscribed=0|1`.
 
+import CacheRedis
 import Foundation
 import Pooling
 import Redis
 import RedisRateLimit
+import Synchronization
 
 let arguments = CommandLine.arguments
 func usage() -> Never {
@@ -25,17 +42,29 @@ func usage() -> Never {
         usage: ReliabilityRedisWorker bucket NAME TASKS SECONDS RATE BURST
                ReliabilityRedisWorker holders NAME TASKS SECONDS MAX
                ReliabilityRedisWorker hold NAME LEASE-MS
+               ReliabilityRedisWorker listen NAME COUNT
+               ReliabilityRedisWorker stampede NAME TASKS START-NS
+               ReliabilityRedisWorker churn NAME SECONDS
 
         """.utf8))
     exit(2)
 }
-guard arguments.count >= 4, let url = ProcessInfo.processInfo.environment["REDIS_URL"] else { usage() }
+guard arguments.count >= 3, let url = ProcessInfo.processInfo.environment["REDIS_URL"] else { usage() }
 let name = arguments[2]
 let prefix = "keel-reliability:{\(name)}:"
 
 var pool = PoolConfiguration()
 pool.maxConnections = 16
-let redis = try RedisClient(configuration: RedisConfiguration(url: url), pool: pool)
+var configuration = try RedisConfiguration(url: url)
+if arguments[1] == "churn" {
+    // Redis is killed mid-run: calls give up on it quickly, and reconnect quickly.
+    configuration.commandTimeout = .milliseconds(300)
+    configuration.connectTimeout = .milliseconds(300)
+    pool.acquireTimeout = .milliseconds(300)
+    pool.connectRetryDelay = .milliseconds(10)
+    pool.maxConnectRetryDelay = .milliseconds(100)
+}
+let redis = try RedisClient(configuration: configuration, pool: pool)
 let running = Task { try await redis.run() }
 
 /// Counts an admission and keeps the Redis time of the last.
@@ -60,6 +89,40 @@ let enter = RedisScript(
     if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end
     return n
     """)
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process of the machine.
+@Sendable nonisolated func monotonicNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+/// The wall clock in milliseconds: the churn scenario's values carry it, so every process reads
+/// their age.
+@Sendable nonisolated func wallMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
+
+/// What the churn mode's tasks counted: reads, errors, and the age of the oldest value read (ms).
+final class ChurnCounts: Sendable {
+    let reads = Atomic(0)
+    let errors = Atomic(0)
+    let maximumAge = Atomic(0)
+}
+
+/// Runs `body` with a running TieredCache of strings named `name` whose subscription is up.
+nonisolated func withTieredCache<Result: Sendable>(
+    _ name: String, settings: TieredCacheConfiguration? = nil,
+    _ body: @Sendable (TieredCache<String, ContinuousClock>) async throws -> Result
+) async throws -> Result {
+    let cache = try TieredCache(
+        configuration: settings ?? TieredCacheConfiguration(name: name, maximumCapacity: 1_000, timeToLive: .seconds(60)),
+        codec: JSONTieredCacheCodec<String>(), client: redis)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await cache.run() }
+        defer { group.cancelAll() }
+        while !cache.isSubscribed { try await Task.sleep(for: .milliseconds(1)) }
+        return try await body(cache)
+    }
+}
 
 /// Takes `bucket`'s permits from `tasks` tasks until `deadline`, counting each admission in Redis.
 nonisolated func takePermits(
@@ -134,6 +197,79 @@ case "hold":
         FileHandle.standardOutput.write(Data("holding\n".utf8))
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
+case "listen":
+    guard arguments.count == 4, let count = Int(arguments[3]) else { usage() }
+    let times = try await withTieredCache(name) { cache in
+        try await redis.send(RedisCommand("SET", prefix + "ready", "1"))
+        var times: [UInt64] = []
+        var seen = 0
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while times.count < count, ContinuousClock.now < deadline {
+            let received = cache.statistics.invalidationsReceived
+            if received > seen {
+                let now = monotonicNanoseconds()
+                times += Array(repeating: now, count: received - seen)
+                seen = received
+            }
+            try await Task.sleep(for: .microseconds(50))
+        }
+        return times
+    }
+    print("received=\(times.count) times=\(times.map(String.init).joined(separator: ","))")
+case "stampede":
+    guard arguments.count == 5, let tasks = Int(arguments[3]), let start = UInt64(arguments[4]) else { usage() }
+    let (values, fetches) = try await withTieredCache(name) { cache in
+        let now = monotonicNanoseconds()
+        if start > now { try await Task.sleep(for: .nanoseconds(Int64(start - now))) }
+        let values = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    try await cache.value(for: "cold") {
+                        try await redis.send(RedisCommand("INCR", prefix + "fetches"))
+                        try await Task.sleep(for: .milliseconds(100))
+                        return "fetched-by-\(getpid())"
+                    }
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        return (values, cache.statistics.fetches)
+    }
+    print("fetches=\(fetches) values=\(values.count) value=\(Set(values).sorted().joined(separator: "|"))")
+case "churn":
+    guard arguments.count == 4, let seconds = Int(arguments[3]) else { usage() }
+    var settings = TieredCacheConfiguration(name: name, maximumCapacity: 100, timeToLive: .seconds(1))
+    settings.maximumLocalAge = .milliseconds(300)
+    settings.probeInterval = .milliseconds(200)
+    let report = try await withTieredCache(name, settings: settings) { cache in
+        let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+        let counts = ChurnCounts()
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    var step = 0
+                    while ContinuousClock.now < deadline {
+                        step += 1
+                        let key = "k\(Int.random(in: 0..<20))"
+                        do {
+                            let stamp = try await cache.value(for: key) { String(wallMilliseconds()) }
+                            counts.reads.add(1, ordering: .relaxed)
+                            counts.maximumAge.max(wallMilliseconds() - (Int(stamp) ?? 0), ordering: .relaxed)
+                        } catch {
+                            counts.errors.add(1, ordering: .relaxed)
+                        }
+                        if step % 10 == 0 { await cache.invalidate(key: key) }
+                        try? await Task.sleep(for: .milliseconds(1))
+                    }
+                }
+            }
+        }
+        let statistics = cache.statistics
+        return "reads=\(counts.reads.load(ordering: .relaxed)) errors=\(counts.errors.load(ordering: .relaxed)) "
+            + "max-age-ms=\(counts.maximumAge.load(ordering: .relaxed)) outages=\(statistics.outages) "
+            + "clears=\(statistics.localClears) subscribed=\(cache.isSubscribed ? 1 : 0)"
+    }
+    print(report)
 default:
     usage()
 }

@@ -9,6 +9,14 @@
 //   digest> 1 <key> <tolerance> <increment>` with the same arguments. The rate (a million a
 //   second, burst 1,000) admits nearly every call, so both sides run the script's write.
 // - gcra-1task: the same check from one task, for its latency (p50 and p99); 2,000 a sample.
+// - tiered-l2-hit: `TieredCache.value(for:orFetch:)` from 64 tasks over 64 connections, each a
+//   level-2 hit: 20,000 keys stored in Redis, drawn uniformly, a memory level of 64 entries (so
+//   nearly every call misses memory, reads the value and its time to live from Redis in one round
+//   trip, decodes it and keeps it in memory). Values are 3-byte strings (a UTF-8 codec). The peer
+//   is `redis-benchmark -c 64 GET` of a 3-byte value, as for get-64tasks.
+// - tiered-l1-hit: `TieredCache.value(for:orFetch:)` from one task on 1,000 keys all in memory,
+//   against `Cache.value(for:orFetch:)` on the same keys (`cache`): what the tiered cache adds to
+//   a memory hit. 100,000 calls a sample; Redis is not asked.
 //
 // `keel` runs its tasks on Swift's global executor, `keel-on-reactor` creates them preferring
 // `RedisClient.taskExecutor` (the reactor's thread, where a reply resumes its task at once).
@@ -19,6 +27,8 @@
 // the client's CPU time per operation and its context switches per 1,000 operations (getrusage).
 
 import Benchmark
+import Cache
+import CacheRedis
 import Foundation
 import Logging
 import Pooling
@@ -84,6 +94,44 @@ final class Fixture: Sendable {
 }
 
 let fixtures = Mutex<[String: Fixture]>([:])
+
+/// Strings as their UTF-8 bytes.
+struct UTF8Codec: TieredCacheCodec {
+    let version: UInt8 = 1
+    func encode(_ value: String) throws -> [UInt8] { Array(value.utf8) }
+    func decode(_ bytes: [UInt8]) throws -> String { String(decoding: bytes, as: UTF8.self) }
+}
+
+let tieredKeys = (0..<20_000).map { "k\($0)" }
+let memoryKeys = (0..<1_000).map { "m\($0)" }
+
+/// A tiered cache on a fixture's client.
+final class TieredFixture: Sendable {
+    let fixture: Fixture
+    let cache: TieredCache<String, ContinuousClock>
+
+    /// A cache whose memory level holds `capacity` values, with `keys` stored in Redis and in
+    /// memory (for as long as the benchmark runs).
+    init(connections: Int, capacity: Int, keys: [String]) async throws {
+        fixture = try await Fixture(connections: connections)
+        cache = try await tieredCache(fixture, capacity: capacity, keys: keys)
+    }
+}
+
+func tieredCache(_ fixture: Fixture, capacity: Int, keys: [String]) async throws -> TieredCache<String, ContinuousClock> {
+    var configuration = TieredCacheConfiguration(name: "bench-\(UUID().uuidString.prefix(8))", maximumCapacity: capacity, timeToLive: .seconds(600))
+    configuration.maximumLocalAge = .seconds(600)
+    let cache = try TieredCache(configuration: configuration, codec: UTF8Codec(), client: fixture.client)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<tasks {
+            group.addTask {
+                for index in stride(from: worker, to: keys.count, by: tasks) { await cache.insert("xxx", for: keys[index]) }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return cache
+}
 
 /// Runs one sample of `operations` calls of `operation` over `workers` tasks and records its rate
 /// and latencies.
@@ -209,6 +257,56 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("get-64tasks/redis-benchmark", configuration: peer) { benchmark in
         for _ in benchmark.scaledIterations { try redisBenchmark(benchmark, command: ["GET", "bench:get"]) }
+    }
+    Benchmark("tiered-l2-hit/keel", configuration: configuration(operations: operationsPerSample, latencies: true)) {
+        (benchmark: Benchmark, tiered: TieredFixture) in
+        for _ in benchmark.scaledIterations {
+            try await sample(benchmark, workers: tasks, operations: operationsPerSample, executor: nil) {
+                blackHole(try await tiered.cache.value(for: tieredKeys.randomElement()!) { "fetched" })
+            }
+        }
+    } setup: {
+        let tiered = try await TieredFixture(connections: connections, capacity: 64, keys: tieredKeys)
+        fixtures.withLock { $0["tiered-l2-hit"] = tiered.fixture }
+        return tiered
+    } teardown: {
+        await fixtures.withLock { $0.removeValue(forKey: "tiered-l2-hit") }?.close()
+    }
+    Benchmark("tiered-l2-hit/redis-benchmark", configuration: peer) { benchmark in
+        for _ in benchmark.scaledIterations { try redisBenchmark(benchmark, command: ["GET", "bench:get"]) }
+    }
+    let memoryHits = 100_000
+    let memory = Benchmark.Configuration(
+        metrics: [.throughput, .mallocCountTotal, .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false)],
+        tags: ["opsPerSample": "\(memoryHits)"], warmupIterations: 1, maxDuration: .seconds(4), maxIterations: 30)
+    /// Runs `memoryHits` calls of `hit` and records their rate.
+    func memorySample(_ benchmark: Benchmark, _ hit: (String) async throws -> String) async throws {
+        let started = ContinuousClock.now
+        for step in 0..<memoryHits { blackHole(try await hit(memoryKeys[step % memoryKeys.count])) }
+        let wall = started.duration(to: .now)
+        benchmark.measurement(
+            .custom("queries per second", polarity: .prefersLarger, useScalingFactor: false),
+            Int(Double(memoryHits) * 1e9 / Double(nanoseconds(wall))))
+    }
+    Benchmark("tiered-l1-hit/keel", configuration: memory) { (benchmark: Benchmark, tiered: TieredFixture) in
+        for _ in benchmark.scaledIterations {
+            try await memorySample(benchmark) { key in try await tiered.cache.value(for: key) { "fetched" } }
+        }
+    } setup: {
+        let tiered = try await TieredFixture(connections: 4, capacity: 10_000, keys: memoryKeys)
+        fixtures.withLock { $0["tiered-l1-hit"] = tiered.fixture }
+        return tiered
+    } teardown: {
+        await fixtures.withLock { $0.removeValue(forKey: "tiered-l1-hit") }?.close()
+    }
+    Benchmark("tiered-l1-hit/cache", configuration: memory) { (benchmark: Benchmark, cache: Cache<String, String, ContinuousClock>) in
+        for _ in benchmark.scaledIterations {
+            try await memorySample(benchmark) { key in try await cache.value(for: key) { "fetched" } }
+        }
+    } setup: {
+        let cache = try Cache<String, String, ContinuousClock>(maximumCapacity: 10_000, timeToLive: .seconds(600))
+        for key in memoryKeys { cache.insert("xxx", for: key) }
+        return cache
     }
     Benchmark("gcra-64tasks/redis-benchmark", configuration: peer) { benchmark, sha1 in
         for _ in benchmark.scaledIterations {
