@@ -34,6 +34,9 @@ let package = Package(
             name: "ExampleSupport",
             dependencies: [
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "Cache", package: "keel"),
+                .product(name: "CacheRedis", package: "keel"),
+                .product(name: "Redis", package: "keel"),
                 .product(name: "SQLitePool", package: "keel"),
                 .product(name: "PostgresPool", package: "keel"),
                 .product(name: "Pooling", package: "keel"),
@@ -102,6 +105,8 @@ let package = Package(
                 .product(name: "SQLCore", package: "keel"),
                 .product(name: "Migrations", package: "keel"),
                 .product(name: "Cache", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),
@@ -113,6 +118,8 @@ let package = Package(
                 .product(name: "SQLitePool", package: "keel"),
                 .product(name: "PostgresPool", package: "keel"),
                 .product(name: "Pooling", package: "keel"),
+                .product(name: "Redis", package: "keel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings

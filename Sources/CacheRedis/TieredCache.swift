@@ -216,9 +216,10 @@ where CacheClock.Duration == Duration {
                 return try await fetchWithoutRedis(fetch, lastGood: lastGood)
             }
             if acquired {
-                // A process that waited may find the value stored by the lock's previous holder.
+                // The lock's previous holder may have stored the value since this process looked
+                // (while it waited, or between its miss and the lock): one more read saves a fetch.
                 let value: Value
-                if polls > 0, case .fresh(let stored)? = try? await read(key) {
+                if case .fresh(let stored)? = try? await read(key, countingUndecodable: false) {
                     count { $0.sharedHits += 1 }
                     value = stored
                 } else {
@@ -265,8 +266,9 @@ where CacheClock.Duration == Duration {
     }
 
     /// The value of `key` in Redis and where it is in its life; `nil` when there is none this
-    /// codec can read.
-    private func read(_ key: String) async throws -> Shared? {
+    /// codec can read (counted in ``TieredCacheStatistics/undecodable`` unless told otherwise: a
+    /// second look within one lookup counts nothing).
+    private func read(_ key: String, countingUndecodable: Bool = true) async throws -> Shared? {
         let name = keyPrefix + "k:" + key
         let replies = try await client.pipeline([RedisCommand("GET", name), RedisCommand("PTTL", name)])
         let stored = try replies[0].get()
@@ -274,7 +276,7 @@ where CacheClock.Duration == Duration {
         guard bytes.count >= 2, bytes[0] == Self.marker, bytes[1] == codec.version,
             let value = try? codec.decode(Array(bytes[2...]))
         else {
-            count { $0.undecodable += 1 }
+            if countingUndecodable { count { $0.undecodable += 1 } }
             return nil
         }
         let remaining = try replies[1].get().integer ?? -1

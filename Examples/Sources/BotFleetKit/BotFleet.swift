@@ -1,45 +1,61 @@
-import Cache
-import ExampleSupport
+public import ExampleSupport
 import Foundation
 public import Migrations
+public import Redis
+public import ServiceLifecycle
 public import SQLCore
+import Synchronization
 
 /// 0xBot's trading bots on Keel: every cycle a bot reads market data through a cache
 /// (single-flight `value(for:orFetch:)`, 5-minute TTL; indicators 15 minutes), computes its
 /// indicator, reads its positions with their latest equity snapshots in two queries, records a
-/// trade and reads a page of its trade history.
+/// trade and reads a page of its trade history. Given a Redis client, the caches are tiered and
+/// shared by every process of the fleet on that Redis.
 public final class BotFleet: Sendable {
     /// Where queries go.
     public let store: FleetStore
     /// The simulated exchange.
     public let market: SimulatedMarket
     /// OHLCV, funding rates and tickers, 5 minutes; `nil` with `--no-cache`.
-    public let marketCache: Cache<String, [Double], ContinuousClock>?
+    public let marketCache: ExampleCache<[Double]>?
     /// Indicators, 15 minutes; `nil` with `--no-cache`.
-    public let indicatorCache: Cache<String, Indicator, ContinuousClock>?
+    public let indicatorCache: ExampleCache<Indicator>?
     /// Whether equity snapshots are read one query per position (N+1), as before the reference's fix.
     public let readsOnePositionAtATime: Bool
     /// Trades per history page (clamped to 1...1000).
     public let pageLimit: Int
 
-    /// A fleet over `store`.
-    public init(store: FleetStore, market: SimulatedMarket, caching: Bool = true, readsOnePositionAtATime: Bool = false, pageLimit: Int? = nil) throws {
+    private let exchangeCalls = Atomic(0)
+
+    /// A fleet over `store`; its caches tiered on `redis` when given.
+    public init(
+        store: FleetStore, market: SimulatedMarket, caching: Bool = true, redis: RedisClient? = nil,
+        readsOnePositionAtATime: Bool = false, pageLimit: Int? = nil
+    ) throws {
         self.store = store
         self.market = market
-        marketCache = try caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(300)) : nil
-        indicatorCache = try caching ? Cache(maximumCapacity: 10_000, timeToLive: .seconds(900)) : nil
+        marketCache = try caching ? ExampleCache(name: "bot-fleet-market", maximumCapacity: 10_000, timeToLive: .seconds(300), redis: redis) : nil
+        indicatorCache = try caching ? ExampleCache(name: "bot-fleet-indicators", maximumCapacity: 10_000, timeToLive: .seconds(900), redis: redis) : nil
         self.readsOnePositionAtATime = readsOnePositionAtATime
         self.pageLimit = TradePage.clampedLimit(pageLimit)
     }
 
-    /// Hits over reads of both caches (0 without caches).
+    /// The share of both caches' lookups that ran no fetch in this process (0 without caches).
     public var cacheHitRatio: Double {
-        let market = marketCache?.statistics ?? CacheStatistics()
-        let indicators = indicatorCache?.statistics ?? CacheStatistics()
-        let hits = market.hits + indicators.hits
-        let reads = hits + market.misses + indicators.misses
-        return reads == 0 ? 0 : Double(hits) / Double(reads)
+        let lookups = cacheLookups
+        return lookups == 0 ? 0 : 1 - Double(cacheFetches) / Double(lookups)
     }
+
+    /// Lookups of both caches so far.
+    public var cacheLookups: Int { (marketCache?.lookupCount ?? 0) + (indicatorCache?.lookupCount ?? 0) }
+    /// Fetches both caches ran in this process so far (market data, and indicators computed).
+    public var cacheFetches: Int { (marketCache?.fetchCount ?? 0) + (indicatorCache?.fetchCount ?? 0) }
+    /// Calls this process made to the exchange's market-data API so far.
+    public var marketDataFetches: Int { exchangeCalls.load(ordering: .relaxed) }
+
+    /// The services of tiered caches (their invalidation subscriptions), to run beside the Redis
+    /// client.
+    public var cacheServices: [any Service] { [marketCache?.service, indicatorCache?.service].compactMap { $0 } }
 
     // MARK: Schema and data
 
@@ -147,8 +163,12 @@ public final class BotFleet: Sendable {
     }
 
     private func marketData(_ key: String, _ fetch: @escaping @Sendable () async throws -> [Double]) async throws -> [Double] {
-        guard let marketCache else { return try await fetch() }
-        return try await marketCache.value(for: key, orFetch: fetch)
+        let counted: @Sendable () async throws -> [Double] = { [self] in
+            self.exchangeCalls.add(1, ordering: .relaxed)
+            return try await fetch()
+        }
+        guard let marketCache else { return try await counted() }
+        return try await marketCache.value(for: key, orFetch: counted)
     }
 
     private func indicator(_ key: String, closes: [Double]) async throws -> Indicator {

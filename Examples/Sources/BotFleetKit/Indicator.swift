@@ -1,6 +1,6 @@
 /// A technical indicator computed from closing prices: the exponential moving average and the
 /// relative strength index.
-public struct Indicator: Sendable, Hashable {
+public struct Indicator: Sendable, Hashable, Codable {
     /// The EMA of the closes.
     public var ema: Double
     /// The RSI, 0...100.

@@ -1,8 +1,8 @@
-import Cache
-import ExampleSupport
+public import ExampleSupport
 import Foundation
 public import Hummingbird
 public import Logging
+public import Redis
 import Pooling
 public import SQLCore
 public import ServiceLifecycle
@@ -19,8 +19,8 @@ public import ServiceLifecycle
 public final class Butler: Sendable {
     /// The tables.
     public let store: ButlerStore
-    /// Latest prices, 10,000 entries for 60 s.
-    public let prices: Cache<String, Double, ContinuousClock>
+    /// Latest prices, 10,000 entries for 60 s (tiered, shared by the fleet, with a Redis client).
+    public let prices: ExampleCache<Double>
     /// The background jobs.
     public let jobs: ButlerJobs
     /// The settings.
@@ -28,19 +28,25 @@ public final class Butler: Sendable {
     /// Pool statistics for `/metrics` (PostgreSQL only).
     let poolStatistics: @Sendable () -> PoolStatistics?
 
-    /// A butler on `database`, its jobs calling through `limiters` (in-process ones when `nil`).
+    /// A butler on `database`, its jobs calling through `limiters` (in-process ones when `nil`),
+    /// its price and chain-data caches tiered on `redis` when given (their services are in
+    /// ``cacheServices``).
     public init(
         database: any SQLDatabase, configuration: ButlerConfiguration, limiters: ButlerLimiters? = nil,
-        poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
+        redis: RedisClient? = nil, poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
     ) throws {
         store = ButlerStore(database: database)
-        prices = try Cache(maximumCapacity: 10_000, timeToLive: .seconds(60))
+        prices = try ExampleCache(name: "crypto-butler-prices", maximumCapacity: 10_000, timeToLive: .seconds(60), redis: redis)
         jobs = try ButlerJobs(
             store: store, prices: prices, apiLatency: configuration.apiLatency,
-            limiters: limiters ?? .inProcess(coinGeckoInterval: configuration.coinGeckoInterval))
+            limiters: limiters ?? .inProcess(coinGeckoInterval: configuration.coinGeckoInterval), redis: redis)
         self.configuration = configuration
         self.poolStatistics = poolStatistics
     }
+
+    /// The services of tiered caches (their invalidation subscriptions), to run beside the Redis
+    /// client; none for caches in memory.
+    public var cacheServices: [any Service] { [prices.service, jobs.chainCache.service].compactMap { $0 } }
 
     /// The routes: `/health`, `/metrics`, and `/v1/portfolios…` behind the bearer token.
     public func router() -> Router<ButlerContext> {
@@ -100,9 +106,9 @@ public final class Butler: Sendable {
             text += "keel_pool_open \(pool.open)\nkeel_pool_in_use \(pool.inUse)\nkeel_pool_idle \(pool.idle)\n"
             text += "keel_pool_waiting \(pool.waiting)\nkeel_pool_wait_count \(pool.waitCount)\nkeel_pool_timeouts \(pool.timeouts)\n"
         }
-        let cache = prices.statistics
-        text += "keel_cache_entries{cache=\"prices\"} \(cache.count)\nkeel_cache_hits_total{cache=\"prices\"} \(cache.hits)\n"
-        text += "keel_cache_misses_total{cache=\"prices\"} \(cache.misses)\n"
+        text += "keel_cache_entries{cache=\"prices\"} \(prices.count)\n"
+        text += "keel_cache_hits_total{cache=\"prices\"} \(prices.lookupCount - prices.fetchCount)\n"
+        text += "keel_cache_misses_total{cache=\"prices\"} \(prices.fetchCount)\n"
         text += jobs.limiters.metricsText()
         text += "butler_coingecko_calls_total \(jobs.coinGeckoCalls)\n"
         return text

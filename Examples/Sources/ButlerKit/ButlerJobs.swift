@@ -1,6 +1,6 @@
-import Cache
 import ExampleSupport
 import RateLimit
+import Redis
 
 /// crypto-butler's background jobs: price collection, top-coin rankings, contract addresses and
 /// multi-chain wallet balances. Each is idempotent (upserts with `ON CONFLICT`): running it twice
@@ -19,19 +19,19 @@ public struct ButlerJobs: Sendable {
     public let limiters: ButlerLimiters
     /// CoinGecko calls made so far.
     public var coinGeckoCalls: Int { coinGecko.calls }
-    /// Chain data, 1,000 entries for 30 s.
-    public let chainCache: Cache<String, Double, ContinuousClock>
-    let prices: Cache<String, Double, ContinuousClock>
+    /// Chain data, 1,000 entries for 30 s (tiered, shared by the fleet, with a Redis client).
+    public let chainCache: ExampleCache<Double>
+    let prices: ExampleCache<Double>
 
     init(
-        store: ButlerStore, prices: Cache<String, Double, ContinuousClock>, apiLatency: Duration, limiters: ButlerLimiters
+        store: ButlerStore, prices: ExampleCache<Double>, apiLatency: Duration, limiters: ButlerLimiters, redis: RedisClient?
     ) throws {
         self.store = store
         self.prices = prices
         coinGecko = SimulatedCoinGecko(latency: apiLatency)
         evm = SimulatedService(name: "simulated EVM RPC", latency: apiLatency...apiLatency)
         self.limiters = limiters
-        chainCache = try Cache(maximumCapacity: 1_000, timeToLive: .seconds(30))
+        chainCache = try ExampleCache(name: "crypto-butler-chain", maximumCapacity: 1_000, timeToLive: .seconds(30), redis: redis)
     }
 
     /// Runs every job once.
@@ -46,7 +46,7 @@ public struct ButlerJobs: Sendable {
     public func collectPrices() async throws {
         let latest = try await limiters.coinGecko.withPermit(isolation: nil) { try await coinGecko.prices() }
         try await store.savePrices(latest)
-        prices.insert(contentsOf: latest.map { ($0.key, $0.value) })
+        await prices.insert(contentsOf: latest.map { ($0.key, $0.value) })
     }
 
     /// One CoinGecko call, one batched upsert of every ranking.

@@ -7,6 +7,8 @@ final class FleetProgress: Sendable {
     let cycles = Atomic<Int>(0)
     /// Cycles that failed.
     let failures = Atomic<Int>(0)
-    /// The latest history page bot 0 read.
+    /// Bots still running.
+    let running = Atomic<Int>(0)
+    /// The latest history page the process's first bot read.
     let lastPage = Mutex<TradePage?>(nil)
 }

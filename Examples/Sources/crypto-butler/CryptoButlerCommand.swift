@@ -28,7 +28,8 @@ struct CryptoButlerCommand: AsyncParsableCommand {
             DB_CONNECT_TIMEOUT_SECS, DB_ACQUIRE_TIMEOUT_SECS, DB_IDLE_TIMEOUT_SECS, DB_MAX_LIFETIME_SECS. \
             Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database. With \
             REDIS_URL (redis://[user:password@]host:port/db), the CoinGecko and EVM limits are kept in Redis \
-            and shared by every crypto-butler process on it; without, each process has its own.
+            and shared by every crypto-butler process on it, and the price and chain-data caches are \
+            tiered (memory, then Redis) and shared too; without, each process has its own.
             """)
 
     @Option(help: "The port to listen on (127.0.0.1).")
@@ -61,19 +62,23 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         let port = port
         var services: [any Service] = [store.service]
         let limiters: ButlerLimiters
+        var redis: RedisClient?
         if let url = environment["REDIS_URL"], !url.isEmpty {
             let redisConfiguration = try RedisConfiguration(url: url)
-            let redis = try RedisClient(configuration: redisConfiguration)
-            services.append(redis)
+            let client = try RedisClient(configuration: redisConfiguration)
+            redis = client
+            services.append(client)
             limiters = try .fleet(
-                redis: redis, at: "\(redisConfiguration.host):\(redisConfiguration.port)",
+                redis: client, at: "\(redisConfiguration.host):\(redisConfiguration.port)",
                 coinGeckoInterval: configuration.coinGeckoInterval)
         } else {
             limiters = .inProcess(coinGeckoInterval: configuration.coinGeckoInterval)
         }
         logger.info("Rate limits: \(limiters.placement)")
         let butler = try Butler(
-            database: store.database, configuration: configuration, limiters: limiters, poolStatistics: poolStatistics)
+            database: store.database, configuration: configuration, limiters: limiters, redis: redis, poolStatistics: poolStatistics)
+        services += butler.cacheServices
+        logger.info("Price and chain-data caches: \(butler.prices.placement)")
         // The database (and Redis) run as services of the application, before the jobs: on
         // shutdown the server stops, then the jobs, then Redis and the database close.
         services.append(ButlerJobsService(butler: butler, logger: logger))
