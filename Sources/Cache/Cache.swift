@@ -125,16 +125,6 @@ where CacheClock.Duration == Duration {
         return nil
     }
 
-    /// The fresh value of `key` when the lock-free read path finds it (counted as a hit); `nil`
-    /// otherwise, counting nothing: for a caller that goes on with
-    /// ``value(for:tag:orFetch:)`` on `nil` and would build its fetch only then.
-    @inlinable
-    package func freshValueIfPresent(for key: Key) -> Value? {
-        let hash = key.hashValue
-        if case .fresh(let value, _) = segment(for: hash).peek(key, hash: hash, at: ticks(), countingMisses: false) { return value }
-        return nil
-    }
-
     /// The value of `key`: fresh from the cache, or stale while a refresh runs, or fetched (one fetch
     /// for all concurrent callers), or the last good value when the fetch fails within the
     /// stale-if-error window. A fetched value is tagged with `tag` for ``invalidate(tag:)``.
@@ -146,12 +136,20 @@ where CacheClock.Duration == Duration {
     public func value(
         for key: Key, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        try await value(for: key, tag: tag, counting: true, orFetch: fetch)
+    }
+
+    /// ``value(for:tag:orFetch:)`` for a caller that has counted this lookup already (with
+    /// ``value(for:)``) when `counting` is false: the lookup then counts no hit or miss.
+    package func value(
+        for key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let hash = key.hashValue
         let now = ticks()
         let segment = self.segment(for: hash)
-        if case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) { return value }
+        if counting, case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) { return value }
         let (found, failure) = segment.withExclusiveAccess { shard, policy in
-            let found = shard.lookup(key, hash: hash, at: now, policy: &policy)
+            let found = shard.lookup(key, hash: hash, at: now, policy: &policy, counting: counting)
             if case .fresh = found { return (found, nil as (any Error)?) }
             return (found, shard.failure(for: key, at: now))
         }

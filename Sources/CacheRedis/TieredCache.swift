@@ -16,7 +16,8 @@ public import ServiceLifecycle
 /// await market.invalidate(tag: "BTC")    // every process drops its copies
 /// ```
 ///
-/// - **Reading**: memory, then Redis (one round trip: the value and its remaining time to live),
+/// - **Reading**: memory, then Redis (one round trip: the value, and its remaining time to live
+///   when stale windows are configured),
 ///   then the fetch. A fetched value goes to Redis with its time to live (plus the stale windows)
 ///   and to memory. Concurrent misses in one process run one load (the memory level's single
 ///   flight).
@@ -159,9 +160,33 @@ where CacheClock.Duration == Duration {
     public func value(
         for key: String, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        // A hit in memory builds no closure for the other levels.
-        if let value = local.freshValueIfPresent(for: key) { return value }
-        return try await local.value(for: key, tag: tag) { [self] in try await load(key, tag: tag, fetch: fetch) }
+        // Memory (counting the hit or the miss), then a fresh value in Redis read by this task
+        // itself; only what is neither goes through the memory level's single flight.
+        if let value = local.value(for: key) { return value }
+        if let value = try await freshSharedValue(for: key, tag: tag) { return value }
+        return try await local.value(for: key, tag: tag, counting: false) { [self] in try await load(key, tag: tag, fetch: fetch) }
+    }
+
+    /// The fresh value of `key` in Redis, kept in memory too; `nil` when there is none (or it is
+    /// stale, or Redis is not asked now). What it does not find is counted by the load that
+    /// follows.
+    ///
+    /// #### Errors
+    /// `CancellationError` when the calling task is cancelled.
+    private func freshSharedValue(for key: String, tag: String?) async throws -> Value? {
+        guard useRedis() else { return nil }
+        do {
+            guard case .fresh(let value)? = try await read(key, countingUndecodable: false) else { return nil }
+            answered()
+            count { $0.sharedHits += 1 }
+            local.insert(value, for: key, tag: tag)
+            return value
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            failed(error)
+            return nil
+        }
     }
 
     /// Stores `value` for `key` in Redis and in memory, as a fetch would.
@@ -270,7 +295,12 @@ where CacheClock.Duration == Duration {
     /// second look within one lookup counts nothing).
     private func read(_ key: String, countingUndecodable: Bool = true) async throws -> Shared? {
         let name = keyPrefix + "k:" + key
-        let replies = try await client.pipeline([RedisCommand("GET", name), RedisCommand("PTTL", name)])
+        // Without stale windows a value in Redis is fresh until it expires: its time to live is
+        // not asked for.
+        let replies =
+            staleMilliseconds == 0
+            ? [.success(try await client.send(RedisCommand("GET", name)))]
+            : try await client.pipeline([RedisCommand("GET", name), RedisCommand("PTTL", name)])
         let stored = try replies[0].get()
         guard let bytes = stored.bytes else { return nil }
         guard bytes.count >= 2, bytes[0] == Self.marker, bytes[1] == codec.version,
@@ -279,6 +309,7 @@ where CacheClock.Duration == Duration {
             if countingUndecodable { count { $0.undecodable += 1 } }
             return nil
         }
+        guard replies.count == 2 else { return .fresh(value) }
         let remaining = try replies[1].get().integer ?? -1
         if remaining < 0 || remaining > staleMilliseconds { return .fresh(value) }
         if remaining > lastGoodMilliseconds { return .stale(value) }
