@@ -1,3 +1,4 @@
+import ExampleSupport
 import Foundation
 
 /// What one bot-fleet process did, as the single line it prints (`process: cycles=… …`) and the
@@ -29,21 +30,10 @@ struct ProcessReport: Sendable {
     /// #### Errors
     /// `ProcessReportError` when it exits with a failure or prints no report.
     static func run(_ program: URL, arguments: [String]) async throws -> ProcessReport {
-        let process = Process()
-        process.executableURL = program
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        // Read on a thread of its own: the read blocks until the process closes its output.
-        let data = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+        let (status, text) = try await ProgramRun.run(program, arguments: arguments)
+        guard status == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("process: ") }) else {
+            throw ProcessReportError(status: status, output: text)
         }
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0,
-            let line = text.split(separator: "\n").last(where: { $0.hasPrefix("process: ") })
-        else { throw ProcessReportError(status: process.terminationStatus, output: text) }
         var fields: [String: Int] = [:]
         for field in line.dropFirst("process: ".count).split(separator: " ") {
             let parts = field.split(separator: "=", maxSplits: 1)

@@ -17,22 +17,11 @@ struct FleetCacheTests {
 
     /// Runs bot-fleet with `arguments` (on SQLite) and returns the figures of its `fleet:` line.
     static func runBotFleet(_ arguments: [String], redisURL: String?) async throws -> [String: Double] {
-        let process = Process()
-        process.executableURL = try botFleet()
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         environment["REDIS_URL"] = redisURL
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
-        }
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "bot-fleet exited with \(process.terminationStatus): \(text)")
+        let (status, text) = try await ProgramRun.run(try botFleet(), arguments: arguments, environment: environment)
+        #expect(status == 0, "bot-fleet exited with \(status): \(text)")
         let line = try #require(text.split(separator: "\n").last { $0.hasPrefix("fleet: ") }, "no fleet line in: \(text)")
         var figures: [String: Double] = [:]
         for field in line.dropFirst("fleet: ".count).split(separator: " ") {
