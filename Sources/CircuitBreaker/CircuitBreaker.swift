@@ -51,7 +51,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     private let listeners = Locked<[Int: AsyncStream<CircuitBreakerTransition>.Continuation]>([:])
     private let nextListener = Atomic<Int>(0)
     private let onTransition: (@Sendable (CircuitBreakerTransition) -> Void)?
-    @usableFromInline let store: (any CircuitBreakerStore)?
+    private let store: (any CircuitBreakerStore)?
     private let exporter: StatisticsExporter<CircuitBreakerStatistics>?
 
     /// A breaker on `clock`.
@@ -236,7 +236,7 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
             let transition = machine.record(outcome, epoch: ticket.epoch, duration: duration, at: now)
             guard let transition else { return (transition, CircuitBreakerSharedState?.none) }
             publish(machine)
-            return (transition, store == nil ? nil : now.flatMap { machine.shared(after: transition, at: $0) })
+            return (transition, store == nil ? nil : machine.shared(after: transition, at: now))
         }
         if let transition { announce(transition) }
         if let shared { store?.share(shared, name: name) }

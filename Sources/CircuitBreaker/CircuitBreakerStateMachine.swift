@@ -194,11 +194,11 @@ struct CircuitBreakerStateMachine: Sendable {
     }
 
     /// What to share after `transition`, made by a call at `now`: an opening with the time it has
-    /// left, or a closing.
-    func shared(after transition: (CircuitBreakerState, CircuitBreakerState), at now: Int64) -> CircuitBreakerSharedState? {
-        switch (transition.1, phase) {
-        case (.open, .open(let until)): .open(remaining: .nanoseconds(until - now))
-        case (.closed, _): .closed
+    /// left (a call that opens the breaker always has its instant), or a closing.
+    func shared(after transition: (CircuitBreakerState, CircuitBreakerState), at now: Int64?) -> CircuitBreakerSharedState? {
+        switch (transition.1, phase, now) {
+        case (.open, .open(let until), let now?): .open(remaining: .nanoseconds(until - now))
+        case (.closed, _, _): .closed
         default: nil
         }
     }

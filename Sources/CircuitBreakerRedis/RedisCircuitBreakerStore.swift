@@ -157,6 +157,7 @@ public final class RedisCircuitBreakerStore: CircuitBreakerStore, Service {
         do {
             let replies = try await client.pipeline(names.map { RedisCommand("PTTL", Self.key($0)) })
             answered()
+            count { $0.storedStateReads += 1 }
             for (name, reply) in zip(names, replies) {
                 guard let milliseconds = try reply.get().integer, milliseconds > 0 else { continue }
                 count { $0.restored += 1 }
