@@ -274,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "PostgresPoolTests",
             dependencies: [
-                "PostgresPool", "KeelTesting", "Pooling",
+                "PostgresPool", "KeelTesting", "Pooling", "KeelCore", "SQLCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -251,6 +251,45 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         try await run(statement.render(for: dialect), cancellable: true).rows
     }
 
+    /// Waits for the next notification of a channel this connection `LISTEN`s to (with
+    /// `execute("LISTEN \(identifier: channel)")`), returning at once one that arrived meanwhile.
+    ///
+    /// #### Errors
+    /// ``PostgresError`` with code ``PostgresError/Code/connection`` when the connection is lost;
+    /// `CancellationError` when the task is cancelled, after which the connection takes no more
+    /// statements (close it).
+    public func nextNotification() async throws -> PostgresNotification {
+        try await exclusively {
+            try await withTaskCancellationHandler {
+                while true {
+                    if let notification = takeNotification() { return notification }
+                    if Task.isCancelled || slot.interruption != nil {
+                        lost.store(true, ordering: .relaxed)
+                        throw CancellationError()
+                    }
+                    // Edge-triggered, as in nextResult(): wait only when the socket has nothing left.
+                    if keel_poll_readable_now(slot.socket) != 1 { await reactor.wait(for: .readable, slot) }
+                    guard slot.interruption == nil else { continue }
+                    guard PQconsumeInput(handle) == 1 else {
+                        lost.store(true, ordering: .relaxed)
+                        throw connectionError()
+                    }
+                }
+            } onCancel: {
+                slot.interrupt()
+            }
+        }
+    }
+
+    /// A notification libpq has read, if any.
+    private func takeNotification() -> PostgresNotification? {
+        guard let notify = PQnotifies(handle) else { return nil }
+        defer { PQfreemem(notify) }
+        return PostgresNotification(
+            channel: String(cString: notify.pointee.relname), payload: String(cString: notify.pointee.extra),
+            senderProcessID: notify.pointee.be_pid)
+    }
+
     /// Runs `body` in a transaction on this connection (a savepoint when nested).
     ///
     /// #### Errors
