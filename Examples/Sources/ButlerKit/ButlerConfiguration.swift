@@ -1,3 +1,4 @@
+public import ExampleSupport
 import Foundation
 
 /// crypto-butler's settings.
@@ -14,17 +15,43 @@ public struct ButlerConfiguration: Sendable {
     /// The demo token the default table holds.
     public static let demoToken = "butler-demo-token"
 
-    /// Settings from the environment (`BUTLER_TOKENS`; `BUTLER_API_LATENCY_MS`, the simulated
-    /// APIs' latency, 100 by default), with the defaults otherwise.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        var tokens: [String: String] = [:]
-        for pair in (environment["BUTLER_TOKENS"] ?? "").split(separator: ",") {
-            let parts = pair.split(separator: ":", maxSplits: 1)
-            if parts.count == 2 { tokens[String(parts[0])] = String(parts[1]) }
-        }
-        self.tokens = tokens.isEmpty ? [Self.demoToken: "demo"] : tokens
+    /// Settings from the environment (`BUTLER_TOKENS`, `token:user` pairs separated by commas,
+    /// spaces around them ignored, the demo token when the variable is absent;
+    /// `BUTLER_API_LATENCY_MS`, the simulated APIs' latency, 100 by default), with the defaults
+    /// otherwise.
+    ///
+    /// #### Errors
+    /// `ExampleConfigurationError` naming the variable when a value is present but does not
+    /// parse (a service must never fall back to the demo token because of a typo); the tokens
+    /// themselves never appear in it.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExampleConfigurationError) {
+        tokens = try Self.tokens(environment["BUTLER_TOKENS"]) ?? [Self.demoToken: "demo"]
+        apiLatency = .milliseconds(try ExampleConfigurationError.integer("BUTLER_API_LATENCY_MS", in: environment, default: 100, range: 0...60_000))
         jobsInterval = .seconds(60)
-        apiLatency = .milliseconds(environment["BUTLER_API_LATENCY_MS"].flatMap { Int($0) }.map { max($0, 0) } ?? 100)
         coinGeckoInterval = .seconds(2)
+    }
+
+    /// The token table `BUTLER_TOKENS` holds; `nil` when it is absent.
+    static func tokens(_ text: String?) throws(ExampleConfigurationError) -> [String: String]? {
+        guard let text else { return nil }
+        func refuse(_ problem: String) -> ExampleConfigurationError {
+            ExampleConfigurationError(variable: "BUTLER_TOKENS", problem: problem)
+        }
+        var tokens: [String: String] = [:]
+        for (index, entry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw refuse("entry \(index + 1) is not token:user (pairs are separated by commas)")
+            }
+            guard !parts[0].contains(where: \.isWhitespace) else { throw refuse("the token of entry \(index + 1) contains a space") }
+            guard !parts[1].contains(where: { $0 == ":" || $0.isWhitespace }) else {
+                throw refuse("the user of entry \(index + 1) contains a colon or a space (pairs are separated by commas)")
+            }
+            guard tokens.updateValue(parts[1], forKey: parts[0]) == nil else {
+                throw refuse("entry \(index + 1) repeats the token of an earlier entry")
+            }
+        }
+        return tokens
     }
 }

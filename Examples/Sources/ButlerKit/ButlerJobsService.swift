@@ -16,7 +16,8 @@ public struct ButlerJobsService: Service {
         self.logger = logger
     }
 
-    /// Runs until cancelled or the service group shuts down gracefully.
+    /// Runs until cancelled or the service group shuts down gracefully; then returns without an
+    /// error, so a `SIGTERM` ends the process with status 0.
     public func run() async throws {
         repeat {
             let start = ContinuousClock.now
@@ -30,7 +31,11 @@ public struct ButlerJobsService: Service {
                 logger.error("jobs failed: \(error)")
             }
             guard let interval else { break }
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch is CancellationError {
+                return  // a graceful shutdown ends the wait: the service is done, not failed
+            }
         } while !Task.isCancelled
     }
 }

@@ -44,6 +44,16 @@ struct CryptoButlerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between two CoinGecko calls (the reference's 2).")
     var coingeckoInterval: Double = 2
 
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard jobsInterval.isFinite, jobsInterval > 0, jobsInterval <= 86_400 else {
+            throw ValidationError("--jobs-interval must be a number of seconds above 0 and at most 86400")
+        }
+        guard coingeckoInterval.isFinite, coingeckoInterval >= 0, coingeckoInterval <= 3_600 else {
+            throw ValidationError("--coingecko-interval must be a number of seconds from 0 to 3600")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "crypto-butler")
         logger.logLevel = .info
@@ -55,7 +65,7 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         logger.info("Initializing database connection pool with max_connections=\(pool.maxConnections), min_connections=\(pool.minConnections)")
         let store = try await ExampleDatabase.open(databasePath: database, pool: pool)
         logger.info("Database: \(store.location)")
-        var configuration = ButlerConfiguration(environment: environment)
+        var configuration = try ButlerConfiguration(environment: environment)
         configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
         configuration.coinGeckoInterval = .milliseconds(Int(coingeckoInterval * 1000))
         let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }

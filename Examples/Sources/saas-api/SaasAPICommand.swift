@@ -36,9 +36,18 @@ struct SaasAPICommand: AsyncParsableCommand {
     @Option(help: "A SQLite file to use instead of a temporary one (ignores DATABASE_URL).")
     var database: String?
 
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let production = environment["ENV"]?.lowercased() == "production"
+        let production: Bool
+        switch environment["ENV"]?.lowercased() {
+        case nil, "development": production = false
+        case "production": production = true
+        default: throw ExampleConfigurationError(variable: "ENV", problem: "must be production or development")
+        }
         var logger = Logger(label: "saas-api")
         logger.logLevel = .info
         var pool = try PoolConfiguration(environment: environment, logger: ExampleDatabase.quietPoolConfiguration().logger)
@@ -49,7 +58,7 @@ struct SaasAPICommand: AsyncParsableCommand {
         // pool_pre_ping as HikariCP does it: a connection idle for more than 500 ms is pinged
         // before use; one in constant use is not pinged on every request.
         if environment["DB_VALIDATION"] == nil { pool.validation = .whenIdleFor(.milliseconds(500)) }
-        let slowMilliseconds = Int(environment["SLOW_REQUEST_MS"] ?? "") ?? 500
+        let slowMilliseconds = try ExampleConfigurationError.integer("SLOW_REQUEST_MS", in: environment, default: 500, range: 0...3_600_000)
         let threads = production ? ProcessInfo.processInfo.activeProcessorCount : 1
         logger.info("Mode: \(production ? "production" : "development"), \(threads) event-loop thread\(threads == 1 ? "" : "s"), \(production ? "slow requests logged" : "every request logged")")
         logger.info("Database pool: pool_size=\(pool.maxConnections), max_overflow=\(pool.maxOverflow), pool_timeout=\(pool.acquireTimeout), pool_recycle=\(pool.maxLifetime.map { "\($0)" } ?? "none"), pre_ping=\(pool.validation), overflow_idle_timeout=\(pool.overflowIdleTimeout.map { "\($0)" } ?? "none")")

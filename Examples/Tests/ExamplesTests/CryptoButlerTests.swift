@@ -18,7 +18,7 @@ import Testing
     ) async throws {
         let store = try await ExampleDatabases.open(kind)
         try await store.run { database in
-            var configuration = ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice,bob-token:bob"])
+            var configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice,bob-token:bob"])
             configuration.jobsInterval = nil
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(5)

@@ -55,7 +55,7 @@ struct FleetCacheTests {
         let redis = try RedisClient(configuration: RedisConfiguration(url: redisURL))
         let store = try await ExampleDatabases.open(.sqlite)
         try await store.run { database in
-            var configuration = ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice"])
+            var configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice"])
             configuration.jobsInterval = nil
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(5)
