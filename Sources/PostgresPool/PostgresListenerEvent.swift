@@ -1,4 +1,4 @@
-/// What ``PostgresDatabase/notifications(channel:)`` delivers.
+/// What ``PostgresDatabase/notifications(channel:bufferingNewest:reconnectDelay:)`` delivers.
 public enum PostgresListenerEvent: Sendable, Hashable {
     /// The listener's connection `LISTEN`s to the channel: from here on every notification
     /// arrives. `afterLoss` is `true` when an earlier connection was lost: notifications sent
