@@ -55,8 +55,8 @@ public enum LeadImport {
             let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors)
             return EditedResponse(status: .unprocessableContent, response: report)
         }
-        let inserted = rows.isEmpty ? 0 : try await store.importLeads(order.map { rows[$0]!.values })
-        let report = ImportReport(received: received, inserted: inserted, updated: rows.count - inserted, duplicates: duplicates, errors: [])
+        let (inserted, updated) = rows.isEmpty ? (0, 0) : try await store.importLeads(order.map { rows[$0]!.values })
+        let report = ImportReport(received: received, inserted: inserted, updated: updated, duplicates: duplicates, errors: [])
         return EditedResponse(status: .ok, response: report)
     }
 }

@@ -116,18 +116,28 @@ public struct SaasStore: Sendable {
     }
 
     /// Upserts `rows` (email, name, company) by email in chunks of 100, all in one transaction, and
-    /// returns how many were created.
-    public func importLeads(_ rows: [[SQLValue]]) async throws -> Int {
+    /// returns how many were created and how many updated, as the statements counted them:
+    /// PostgreSQL's upserts say which rows they inserted (`xmax = 0`); on SQLite, which runs one
+    /// write transaction at a time, the rows the table gained within the transaction are the ones
+    /// created. Writes of other sessions meanwhile never enter either count.
+    public func importLeads(_ rows: [[SQLValue]]) async throws -> (inserted: Int, updated: Int) {
         defer { counts.removeValue(for: "saas_leads") }
         return try await database.transaction { db in
-            let before = try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
+            let countsInserts = db.dialect.supports(.insertFlag)
+            let before = countsInserts ? 0 : try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
             var upsert = Upsert(table: "saas_leads", columns: ["email", "name", "company", "status"], conflictColumns: ["email"])
             upsert.action = .update(["name", "company"])
             upsert.usesFastPath = false
-            _ = try await upsert.run(rows.map { $0 + [.text("new")] }, on: db)
-            let after = try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
-            try await Self.notify(db, "leads.imported", "\(rows.count) leads imported, \(after - before) new")
-            return after - before
+            let report = try await upsert.run(rows.map { $0 + [.text("new")] }, on: db)
+            let inserted: Int
+            if countsInserts, let counted = report.inserted {
+                inserted = counted
+            } else {
+                inserted = try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0) - before
+            }
+            let updated = report.updated ?? report.rowsCommitted - inserted
+            try await Self.notify(db, "leads.imported", "\(rows.count) leads imported, \(inserted) new")
+            return (inserted, updated)
         }
     }
 

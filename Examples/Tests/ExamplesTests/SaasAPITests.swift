@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SaasKit
+import SQLCore
 import Testing
 
 /// saas-api in-process on both databases: every endpoint, pagination, bad input and CSV imports.
@@ -96,6 +97,28 @@ import Testing
                 }
             }
             #expect(try await api.store.leadCount() == 0)
+        }
+    }
+
+    @Test(arguments: ExampleDatabases.kinds)
+    func importCountsComeFromTheStatementsNotFromTheTableWhileOthersWrite(_ kind: ExampleDatabases.Kind) async throws {
+        try await withAPI(kind) { api, _ in
+            _ = try await api.store.importLeads((0..<500).map { [.text("old\($0)@example.com"), .text("Old"), .null] })
+            // Another writer adds 1,000 leads while 2,000 rows (500 of them existing) are imported.
+            let rows: [[SQLValue]] = (0..<2_000).map { index in
+                [.text(index < 500 ? "old\(index)@example.com" : "new\(index)@example.com"), .text("Imported"), .null]
+            }
+            async let others: Void = {
+                for index in 0..<1_000 {
+                    let input = try JSONDecoder().decode(LeadInput.self, from: Data(#"{"email":"other\#(index)@example.com","name":"Other"}"#.utf8))
+                    _ = try await api.store.createLead(input)
+                }
+            }()
+            let counts = try await api.store.importLeads(rows)
+            try await others
+            #expect(counts.inserted == 1_500)
+            #expect(counts.updated == 500)
+            #expect(try await api.store.leadCount() == 500 + 1_500 + 1_000)
         }
     }
 
