@@ -14,14 +14,26 @@ public enum LeadImport {
         var order: [String] = []
         var errors: [ImportReport.RowError] = []
         var received = 0
+        var duplicates = 0
         var size = 0
+        var headerProblem: String?
 
-        func take(_ record: (line: Int, fields: [String])) {
+        func take(_ record: CSVRecord) {
             guard let columns = header else {
-                header = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                let names = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                header = names
+                if let problem = record.problem {
+                    headerProblem = "the header (line \(record.line)): \(problem)"
+                } else if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                    headerProblem = "the header names the column \(repeated.isEmpty ? "(empty)" : repeated) more than once"
+                }
                 return
             }
             received += 1
+            if let problem = record.problem {
+                errors.append(.init(line: record.line, message: problem))
+                return
+            }
             guard record.fields.count == columns.count else {
                 errors.append(.init(line: record.line, message: "\(record.fields.count) fields for \(columns.count) columns"))
                 return
@@ -34,7 +46,7 @@ public enum LeadImport {
                 return
             }
             let email = input.email.lowercased()
-            if rows[email] == nil { order.append(email) }
+            if rows[email] == nil { order.append(email) } else { duplicates += 1 }
             rows[email] = (record.line, [.text(email), .text(input.name), input.company.map(SQLValue.text) ?? .null])
         }
 
@@ -47,10 +59,10 @@ public enum LeadImport {
         if let last = splitter.finish() { take(last) }
 
         guard let columns = header else { throw HTTPError(.badRequest, message: "the file is empty: expected a header email,name,company") }
+        if let headerProblem { throw HTTPError(.badRequest, message: headerProblem) }
         guard columns.contains("email"), columns.contains("name") else {
             throw HTTPError(.badRequest, message: "the header must name the columns email and name (and optionally company)")
         }
-        let duplicates = received - errors.count - rows.count
         guard errors.isEmpty else {
             let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors)
             return EditedResponse(status: .unprocessableContent, response: report)

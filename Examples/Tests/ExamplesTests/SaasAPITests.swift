@@ -123,6 +123,29 @@ import Testing
     }
 
     @Test(arguments: ExampleDatabases.kinds)
+    func anUploadIsReadAsWrittenOrRefusedNamingTheLine(_ kind: ExampleDatabases.Kind) async throws {
+        try await withAPI(kind) { api, client in
+            func upload(_ bytes: [UInt8]) async throws -> (HTTPResponse.Status, ImportReport?) {
+                try await client.execute(uri: "/leads/upload", method: .post, body: ByteBuffer(bytes: bytes)) { response in
+                    (response.status, try? Self.decode(ImportReport.self, response))
+                }
+            }
+            // A byte-order mark and CR-only line ends are read, not refused or merged.
+            let marked = try await upload([0xEF, 0xBB, 0xBF] + Array("email,name\ra@example.com,A\rb@example.com,B".utf8))
+            #expect(marked.0 == .ok && marked.1?.inserted == 2)
+            // Bytes that are not UTF-8, and a stray quote, name their lines; nothing is written.
+            let broken = try await upload(Array("email,name\nc@example.com,C\nd@example.com,".utf8) + [0xC3, 0x28] + Array("\ne@example.com,E \"x\" F\n".utf8))
+            #expect(broken.0 == .unprocessableContent)
+            #expect(broken.1?.errors.map(\.line) == [3, 4])
+            #expect(broken.1?.duplicates == 0 && broken.1?.received == 3)
+            #expect(try await api.store.leadCount() == 2)
+            // A header that names a column twice is refused.
+            let twice = try await upload(Array("email,name,email\nf@example.com,F,g@example.com\n".utf8))
+            #expect(twice.0 == .badRequest)
+        }
+    }
+
+    @Test(arguments: ExampleDatabases.kinds)
     func csvUploadsImportByEmailAndPaginate(_ kind: ExampleDatabases.Kind) async throws {
         try await withAPI(kind) { api, client in
             // 250 rows and one repeated email (the last wins): 250 leads.
