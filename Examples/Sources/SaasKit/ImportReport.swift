@@ -18,6 +18,22 @@ public struct ImportReport: ResponseCodable, Sendable {
     public var updated: Int
     /// Rows repeated in the file (the last one wins).
     public var duplicates: Int
-    /// Rejected rows; when any, nothing was written.
+    /// Rejected rows, the first ``maximumErrorsReported``; when any, nothing was written.
     public var errors: [RowError]
+    /// How many rows were rejected in all (``errors`` holds the first of them).
+    public var errorCount: Int
+
+    /// How many rejected rows a report lists at most: a large file of bad rows is answered with
+    /// a report of bounded size.
+    public static let maximumErrorsReported = 100
+
+    /// A report of `received` rows.
+    public init(received: Int, inserted: Int, updated: Int, duplicates: Int, errors: [RowError], errorCount: Int? = nil) {
+        self.received = received
+        self.inserted = inserted
+        self.updated = updated
+        self.duplicates = duplicates
+        self.errors = errors
+        self.errorCount = errorCount ?? errors.count
+    }
 }

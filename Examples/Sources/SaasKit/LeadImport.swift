@@ -4,7 +4,8 @@ import SQLCore
 
 /// `POST /leads/upload`: a CSV file of leads (`email,name,company` header), read as it streams in,
 /// validated row by row, then upserted by email in chunks inside one transaction. A file with any
-/// bad row is refused (422) with every row's error and nothing written.
+/// bad row is refused (422) with the first rows' errors and their count, and nothing written; a
+/// body over the size limit is refused (413) before it is read when it says its length.
 public enum LeadImport {
     /// Reads, validates and imports the upload.
     public static func run(_ request: Request, context: SaasContext, store: SaasStore) async throws -> EditedResponse<ImportReport> {
@@ -13,10 +14,21 @@ public enum LeadImport {
         var rows: [String: (line: Int, values: [SQLValue])] = [:]
         var order: [String] = []
         var errors: [ImportReport.RowError] = []
+        var errorCount = 0
+        var seen: Set<String> = []
         var received = 0
         var duplicates = 0
         var size = 0
         var headerProblem: String?
+
+        /// Notes a rejected row: the first ones are listed, all are counted, and no row is kept
+        /// once the file is known to be refused.
+        func reject(_ line: Int, _ message: String) {
+            errorCount += 1
+            if errors.count < ImportReport.maximumErrorsReported { errors.append(.init(line: line, message: message)) }
+            rows.removeAll()
+            order.removeAll()
+        }
 
         func take(_ record: CSVRecord) {
             guard let columns = header else {
@@ -31,31 +43,36 @@ public enum LeadImport {
             }
             received += 1
             if let problem = record.problem {
-                errors.append(.init(line: record.line, message: problem))
+                reject(record.line, problem)
                 return
             }
             guard record.fields.count == columns.count else {
-                errors.append(.init(line: record.line, message: "\(record.fields.count) fields for \(columns.count) columns"))
+                reject(record.line, "\(record.fields.count) fields for \(columns.count) columns")
                 return
             }
             var fields: [String: String] = [:]
             for (name, value) in zip(columns, record.fields) { fields[name] = value.trimmingCharacters(in: .whitespaces) }
             let input = LeadInput(email: fields["email"] ?? "", name: fields["name"] ?? "", company: fields["company"].flatMap { $0.isEmpty ? nil : $0 })
             if let problem = input.problem {
-                errors.append(.init(line: record.line, message: problem))
+                reject(record.line, problem)
                 return
             }
             let email = input.email.lowercased()
-            if rows[email] == nil { order.append(email) } else { duplicates += 1 }
+            if !seen.insert(email).inserted { duplicates += 1 }
+            guard errorCount == 0 else { return }  // refused already: the row is checked, not kept
+            if rows[email] == nil { order.append(email) }
             rows[email] = (record.line, [.text(email), .text(input.name), input.company.map(SQLValue.text) ?? .null])
         }
 
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > context.maxUploadSize {
+            throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes")
+        }
         for try await chunk in request.body {
             size += chunk.readableBytes
             guard size <= context.maxUploadSize else { throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes") }
             for record in splitter.feed(chunk.readableBytesView) { take(record) }
         }
-        if splitter.isInsideQuotes { errors.append(.init(line: splitter.line, message: "the file ends inside a quoted field")) }
+        if splitter.isInsideQuotes { reject(splitter.line, "the file ends inside a quoted field") }
         if let last = splitter.finish() { take(last) }
 
         guard let columns = header else { throw HTTPError(.badRequest, message: "the file is empty: expected a header email,name,company") }
@@ -63,8 +80,8 @@ public enum LeadImport {
         guard columns.contains("email"), columns.contains("name") else {
             throw HTTPError(.badRequest, message: "the header must name the columns email and name (and optionally company)")
         }
-        guard errors.isEmpty else {
-            let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors)
+        guard errorCount == 0 else {
+            let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors, errorCount: errorCount)
             return EditedResponse(status: .unprocessableContent, response: report)
         }
         let (inserted, updated) = rows.isEmpty ? (0, 0) : try await store.importLeads(order.map { rows[$0]!.values })

@@ -145,6 +145,22 @@ import Testing
         }
     }
 
+    @Test func aFileOfBadRowsGetsABoundedReport() async throws {
+        try await withAPI(.sqlite) { api, client in
+            // 20,000 rows with a bad email each, and one repeated email: 100 errors listed, all counted.
+            let rows = (0..<20_000).map { "not-an-email-\($0),Name" } + ["x@example.com,X", "x@example.com,X"]
+            let file = "email,name\n" + rows.joined(separator: "\n") + "\n"
+            let report = try await client.execute(uri: "/leads/upload", method: .post, body: ByteBuffer(string: file)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.body.readableBytes < 20_000)
+                return try Self.decode(ImportReport.self, response)
+            }
+            #expect(report.errors.count == ImportReport.maximumErrorsReported)
+            #expect(report.errorCount == 20_000 && report.received == 20_002 && report.duplicates == 1)
+            #expect(try await api.store.leadCount() == 0)
+        }
+    }
+
     @Test(arguments: ExampleDatabases.kinds)
     func csvUploadsImportByEmailAndPaginate(_ kind: ExampleDatabases.Kind) async throws {
         try await withAPI(kind) { api, client in
