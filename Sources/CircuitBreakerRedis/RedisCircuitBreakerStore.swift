@@ -37,7 +37,6 @@ public final class RedisCircuitBreakerStore: CircuitBreakerStore, Service {
         var nextFollower = 0
         var statistics = RedisCircuitBreakerStoreStatistics()
         var unreachable = false
-        var random: SplitMix64
     }
 
     /// The channel every store publishes state changes on.
@@ -61,10 +60,8 @@ public final class RedisCircuitBreakerStore: CircuitBreakerStore, Service {
     public init(client: RedisClient, logger: Logger = .silent) throws(RedisError) {
         self.client = client
         self.logger = logger
-        var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
-        sender = String(random.next(), radix: 16)
-        let state = Locked(State(random: random))
-        self.state = state
+        sender = String(UInt64.random(in: .min ... .max), radix: 16)
+        state = Locked(State())
         // Set once the subscriber exists: it restores the stored openings each time it subscribes.
         let restore = Locked<(@Sendable () -> Void)?>(nil)
         subscriber = try RedisSubscriber(
