@@ -37,12 +37,14 @@ where CacheClock.Duration == Duration {
     @usableFromInline let clock: CacheClock
     @usableFromInline let origin: CacheClock.Instant
     @usableFromInline let segments: [CacheSegment<Key, Value>]
-    /// When the clock is the system's `ContinuousClock`, the same clock read directly (in
-    /// nanoseconds at `origin`): `ContinuousClock.now` costs twice as much, a third of a hit.
+    /// When the clock is the system's `ContinuousClock`, the kernel's coarse clock read directly (in
+    /// nanoseconds at `origin`; see `CacheTime.systemNow()`).
     @usableFromInline let systemClockOrigin: Int64?
     /// The configuration's time to live in nanoseconds, converted once.
     @usableFromInline let defaultTimeToLive: Int64
     @usableFromInline let shardMask: Int
+    /// The seed of this cache's key hashes (see `CacheKeyHashing`), drawn at random.
+    @usableFromInline let keySeed = UInt64.random(in: .min ... .max)
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
     private let exporter: StatisticsExporter<CacheStatistics>?
@@ -75,7 +77,7 @@ where CacheClock.Duration == Duration {
                 graceFor: configuration.staleIfErrorFor)
             return CacheSegment(shard, capacity: max(1, capacity))
         }
-        systemClockOrigin = clock is ContinuousClock ? CacheTime.continuousClockNow() : nil
+        systemClockOrigin = clock is ContinuousClock ? CacheTime.systemNow() : nil
         defaultTimeToLive = configuration.timeToLive.inNanoseconds
         exporter = metricsFactory.map {
             StatisticsExporter(
@@ -91,7 +93,7 @@ where CacheClock.Duration == Duration {
     /// Now, in nanoseconds since the cache was created.
     @inlinable
     func ticks() -> Int64 {
-        if let systemClockOrigin, let now = CacheTime.continuousClockNow() { return now - systemClockOrigin }
+        if let systemClockOrigin, let now = CacheTime.systemNow() { return now - systemClockOrigin }
         return origin.duration(to: clock.now).inNanoseconds
     }
 
@@ -112,7 +114,7 @@ where CacheClock.Duration == Duration {
     /// The fresh value of `key`, or `nil`.
     @inlinable
     public func value(for key: Key) -> Value? {
-        let hash = key.hashValue
+        let hash = CacheKeyHashing.hash(key, seed: keySeed)
         let now = ticks()
         let segment = self.segment(for: hash)
         switch segment.peek(key, hash: hash, at: now, countingMisses: true) {
@@ -144,7 +146,7 @@ where CacheClock.Duration == Duration {
     package func value(
         for key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        let hash = key.hashValue
+        let hash = CacheKeyHashing.hash(key, seed: keySeed)
         let now = ticks()
         let segment = self.segment(for: hash)
         if counting, case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) { return value }
@@ -227,7 +229,7 @@ where CacheClock.Duration == Duration {
     /// ``invalidate(tag:)`` when `tag` is given.
     @inlinable
     public func insert(_ value: Value, for key: Key, timeToLive: Duration? = nil, tag: String? = nil) {
-        let hash = key.hashValue
+        let hash = CacheKeyHashing.hash(key, seed: keySeed)
         let now = ticks()
         let freshUntil = freshUntil(timeToLive, at: now)
         let weight = configuration.weigher?(key, value) ?? 1
@@ -249,7 +251,7 @@ where CacheClock.Duration == Duration {
         hashes.reserveCapacity(all.count)
         var starts = [Int](repeating: 0, count: segments.count + 1)
         for entry in all {
-            let hash = entry.0.hashValue
+            let hash = CacheKeyHashing.hash(entry.0, seed: keySeed)
             hashes.append(hash)
             starts[segmentIndex(for: hash) + 1] += 1
         }
@@ -292,7 +294,7 @@ where CacheClock.Duration == Duration {
     /// Removes `key`'s entry and returns its value.
     @discardableResult
     public func removeValue(for key: Key) -> Value? {
-        let hash = key.hashValue
+        let hash = CacheKeyHashing.hash(key, seed: keySeed)
         return segment(for: hash).withExclusiveAccess { $0.removeValue(for: key, hash: hash, policy: &$1) }
     }
 

@@ -116,7 +116,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// around the comparison, so two cores writing the same hot key wrote its reference count in
     /// turn, which on two cores made the 75/25 workload slower than on one.)
     @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
-        shard.index.bucket(of: hash) { shard.keys[Int($0)].unsafelyUnwrapped == key }.map(shard.index.position(at:))
+        shard.index.bucket(of: hash) { CacheKeyHashing.equal(shard.keys[Int($0)].unsafelyUnwrapped, key) }.map(shard.index.position(at:))
     }
 
     /// The positions of every entry.
@@ -134,7 +134,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// as a borrowed value it was still copied bit by bit (232 bytes, including the line of
     /// statistics that writers on the other core change).
     @inlinable static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let bucket = shard.pointee.index.bucket(of: hash, where: { shard.pointee.keys[Int($0)].unsafelyUnwrapped == key }) else {
+        guard let bucket = shard.pointee.index.bucket(of: hash, where: { CacheKeyHashing.equal(shard.pointee.keys[Int($0)].unsafelyUnwrapped, key) }) else {
             return .missing
         }
         let position = shard.pointee.index.position(at: bucket)
