@@ -53,6 +53,16 @@ if $redis; then
 fi
 
 out=$(mktemp -d /tmp/keel-bench.XXXXXX)
+# The cache suite's peer: Caffeine from Debian's libcaffeine-java, driven by a small Java harness
+# (Benchmarks/Peers/Caffeine) that the suite's benchmarks and hit-ratio harness start.
+case " ${suites[*]} " in
+  *" cache "*)
+    keel_install_missing_java_peer libcaffeine-java /usr/share/java/caffeine.jar
+    mkdir -p "$out/caffeine"
+    javac -d "$out/caffeine" -cp /usr/share/java/caffeine.jar Benchmarks/Peers/Caffeine/CaffeinePeer.java
+    export KEEL_CAFFEINE_CLASSPATH="/usr/share/java/caffeine.jar:$out/caffeine"
+    ;;
+esac
 if [ ${#args[@]} -gt 0 ]; then
   swift package --package-path Benchmarks --allow-writing-to-directory "$out" \
     benchmark "${args[@]}" --format jmh --path "$out" --no-progress >"$out/benchmark.log" 2>&1 \
@@ -64,7 +74,6 @@ if $batching; then
     >"$out/batching.log" 2>&1 || { cat "$out/batching.log" >&2; exit 1; }
 fi
 python3 scripts/bench_report.py $(ls "$out"/*.jmh.json "$out"/*rows_per_second*.tsv 2>/dev/null)
-rm -rf "$out"
 
 # The cache suite's hit ratios come from a replay harness, not from timed samples.
 case " ${suites[*]} " in
@@ -73,6 +82,7 @@ case " ${suites[*]} " in
     "$(swift build -c release --package-path Benchmarks --show-bin-path)/CacheHitRatio"
     ;;
 esac
+rm -rf "$out"
 
 # The practical limit of the postgres suite's workload: pgbench in prepared mode, same server,
 # same query, as many connections as each workload's pool (its `kv` table was made by the suite).

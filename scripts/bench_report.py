@@ -35,7 +35,7 @@ SUITES = {
 }
 
 # Suites whose compare lines name the peer in the workload: "compare: redis/get-64tasks-vs-redis-benchmark ...".
-PEER_IN_LABEL = {"redis"}
+PEER_IN_LABEL = {"redis", "cache"}
 
 
 # Custom metric name -> (report name, factor, unit).
@@ -117,7 +117,10 @@ def main(paths):
             throughput = median(primary) * operations
             mallocs = None
             for key, metric in entry.get("secondaryMetrics", {}).items():
-                if key.startswith("queries per second") or key.startswith("rows per second"):
+                if key.startswith("operations per second") and implementation != "caffeine":
+                    continue  # the JMH export repeats a custom metric in the benchmarks after it
+                if (key.startswith("queries per second") or key.startswith("rows per second")
+                        or key.startswith("operations per second")):
                     # A per-sample rate the benchmark measured itself (finer than samples/s).
                     throughput = median(metric)
                 if key.startswith("Malloc (total)"):

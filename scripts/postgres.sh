@@ -32,6 +32,19 @@ keel_install_missing_packages() {
   fi
 }
 
+# A Java peer of the benchmarks: installs the Debian package `$1` (and a JDK) unless the jar `$2`
+# and javac are there.
+keel_install_missing_java_peer() {
+  local missing=()
+  [ -f "$2" ] || missing+=("$1")
+  command -v javac >/dev/null || missing+=(default-jdk-headless)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "postgres.sh: installing ${missing[*]}"
+    keel_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    keel_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
 keel_free_port() {
   if command -v python3 >/dev/null; then
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

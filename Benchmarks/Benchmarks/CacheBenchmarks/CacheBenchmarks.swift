@@ -1,15 +1,18 @@
-// Suite `cache`: throughput of Keel's Cache against a Mutex-guarded LRU (CacheBaselines.LRUCache),
-// both pre-filled with 10,000 entries keyed by ~20-byte Strings, accessed with a Zipf (0.99)
-// distribution over those keys.
+// Suite `cache`: throughput of Keel's Cache against Caffeine (run as a Java process, CaffeinePeer)
+// and a Mutex-guarded LRU (CacheBaselines.LRUCache), each pre-filled with 10,000 entries keyed by
+// ~20-byte Strings, accessed with a Zipf (0.99) distribution over those keys.
 //
 // - reads-1task / reads-2tasks:               100% `value(for:)`.
 // - mixed-75-25-1task / mixed-75-25-2tasks:   75% reads, 25% inserts of the same keys.
 // Each sample runs 100,000 operations in total (tag opsPerSample); throughput is
-// operations per second over all tasks; mallocs are per operation. Each benchmark fills its cache
+// operations per second over all tasks; mallocs are per operation. Caffeine runs the same loop over
+// the same positions in its own JVM (warmed up for 3 s first): each of its samples asks it for
+// 100,000 operations and records the rate it measured (metric "operations per second"). Each benchmark fills its cache
 // once, in its setup, and its samples share it (as a server's requests share one cache).
 
 import Benchmark
 import Dispatch
+import Foundation
 import Synchronization
 import Cache
 import CacheBaselines
@@ -117,6 +120,48 @@ final class ChunkCounter: Sendable {
     func next() -> Int { taken.add(1, ordering: .relaxed).oldValue }
 }
 
+/// Caffeine, running one workload in its own process: each call of ``run(operations:)`` has it run
+/// that many operations and returns the nanoseconds it took, by its own clock.
+final class CaffeineWorkload: @unchecked Sendable {
+    // @unchecked Sendable: used by one benchmark's samples, one after another.
+    let process: Process
+    let input: FileHandle
+    let output: FileHandle
+    var buffered: [UInt8] = []
+
+    init(workers: Int, writes: Bool) throws {
+        let path = try CaffeinePeer.writeFile(accesses.map { Int32($0) }, name: "accesses")
+        (process, input, output) = try CaffeinePeer.start(["throughput", path, String(workers), writes ? "1" : "0"])
+        guard try readLine() == "ready" else { throw CaffeinePeer.PeerError("the Caffeine peer did not start") }
+    }
+
+    deinit {
+        try? input.close()
+        process.waitUntilExit()
+    }
+
+    func readLine() throws -> String {
+        while true {
+            if let end = buffered.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffered[..<end], as: UTF8.self)
+                buffered.removeSubrange(...end)
+                return line
+            }
+            let data = output.availableData
+            guard !data.isEmpty else { throw CaffeinePeer.PeerError("the Caffeine peer exited") }
+            buffered += data
+        }
+    }
+
+    func run(operations: Int) throws -> Int {
+        try input.write(contentsOf: Data("\(operations)\n".utf8))
+        guard let nanoseconds = Int(try readLine()) else { throw CaffeinePeer.PeerError("the Caffeine peer answered nonsense") }
+        return nanoseconds
+    }
+}
+
+let operationsPerSecond = BenchmarkMetric.custom("operations per second", polarity: .prefersLarger, useScalingFactor: false)
+
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.throughput, .mallocCountTotal],
@@ -133,6 +178,17 @@ let benchmarks: @Sendable () -> Void = {
                 run(cache, workers: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)
             } setup: {
                 KeelCache(cache: try filledKeel())
+            }
+            if CaffeinePeer.classPath != nil {
+                var peer = configuration
+                peer.metrics = [.throughput, operationsPerSecond]
+                Benchmark("\(workload)-\(suffix)/caffeine", configuration: peer) { benchmark, caffeine in
+                    let operations = benchmark.scaledIterations.count * 100
+                    let nanoseconds = try caffeine.run(operations: operations)
+                    benchmark.measurement(operationsPerSecond, Int((Double(operations) * 1e9 / Double(nanoseconds)).rounded()))
+                } setup: {
+                    try CaffeineWorkload(workers: tasks, writes: writes)
+                }
             }
             Benchmark("\(workload)-\(suffix)/lru", configuration: configuration) { benchmark, cache in
                 run(cache, workers: tasks, total: benchmark.scaledIterations.count * 100, writes: writes)

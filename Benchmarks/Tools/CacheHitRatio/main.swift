@@ -1,48 +1,103 @@
-// The `cache` suite's hit-ratio harness: replays key traces through Keel's Cache and through an
-// LRU of the same capacity (LRUCache), and prints scripts/bench_report.py-style lines:
-//   figure: cache/hit-ratio-<trace> value=<percent> unit=%
-//   compare: cache/hit-ratio-<trace> keel=<percent> lru=<percent> ratio=<keel/lru> unit=%
-// Traces:
-// - zipf: scrambled Zipf (alpha 0.9) over 1,000,000 keys, 10,000,000 requests, capacity 10,000.
-// - loop: a looping scan over 12,000 keys (a recency-hostile trace), 1,200,000 requests, capacity 10,000.
-// A request is a read; a miss inserts the key. The trace is the same for both caches (seeded).
+// The `cache` suite's hit-ratio harness: replays key traces through Keel's Cache, an LRU of the same
+// capacity (LRUCache) and Caffeine (CaffeinePeer, when scripts/bench.sh built it), and prints
+// scripts/bench_report.py-style lines per trace and capacity (1,000, 10,000 and 100,000):
+//   compare: cache/hit-ratio-<trace>-<capacity>-vs-caffeine keel=<%> caffeine=<%> ratio=<keel/caffeine> unit=%
+//   compare: cache/hit-ratio-<trace>-<capacity>-vs-lru keel=<%> lru=<%> ratio=<keel/lru> unit=%
+//   figure: cache/hit-ratio-behind-best/<trace>-<capacity> value=<points Keel is behind the better of LRU and Caffeine> unit=points
+// Traces (the same keys, in the same order, for every cache):
+// - zipf: frequency-biased. Scrambled Zipf (alpha 0.9) over 1,000,000 keys, 5,000,000 requests.
+// - loop: a looping scan over 1.2 × capacity keys (LRU keeps nothing), 50 passes.
+// - sliding: recency-biased. A working set of capacity / 2 keys that slides by one key every 4
+//   requests, each request a uniform pick in it: a key is read about 4 times while it is in the
+//   set, then never again, so what was read recently is what will be read (LRU's ground), and
+//   what was read often is gone. 100 × capacity requests.
+// A request is a read; a miss inserts the key.
 
 import Cache
+import Foundation
 import CacheBaselines
 import KeelCore
 
-let capacity = 10_000
+let capacities = [1_000, 10_000, 100_000]
 
-func replay(_ name: String, requests: Int, next: (inout SplitMix64) -> Int) throws {
+struct Trace {
+    let name: String
+    /// The trace for a capacity.
+    let keys: (Int) -> [Int]
+    /// Whether the same trace serves every capacity.
+    let sameForEveryCapacity: Bool
+}
+
+func zipfTrace() -> [Int] {
+    let zipf = ZipfDistribution(count: 1_000_000, alpha: 0.9)
+    var generator = SplitMix64(seed: 2026)
+    return (0..<5_000_000).map { _ in scrambled(zipf.next(using: &generator)) }
+}
+
+func loopTrace(capacity: Int) -> [Int] {
+    let length = capacity * 12 / 10
+    return (0..<length * 50).map { $0 % length }
+}
+
+func slidingTrace(capacity: Int) -> [Int] {
+    let workingSet = capacity / 2
+    var generator = SplitMix64(seed: 2027)
+    return (0..<capacity * 100).map { request in
+        scrambled(request / 4 + Int(generator.next() % UInt64(workingSet)))
+    }
+}
+
+/// The hits of Keel's cache and of the LRU replaying `keys` at `capacity`.
+func replay(_ keys: [Int], capacity: Int) throws -> (keel: Int, lru: Int) {
     let keel = try Cache<Int, Int, ContinuousClock>(maximumCapacity: capacity, timeToLive: .seconds(86_400))
     let lru = LRUCache<Int, Int>(capacity: capacity)
-    var generator = SplitMix64(seed: 2026)
     var keelHits = 0
     var lruHits = 0
-    for _ in 0..<requests {
-        let key = next(&generator)
+    for key in keys {
         if keel.value(for: key) != nil { keelHits += 1 } else { keel.insert(key, for: key) }
         if lru.value(for: key) != nil { lruHits += 1 } else { lru.insert(key, for: key) }
     }
-    let keelPercent = 100 * Double(keelHits) / Double(requests)
-    let lruPercent = 100 * Double(lruHits) / Double(requests)
-    let ratio = lruHits == 0 ? Double.infinity : Double(keelHits) / Double(lruHits)
-    print("figure: cache/hit-ratio-\(name) value=\(String(format2(keelPercent))) unit=%")
-    print("figure: cache/hit-ratio-\(name)/lru value=\(String(format2(lruPercent))) unit=%")
-    print("compare: cache/hit-ratio-\(name) keel=\(format2(keelPercent)) lru=\(format2(lruPercent)) ratio=\(format2(ratio)) unit=%")
+    return (keelHits, lruHits)
 }
 
 func format2(_ value: Double) -> String {
     guard value.isFinite else { return "inf" }
     let hundredths = Int((value * 100).rounded())
     let fraction = abs(hundredths % 100)
-    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    return "\(hundredths < 0 && hundredths > -100 ? "-" : "")\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
-let zipf = ZipfDistribution(count: 1_000_000, alpha: 0.9)
-try replay("zipf", requests: 10_000_000) { scrambled(zipf.next(using: &$0)) }
-var position = 0
-try replay("loop", requests: 1_200_000) { _ in
-    position += 1
-    return position % 12_000
+func ratio(_ value: Double, _ peer: Double) -> String {
+    peer == 0 ? "inf" : format2(value / peer)
+}
+
+let traces = [
+    Trace(name: "zipf", keys: { _ in zipfTrace() }, sameForEveryCapacity: true),
+    Trace(name: "loop", keys: loopTrace(capacity:), sameForEveryCapacity: false),
+    Trace(name: "sliding", keys: slidingTrace(capacity:), sameForEveryCapacity: false),
+]
+if CaffeinePeer.classPath == nil {
+    print("CacheHitRatio: KEEL_CAFFEINE_CLASSPATH is not set; Caffeine is left out (scripts/bench.sh cache sets it)")
+}
+for trace in traces {
+    var shared: [Int]?
+    for capacity in capacities {
+        let keys = trace.sameForEveryCapacity ? (shared ?? trace.keys(capacity)) : trace.keys(capacity)
+        if trace.sameForEveryCapacity { shared = keys }
+        let requests = Double(keys.count)
+        let (keelHits, lruHits) = try replay(keys, capacity: capacity)
+        let keel = 100 * Double(keelHits) / requests
+        let lru = 100 * Double(lruHits) / requests
+        let label = "cache/hit-ratio-\(trace.name)-\(capacity)"
+        var best = lru
+        if CaffeinePeer.classPath != nil {
+            let path = try CaffeinePeer.writeFile(keys.map { Int64($0) }, name: "trace")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let caffeine = 100 * Double(try CaffeinePeer.replay(tracePath: path, capacities: [capacity])[capacity]!) / requests
+            best = max(best, caffeine)
+            print("compare: \(label)-vs-caffeine keel=\(format2(keel)) caffeine=\(format2(caffeine)) ratio=\(ratio(keel, caffeine)) unit=%")
+        }
+        print("compare: \(label)-vs-lru keel=\(format2(keel)) lru=\(format2(lru)) ratio=\(ratio(keel, lru)) unit=%")
+        print("figure: cache/hit-ratio-behind-best/\(trace.name)-\(capacity) value=\(format2(best - keel)) unit=points")
+    }
 }
