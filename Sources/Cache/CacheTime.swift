@@ -16,8 +16,8 @@ enum CacheTime {
 
     /// On Linux, the kernel's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE`) in nanoseconds, read
     /// directly; `nil` elsewhere. A cache on `ContinuousClock` reads it instead of the clock: it
-    /// costs 5 ns where `ContinuousClock.now` costs 40 and `CLOCK_BOOTTIME` 23 (a hit costs about
-    /// 50), and it advances once per kernel tick (1 to 4 ms), so freshness is decided to within a
+    /// costs 5 ns where `CLOCK_BOOTTIME`, which `ContinuousClock` reads, costs 23 (measured on the
+    /// benchmark machine, where a hit costs about 55), and it advances once per kernel tick (1 to 4 ms), so freshness is decided to within a
     /// tick. It does not count time the machine spends suspended, which a server does not do. The
     /// cache only compares readings of this clock with each other.
     @inlinable
