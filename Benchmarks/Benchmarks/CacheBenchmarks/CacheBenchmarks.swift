@@ -131,7 +131,9 @@ final class CaffeineWorkload: @unchecked Sendable {
 
     init(workers: Int, writes: Bool) throws {
         let path = try CaffeinePeer.writeFile(accesses.map { Int32($0) }, name: "accesses")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         (process, input, output) = try CaffeinePeer.start(["throughput", path, String(workers), writes ? "1" : "0"])
+        // The peer has read the positions once it is ready.
         guard try readLine() == "ready" else { throw CaffeinePeer.PeerError("the Caffeine peer did not start") }
     }
 

@@ -17,6 +17,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.IntBuffer;
@@ -117,20 +118,23 @@ public final class CaffeinePeer {
     }
 
     static int[] readInts(Path path) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            IntBuffer buffer = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-            int[] values = new int[buffer.remaining()];
-            buffer.get(values);
-            return values;
-        }
+        IntBuffer buffer = map(path).asIntBuffer();
+        int[] values = new int[buffer.remaining()];
+        buffer.get(values);
+        return values;
     }
 
     static long[] readLongs(Path path) throws IOException {
+        LongBuffer buffer = map(path).asLongBuffer();
+        long[] values = new long[buffer.remaining()];
+        buffer.get(values);
+        return values;
+    }
+
+    /** The file at `path`, mapped, little-endian. */
+    static ByteBuffer map(Path path) throws IOException {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            LongBuffer buffer = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
-            long[] values = new long[buffer.remaining()];
-            buffer.get(values);
-            return values;
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()).order(ByteOrder.LITTLE_ENDIAN);
         }
     }
 }

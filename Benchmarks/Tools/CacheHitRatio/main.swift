@@ -24,7 +24,8 @@ struct Trace {
     let name: String
     /// The trace for a capacity.
     let keys: (Int) -> [Int]
-    /// Whether the same trace serves every capacity.
+    /// Whether the same trace serves every capacity (then it is made, written and replayed by
+    /// Caffeine once).
     let sameForEveryCapacity: Bool
 }
 
@@ -79,25 +80,40 @@ let traces = [
 if CaffeinePeer.classPath == nil {
     print("CacheHitRatio: KEEL_CAFFEINE_CLASSPATH is not set; Caffeine is left out (scripts/bench.sh cache sets it)")
 }
+/// Caffeine's hits replaying `keys` at each of `capacities`, or `nil` without the peer.
+func caffeineHits(_ keys: [Int], capacities: [Int]) throws -> [Int: Int]? {
+    guard CaffeinePeer.classPath != nil else { return nil }
+    let path = try CaffeinePeer.writeFile(keys.map { Int64($0) }, name: "trace")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try CaffeinePeer.replay(tracePath: path, capacities: capacities)
+}
+
+/// Prints the lines of `trace` at `capacity`.
+func report(_ trace: String, capacity: Int, keys: [Int], caffeineHits: Int?) throws {
+    let requests = Double(keys.count)
+    let (keelHits, lruHits) = try replay(keys, capacity: capacity)
+    let keel = 100 * Double(keelHits) / requests
+    let lru = 100 * Double(lruHits) / requests
+    let label = "cache/hit-ratio-\(trace)-\(capacity)"
+    var best = lru
+    if let caffeineHits {
+        let caffeine = 100 * Double(caffeineHits) / requests
+        best = max(best, caffeine)
+        print("compare: \(label)-vs-caffeine keel=\(format2(keel)) caffeine=\(format2(caffeine)) ratio=\(ratio(keel, caffeine)) unit=%")
+    }
+    print("compare: \(label)-vs-lru keel=\(format2(keel)) lru=\(format2(lru)) ratio=\(ratio(keel, lru)) unit=%")
+    print("figure: cache/hit-ratio-behind-best/\(trace)-\(capacity) value=\(format2(best - keel)) unit=points")
+}
+
 for trace in traces {
-    var shared: [Int]?
-    for capacity in capacities {
-        let keys = trace.sameForEveryCapacity ? (shared ?? trace.keys(capacity)) : trace.keys(capacity)
-        if trace.sameForEveryCapacity { shared = keys }
-        let requests = Double(keys.count)
-        let (keelHits, lruHits) = try replay(keys, capacity: capacity)
-        let keel = 100 * Double(keelHits) / requests
-        let lru = 100 * Double(lruHits) / requests
-        let label = "cache/hit-ratio-\(trace.name)-\(capacity)"
-        var best = lru
-        if CaffeinePeer.classPath != nil {
-            let path = try CaffeinePeer.writeFile(keys.map { Int64($0) }, name: "trace")
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            let caffeine = 100 * Double(try CaffeinePeer.replay(tracePath: path, capacities: [capacity])[capacity]!) / requests
-            best = max(best, caffeine)
-            print("compare: \(label)-vs-caffeine keel=\(format2(keel)) caffeine=\(format2(caffeine)) ratio=\(ratio(keel, caffeine)) unit=%")
+    if trace.sameForEveryCapacity {
+        let keys = trace.keys(0)
+        let caffeine = try caffeineHits(keys, capacities: capacities)
+        for capacity in capacities { try report(trace.name, capacity: capacity, keys: keys, caffeineHits: caffeine?[capacity]) }
+    } else {
+        for capacity in capacities {
+            let keys = trace.keys(capacity)
+            try report(trace.name, capacity: capacity, keys: keys, caffeineHits: try caffeineHits(keys, capacities: [capacity])?[capacity])
         }
-        print("compare: \(label)-vs-lru keel=\(format2(keel)) lru=\(format2(lru)) ratio=\(ratio(keel, lru)) unit=%")
-        print("figure: cache/hit-ratio-behind-best/\(trace.name)-\(capacity) value=\(format2(best - keel)) unit=points")
     }
 }
