@@ -1,31 +1,35 @@
 public import KeelCore
 
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
-/// positions in parallel arrays (bookkeeping, keys, stored values with their freshness, tags).
+/// positions in parallel arrays (bookkeeping, keys with their values and freshness, tags).
 /// Which entry to evict is decided by a ``CachePolicy`` that every changing method is given. Times
 /// are nanoseconds since the cache was created. A value type; ``peek(_:_:hash:at:)`` only reads,
 /// so readers may run it side by side, and every other method runs with the segment to itself.
 /// Nothing here allocates on a hit.
 @usableFromInline
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    /// An entry's value and end of freshness, side by side: a hit reads both, and replacing the
-    /// value changes both, so a write to a hot key changes one line that readers on another core
-    /// read, and never the index bucket.
+    /// An entry's key, value and end of freshness, side by side: a hit compares the key and reads
+    /// the other two, so it finds them on one line (kept apart, the key was a cache miss of its
+    /// own); replacing the value changes the same line, which readers of that key on another core
+    /// read anyway, and never the index bucket.
     @usableFromInline struct Stored: Sendable {
         /// Fresh until then; then stale (served while refreshing) for the shard's `staleFor`; then
         /// served only when a fetch fails for its `graceFor`; then gone.
         @usableFromInline var freshUntil: Int64
         @usableFromInline var value: Value?
+        /// `nil` at a free position.
+        @usableFromInline var key: Key?
 
-        @inlinable init(freshUntil: Int64, value: Value?) {
+        @inlinable init(freshUntil: Int64, value: Value?, key: Key?) {
             self.freshUntil = freshUntil
             self.value = value
+            self.key = key
         }
     }
 
     /// An entry's bookkeeping: plain values only, so that the hot path copies no reference and
-    /// calls no value witness. Its key, stored value and tag live in parallel arrays at the same
-    /// position. Replacing a value without a time to idle leaves it as it is (so the line is not
+    /// calls no value witness. Its key with its value, and its tag, live in parallel arrays at
+    /// the same position. Replacing a value without a time to idle leaves it as it is (so the line is not
     /// passed between writers on two cores).
     @usableFromInline struct Meta: Sendable {
         /// The key's hash.
@@ -67,7 +71,6 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline enum RemovalCause { case size, expired, explicit }
 
     @usableFromInline var meta: [Meta] = []
-    @usableFromInline var keys: [Key?] = []
     @usableFromInline var stored: [Stored] = []
     @usableFromInline var tags: [String?] = []
     @usableFromInline var free: [Int32] = []
@@ -116,12 +119,12 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// around the comparison, so two cores writing the same hot key wrote its reference count in
     /// turn, which on two cores made the 75/25 workload slower than on one.)
     @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
-        shard.index.bucket(of: hash) { CacheKeyHashing.equal(shard.keys[Int($0)].unsafelyUnwrapped, key) }.map(shard.index.position(at:))
+        shard.index.bucket(of: hash) { CacheKeyHashing.equal(shard.stored[Int($0)].key.unsafelyUnwrapped, key) }.map(shard.index.position(at:))
     }
 
     /// The positions of every entry.
     @inlinable var positions: [Int32] {
-        keys.indices.compactMap { keys[$0] == nil ? nil : Int32($0) }
+        stored.indices.compactMap { stored[$0].key == nil ? nil : Int32($0) }
     }
 
     // MARK: Reading without changing anything
@@ -134,7 +137,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// as a borrowed value it was still copied bit by bit (232 bytes, including the line of
     /// statistics that writers on the other core change).
     @inlinable static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let bucket = shard.pointee.index.bucket(of: hash, where: { CacheKeyHashing.equal(shard.pointee.keys[Int($0)].unsafelyUnwrapped, key) }) else {
+        guard let bucket = shard.pointee.index.bucket(of: hash, where: { CacheKeyHashing.equal(shard.pointee.stored[Int($0)].key.unsafelyUnwrapped, key) }) else {
             return .missing
         }
         let position = shard.pointee.index.position(at: bucket)
@@ -182,7 +185,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         guard checked != generation else { return true }
         for invalidation in invalidations.reversed() {
             if invalidation.generation <= checked { break }
-            if invalidation.covers(keys[slot].unsafelyUnwrapped, tag: tags[slot]) { return false }
+            if invalidation.covers(stored[slot].key.unsafelyUnwrapped, tag: tags[slot]) { return false }
         }
         return true
     }
@@ -205,7 +208,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         positions.compactMap { position in
             let slot = Int(position)
             guard stored[slot].freshUntil > now, meta[slot].idleUntil > now, isCurrent(slot) else { return nil }
-            return (keys[slot].unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped)
+            return (stored[slot].key.unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped)
         }
     }
 
@@ -221,7 +224,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             statistics.replaced += 1
             let slot = Int(position)
             if meta[slot].idleUntil != entry.idleUntil || meta[slot].checkedGeneration != generation { meta[slot] = entry }
-            stored[slot] = Stored(freshUntil: freshUntil, value: value)
+            stored[slot].freshUntil = freshUntil
+            stored[slot].value = value
             if tag != nil || tags[slot] != nil { tags[slot] = tag }
             policy.replace(position, weight: weight)
         } else {
@@ -231,14 +235,12 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                 position = reused
                 let slot = Int(position)
                 meta[slot] = entry
-                keys[slot] = key
-                stored[slot] = Stored(freshUntil: freshUntil, value: value)
+                stored[slot] = Stored(freshUntil: freshUntil, value: value, key: key)
                 tags[slot] = tag
             } else {
                 position = Int32(meta.count)
                 meta.append(entry)
-                keys.append(key)
-                stored.append(Stored(freshUntil: freshUntil, value: value))
+                stored.append(Stored(freshUntil: freshUntil, value: value, key: key))
                 tags.append(tag)
             }
             index.insert(position, hash: hash) { meta[Int($0)].hash }
@@ -260,7 +262,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @inlinable mutating func removeAll(where predicate: (Key, Value) throws -> Bool, policy: inout CachePolicy) rethrows {
         for position in positions {
             let slot = Int(position)
-            if try predicate(keys[slot].unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped) {
+            if try predicate(stored[slot].key.unsafelyUnwrapped, stored[slot].value.unsafelyUnwrapped) {
                 remove(at: position, cause: .explicit, policy: &policy)
             }
         }
@@ -316,7 +318,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         policy.remove(position)
         let slot = Int(position)
         index.remove(position, hash: meta[slot].hash) { meta[Int($0)].hash }
-        keys[slot] = nil
+        stored[slot].key = nil
         stored[slot].value = nil
         tags[slot] = nil
         free.append(position)
