@@ -41,15 +41,22 @@ done
 
 source scripts/postgres.sh
 source scripts/redis.sh
+source scripts/pgbouncer.sh
 keel_install_missing_packages
 # The benchmarks' server flushes every commit (PostgreSQL's default), as production servers do:
 # row-by-row writes pay for their commits there, so the batching ratios mean what users will see.
-if $postgres; then KEEL_PG_DURABLE=1 keel_start_postgres; fi
+# The postgres suite also runs through a PgBouncer in transaction mode in front of it.
+if $postgres; then
+  KEEL_PG_DURABLE=1 keel_start_postgres
+  keel_install_missing_pgbouncer
+  keel_start_pgbouncer
+  trap 'status=$?; keel_stop_redis; keel_stop_pgbouncer; keel_stop_postgres; exit $status' EXIT
+fi
 # The redis suite runs against a throwaway Redis (and redis-benchmark, from redis-tools).
 if $redis; then
   keel_install_missing_redis
   keel_start_redis
-  trap 'status=$?; keel_stop_redis; keel_stop_postgres; exit $status' EXIT
+  trap 'status=$?; keel_stop_redis; keel_stop_pgbouncer; keel_stop_postgres; exit $status' EXIT
 fi
 
 out=$(mktemp -d /tmp/keel-bench.XXXXXX)

@@ -59,7 +59,7 @@ keel_free_port() {
 
 keel_stop_postgres() {
   local dir
-  for dir in "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
+  for dir in "${KEEL_PG_STANDBY_DIR:-}" "${KEEL_PG_PRIMARY_DIR:-}" "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
     if [ -n "$dir" ] && [ -d "$dir" ]; then
       if [ -f "$dir/data/postmaster.pid" ]; then
         keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -69,6 +69,8 @@ keel_stop_postgres() {
   done
   KEEL_PG_DIR=
   KEEL_PG_RELIABILITY_DIR=
+  KEEL_PG_PRIMARY_DIR=
+  KEEL_PG_STANDBY_DIR=
 }
 
 keel_pg_run() {
@@ -105,10 +107,56 @@ keel_start_reliability_postgres() {
   export KEEL_RELIABILITY_PG_RESTART="$restart"
 }
 
+# A primary and a streaming-replication standby of it (pg_basebackup -R), for PostgresCluster's
+# tests and the failover scenarios. Exports TEST_CLUSTER_URL (both servers in one multi-host
+# URL, primary first), TEST_CLUSTER_STANDBY_URL (the standby alone; keel_test may pause and
+# resume its replay), KEEL_CLUSTER_STOP_PRIMARY (a script that stops the primary with
+# `pg_ctl stop -m fast`, which first sends the standby every change) and
+# KEEL_CLUSTER_PROMOTE_STANDBY (a script that promotes the standby and returns once it accepts
+# writes).
+keel_start_replicated_postgres() {
+  KEEL_PG_PRIMARY_DIR=$(mktemp -d /tmp/keel-pg-primary.XXXXXX)
+  # Commits wait for their log flush (PostgreSQL's default), so that the walsender, which sends
+  # only flushed log, streams each one at once rather than at the next background flush.
+  keel_init_and_start_cluster "$KEEL_PG_PRIMARY_DIR" "-c synchronous_commit=on"
+  local primary_port=$KEEL_CLUSTER_PORT superpass=$KEEL_CLUSTER_SUPERPASS
+  PGPASSWORD=$superpass psql -X -q -v ON_ERROR_STOP=1 -h "$KEEL_PG_PRIMARY_DIR" -p "$primary_port" -U postgres -d keel_test \
+    -c "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause() TO keel_test" \
+    -c "GRANT EXECUTE ON FUNCTION pg_wal_replay_resume() TO keel_test" >/dev/null
+
+  KEEL_PG_STANDBY_DIR=$(mktemp -d /tmp/keel-pg-standby.XXXXXX)
+  chmod 755 "$KEEL_PG_STANDBY_DIR"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$KEEL_PG_STANDBY_DIR"; fi
+  local standby_port
+  standby_port=$(keel_free_port)
+  keel_pg_run env PGPASSWORD="$superpass" "$KEEL_PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+    -D "$KEEL_PG_STANDBY_DIR/data" -R -X stream -c fast >"$KEEL_PG_STANDBY_DIR/basebackup.log" 2>&1 \
+    || { cat "$KEEL_PG_STANDBY_DIR/basebackup.log" >&2; return 1; }
+  if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$KEEL_PG_STANDBY_DIR/data" -l "$KEEL_PG_STANDBY_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $standby_port -k $KEEL_PG_STANDBY_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null; then
+    cat "$KEEL_PG_STANDBY_DIR/server.log" >&2
+    return 1
+  fi
+
+  local as_postgres=""
+  if [ "$(id -u)" -eq 0 ]; then as_postgres="runuser -u postgres --"; fi
+  printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -w -t 60 -m fast stop >/dev/null\n' \
+    "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_PRIMARY_DIR" > "$KEEL_PG_PRIMARY_DIR/stop.sh"
+  printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -w -t 60 promote >/dev/null\n' \
+    "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_STANDBY_DIR" > "$KEEL_PG_STANDBY_DIR/promote.sh"
+  chmod 755 "$KEEL_PG_PRIMARY_DIR/stop.sh" "$KEEL_PG_STANDBY_DIR/promote.sh"
+  export TEST_CLUSTER_URL="postgresql://keel_test:${KEEL_PG_PASSWORD}@127.0.0.1:${primary_port},127.0.0.1:${standby_port}/keel_test"
+  export TEST_CLUSTER_STANDBY_URL="postgresql://keel_test:${KEEL_PG_PASSWORD}@127.0.0.1:${standby_port}/keel_test"
+  export KEEL_CLUSTER_STOP_PRIMARY="$KEEL_PG_PRIMARY_DIR/stop.sh"
+  export KEEL_CLUSTER_PROMOTE_STANDBY="$KEEL_PG_STANDBY_DIR/promote.sh"
+}
+
 # Creates a cluster in the folder $1 (owned by the postgres OS user when run as root), starts it
-# on a free port, creates the keel_test role and database, and sets KEEL_CLUSTER_URL.
+# on a free port with the server options $2 (if any) last, creates the keel_test role and
+# database, and sets KEEL_CLUSTER_URL.
 keel_init_and_start_cluster() {
-  local dir=$1
+  local dir=$1 extra=${2:-}
   chmod 755 "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
 
@@ -125,7 +173,7 @@ keel_init_and_start_cluster() {
   local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   if [ "${KEEL_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
   if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200 $extra" \
     start >/dev/null; then
     cat "$dir/server.log" >&2
     return 1
@@ -134,5 +182,7 @@ keel_init_and_start_cluster() {
     -c "CREATE ROLE keel_test LOGIN PASSWORD '$password'" \
     -c "CREATE DATABASE keel_test OWNER keel_test" >/dev/null
   KEEL_PG_PASSWORD=$password
+  KEEL_CLUSTER_PORT=$port
+  KEEL_CLUSTER_SUPERPASS=$superpass
   KEEL_CLUSTER_URL="postgresql://keel_test:${password}@127.0.0.1:${port}/keel_test"
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Keel's test command. From a fresh clone on a fresh Debian machine it:
 #   1. installs what is missing (libpq-dev, libsqlite3-dev, postgresql, redis-server,
-#      libhiredis-dev) with apt-get,
+#      libhiredis-dev, pgbouncer) with apt-get,
 #   2. starts a throwaway PostgreSQL in a temporary folder (127.0.0.1 on a free port plus a
 #      unix socket in that folder, password authentication, a role and database for tests),
-#      a second one that the reliability scenarios restart and disturb, and a throwaway Redis
+#      a PgBouncer in transaction mode in front of it, a second server that the reliability
+#      scenarios restart and disturb, a primary with a streaming-replication standby (for
+#      PostgresCluster; the failover scenario promotes the standby), and a throwaway Redis
 #      (127.0.0.1 on a free port, an ACL user with a password, nothing persisted),
-#   3. exports TEST_DATABASE_URL and TEST_REDIS_URL (and KEEL_RELIABILITY_DATABASE_URL,
-#      KEEL_RELIABILITY_PG_RESTART, KEEL_REDIS_PID_FILE)
+#   3. exports TEST_DATABASE_URL, TEST_PGBOUNCER_URL, TEST_CLUSTER_URL and TEST_REDIS_URL (and
+#      TEST_CLUSTER_STANDBY_URL, KEEL_CLUSTER_STOP_PRIMARY, KEEL_CLUSTER_PROMOTE_STANDBY,
+#      KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART, KEEL_REDIS_PID_FILE)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
 #      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
 #      (RELIABILITY.md) in a second run of their own, then the Examples package's tests,
@@ -19,14 +22,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 source scripts/redis.sh
+source scripts/pgbouncer.sh
 
 keel_install_missing_packages
 keel_install_missing_redis
+keel_install_missing_pgbouncer
 keel_start_postgres
-trap 'status=$?; keel_stop_redis; keel_stop_postgres; exit $status' EXIT
+trap 'status=$?; keel_stop_redis; keel_stop_pgbouncer; keel_stop_postgres; exit $status' EXIT
 echo "test.sh: PostgreSQL ready at ${TEST_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
+keel_start_pgbouncer
+echo "test.sh: PgBouncer (transaction mode) ready at ${TEST_PGBOUNCER_URL//:${KEEL_PG_PASSWORD}@/:***@}"
 keel_start_reliability_postgres
 echo "test.sh: PostgreSQL for the reliability scenarios ready at ${KEEL_RELIABILITY_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
+keel_start_replicated_postgres
+echo "test.sh: a primary and its standby ready at ${TEST_CLUSTER_URL//:${KEEL_PG_PASSWORD}@/:***@}"
 keel_start_redis
 echo "test.sh: Redis ready at ${TEST_REDIS_URL//:${KEEL_REDIS_PASSWORD}@/:***@}"
 

@@ -17,6 +17,46 @@ public enum TestDatabaseEnvironment {
         return url
     }
 
+    /// `TEST_PGBOUNCER_URL`, when set and not empty: scripts/test.sh's PgBouncer in transaction
+    /// mode, in front of the server of ``postgresURL``.
+    public static var pgBouncerURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["TEST_PGBOUNCER_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Whether tests through PgBouncer run: a URL is set, or this is CI (where a missing URL then fails).
+    public static var runsPgBouncerTests: Bool { pgBouncerURL != nil || isCI }
+
+    /// The PgBouncer URL, or a test failure saying how to get one.
+    public static func requirePgBouncerURL(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(
+            pgBouncerURL,
+            "CI=true but TEST_PGBOUNCER_URL is not set: run the tests through scripts/test.sh",
+            sourceLocation: sourceLocation)
+    }
+
+    /// `TEST_CLUSTER_URL`, when set and not empty: scripts/test.sh's primary and its
+    /// streaming-replication standby, in one multi-host URL.
+    public static var clusterURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["TEST_CLUSTER_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Whether tests on the primary and standby run: a URL is set, or this is CI (where a missing URL then fails).
+    public static var runsClusterTests: Bool { clusterURL != nil || isCI }
+
+    /// The message a skipped primary-and-standby test shows.
+    public static let clusterSkipReason: Comment =
+        "TEST_CLUSTER_URL is not set: run scripts/test.sh, which starts a primary and a standby and sets it"
+
+    /// The value of `variable` (`TEST_CLUSTER_URL`, `TEST_CLUSTER_STANDBY_URL`,
+    /// `KEEL_CLUSTER_STOP_PRIMARY`, …), or a test failure saying how to get it.
+    public static func require(_ variable: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(
+            ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 },
+            "\(variable) is not set: run the tests through scripts/test.sh", sourceLocation: sourceLocation)
+    }
+
     /// Whether this is a CI run (`CI=true`).
     public static var isCI: Bool {
         ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"

@@ -12,16 +12,43 @@ public import Logging
 ///
 /// ```swift
 /// var configuration = try PostgresConfiguration(environment: ProcessInfo.processInfo.environment)
-/// configuration.statementCacheCapacity = 0   // behind PgBouncer in transaction mode
+/// configuration.pgBouncerTransactionMode = true   // DATABASE_URL points at PgBouncer
 /// ```
 public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The libpq connection string (URL or key/value).
     public let connectionString: String
     /// The most prepared statements each connection keeps (least recently used evicted);
-    /// 0 sends every statement unnamed, as PgBouncer's transaction mode needs. Default 256.
+    /// 0 sends every statement unnamed. Default 256. Not used in ``pgBouncerTransactionMode``.
     public var statementCacheCapacity = 256
+    /// Whether the connection string points at a pooler in transaction mode (PgBouncer's
+    /// `pool_mode = transaction`, or any pooler that gives each transaction whichever server
+    /// connection is free), so that nothing may rely on session state. Default `false`.
+    ///
+    /// In this mode every statement is sent unnamed (no prepared statements, whose names would
+    /// reach other server connections than the one they were prepared on), and what needs a
+    /// session is refused with a ``PostgresError/Code/client`` error that says so:
+    /// ``statementTimeout`` (set `statement_timeout` on the role with
+    /// `ALTER ROLE … SET statement_timeout = …`, which every server connection then has, or use
+    /// PgBouncer's `query_timeout`; ``queryTimeout`` works as always) and
+    /// ``PostgresDatabase/notifications(channel:bufferingNewest:reconnectDelay:)`` (`LISTEN` needs
+    /// a direct connection). Transactions, pipelined batches, `COPY` and row streaming each stay
+    /// on one server connection and work as they do directly. Keel's `SET DateStyle` is one of the
+    /// settings PgBouncer keeps for each client; ``setupSQL`` runs once per client connection,
+    /// so use it only for those settings (`DateStyle`, `TimeZone`, `client_encoding`,
+    /// `application_name`, `standard_conforming_strings`).
+    public var pgBouncerTransactionMode = false
+    /// Whether each new connection tries the hosts of a multi-host connection string
+    /// (`host=a,b,c` or `postgres://a:5432,b:5432/app`) in a random order, so that connections
+    /// spread over them, as libpq 16's `load_balance_hosts=random` does (libpq 15 has no such
+    /// option: Keel shuffles the list itself). Default `false`: libpq tries them in order.
+    public var loadBalancesHosts = false
+    /// Which server a multi-host connection string's connections go to: libpq's
+    /// `target_session_attrs`, set over whatever the connection string says. Default `nil`: the
+    /// connection string's own (libpq's default `any` without one).
+    public var targetSessionAttributes: PostgresTargetSession?
     /// The server-side limit on each statement (`statement_timeout`); `nil` for none. A statement
-    /// that runs over fails with SQLSTATE 57014 and the connection stays usable.
+    /// that runs over fails with SQLSTATE 57014 and the connection stays usable. Refused in
+    /// ``pgBouncerTransactionMode``, where a session setting does not follow the client.
     public var statementTimeout: Duration?
     /// The client-side limit on each statement exchange, which holds even when the server or the
     /// network stops answering: past it, a cancel request is sent, the connection is closed (the
@@ -79,6 +106,46 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
 
     /// The connection's settings as libpq parsed them, with the password shown as `<redacted>`.
     public var description: String { redacted }
+
+    /// The keywords and values a new connection is opened with: the connection string as it is
+    /// (for libpq to expand), or, when hosts are shuffled or a target session is set, its parsed
+    /// options with those applied.
+    func connectionParameters(using generator: inout some RandomNumberGenerator) -> (keywords: [String], values: [String], expand: Bool) {
+        guard loadBalancesHosts || targetSessionAttributes != nil, var options = Self.parsedOptions(of: connectionString) else {
+            return (["dbname", "client_encoding"], [connectionString, "UTF8"], true)
+        }
+        if loadBalancesHosts {
+            let hostLists = ["host", "hostaddr", "port"].map { key in options.first { $0.key == key }?.value.split(separator: ",", omittingEmptySubsequences: false) ?? [] }
+            let count = hostLists.map(\.count).max() ?? 0
+            if count > 1 {
+                let order = Array(0..<count).shuffled(using: &generator)
+                for (key, list) in zip(["host", "hostaddr", "port"], hostLists) where list.count == count {
+                    let shuffled = order.map { String(list[$0]) }.joined(separator: ",")
+                    if let index = options.firstIndex(where: { $0.key == key }) { options[index].value = shuffled }
+                }
+            }
+        }
+        if let targetSessionAttributes {
+            options.removeAll { $0.key == "target_session_attrs" }
+            options.append((key: "target_session_attrs", value: targetSessionAttributes.rawValue))
+        }
+        options.removeAll { $0.key == "client_encoding" }
+        options.append((key: "client_encoding", value: "UTF8"))
+        return (options.map(\.key), options.map(\.value), false)
+    }
+
+    /// The options `connectionString` sets, as libpq parses them; `nil` when it does not parse.
+    private static func parsedOptions(of connectionString: String) -> [(key: String, value: String)]? {
+        guard let parsed = PQconninfoParse(connectionString, nil) else { return nil }
+        defer { PQconninfoFree(parsed) }
+        var options: [(key: String, value: String)] = []
+        var option = parsed
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { options.append((String(cString: keyword), String(cString: value))) }
+            option += 1
+        }
+        return options
+    }
 
     /// Parses with `PQconninfoParse` and lists the set options, password hidden.
     private static func redactedDescription(of connectionString: String) throws(PostgresError) -> String {

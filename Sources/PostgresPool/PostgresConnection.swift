@@ -39,6 +39,12 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     private let inUse = Atomic<Bool>(false)
     private let lost = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
+    /// How many round trips the connection has begun: a caller that finds it unchanged after a
+    /// failure knows nothing of its own reached the server.
+    let roundTripsBegun = Atomic<Int>(0)
+    /// The furthest write-ahead log position this connection saw its server (a standby) replay,
+    /// for ``PostgresCluster``'s reads; 0 before any look.
+    let replayedPosition = Atomic<UInt64>(0)
     private let cancellation = Locked(CancelState())
 
     private let queryTimeout: Duration?
@@ -70,7 +76,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         self.handle = handle
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
-        statements = PostgresStatementCache(capacity: configuration.statementCacheCapacity)
+        statements = PostgresStatementCache(
+            capacity: configuration.pgBouncerTransactionMode ? 0 : configuration.statementCacheCapacity)
         queryTimeout = configuration.queryTimeout
         cancelGracePeriod = configuration.cancelGracePeriod
         notices = PostgresNoticeSink(logger: configuration.logger)
@@ -91,10 +98,16 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ///
     /// #### Errors
     /// ``PostgresError`` with code ``PostgresError/Code/connection`` when the server cannot be
-    /// reached, refuses the login, or `timeout` runs out.
+    /// reached, refuses the login, or `timeout` runs out; ``PostgresError/Code/client`` when
+    /// ``PostgresConfiguration/statementTimeout`` is set in
+    /// ``PostgresConfiguration/pgBouncerTransactionMode``.
     public static func connect(
         configuration: PostgresConfiguration, timeout: Duration = .seconds(30)
     ) async throws(PostgresError) -> PostgresConnection {
+        if configuration.pgBouncerTransactionMode && configuration.statementTimeout != nil {
+            throw .client(
+                "statementTimeout is a session setting, which pgBouncerTransactionMode does not keep: set statement_timeout on the role (ALTER ROLE ... SET statement_timeout) or PgBouncer's query_timeout, or use queryTimeout")
+        }
         let outcome = await BlockingThread.run(name: "keel-postgres-connect") { () -> Result<UnsafeSendableHandle, PostgresError> in
             openBlocking(configuration: configuration, timeout: timeout)
         }
@@ -120,10 +133,10 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         configuration: PostgresConfiguration, timeout: Duration
     ) -> Result<UnsafeSendableHandle, PostgresError> {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let keywords = ["dbname", "client_encoding"]
-        let values = [configuration.connectionString, "UTF8"]
+        var generator = SystemRandomNumberGenerator()
+        let (keywords, values, expand) = configuration.connectionParameters(using: &generator)
         let handle = withCStrings(keywords) { keywords in
-            withCStrings(values) { values in PQconnectStartParams(keywords, values, 1) }
+            withCStrings(values) { values in PQconnectStartParams(keywords, values, expand ? 1 : 0) }
         }
         guard let handle else { return .failure(.connection("out of memory")) }
         func fail(_ message: String) -> Result<UnsafeSendableHandle, PostgresError> {
@@ -192,6 +205,11 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// Whether the connection was lost or left unusable; the pool discards such connections.
     public var isBroken: Bool {
         lost.load(ordering: .relaxed) || closed.load(ordering: .relaxed) || PQstatus(handle) != CONNECTION_OK
+    }
+
+    /// Marks the connection unusable, so that its pool closes it rather than hand it out again.
+    func discard() {
+        lost.store(true, ordering: .relaxed)
     }
 
     /// Whether the session is idle outside a transaction.
@@ -545,6 +563,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         cancellable isCancellable: Bool, timeout: Duration?, _ body: () async throws -> Result
     ) async throws -> Result {
         if isCancellable { try Task.checkCancellation() }
+        roundTripsBegun.add(1, ordering: .relaxed)
         let number = cancellation.withLock { state in
             state.roundTripNumber &+= 1
             state.running = true
@@ -844,10 +863,18 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
         }
         let redaction = PostgresBindRedaction(binds: binds)
+        let sqlState = field(UInt8(ascii: "C"))
+        var hint = redaction.apply(to: field(UInt8(ascii: "H")))
+        if sqlState == "26000" || sqlState == "42P05" {
+            // A prepared statement missing, or prepared twice under one name: the server
+            // connection changed under the session, as behind a pooler in transaction mode.
+            hint = (hint.map { $0 + ". " } ?? "")
+                + "Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction), set PostgresConfiguration.pgBouncerTransactionMode"
+        }
         return PostgresError(
-            code: .server, sqlState: field(UInt8(ascii: "C")), severity: field(UInt8(ascii: "V")),
+            code: .server, sqlState: sqlState, severity: field(UInt8(ascii: "V")),
             message: redaction.apply(to: field(UInt8(ascii: "M")) ?? "unknown error") ?? "unknown error",
-            detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: redaction.apply(to: field(UInt8(ascii: "H"))),
+            detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: hint,
             constraint: field(UInt8(ascii: "n")))
     }
 

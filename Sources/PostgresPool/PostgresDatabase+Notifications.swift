@@ -29,7 +29,9 @@ extension PostgresDatabase {
     /// #### Errors
     /// The sequence ends with a ``PostgresError`` that is not about the connection (a refused
     /// password, an invalid channel name) or `SQLStatementError` for a channel that is not a valid
-    /// identifier; connection errors are retried.
+    /// identifier; connection errors are retried. In
+    /// ``PostgresConfiguration/pgBouncerTransactionMode`` it ends at once with a
+    /// ``PostgresError/Code/client`` error: `LISTEN` needs a direct connection.
     public func notifications(
         channel: String, bufferingNewest: Int = 10_000,
         reconnectDelay: Backoff = Backoff(initialDelay: .milliseconds(50), maximumDelay: .seconds(5), jitter: .equal)
@@ -37,6 +39,11 @@ extension PostgresDatabase {
         let configuration = pool.source.configuration
         let (events, continuation) = AsyncThrowingStream.makeStream(
             of: PostgresListenerEvent.self, bufferingPolicy: .bufferingNewest(max(1, bufferingNewest)))
+        guard !configuration.pgBouncerTransactionMode else {
+            continuation.finish(throwing: PostgresError.client(
+                "LISTEN needs a session of its own, which pgBouncerTransactionMode does not give: listen on a PostgresDatabase whose connection string reaches the server directly"))
+            return events
+        }
         let listener = Task {
             var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
             var failures = 0

@@ -27,7 +27,7 @@ import Testing
             try await createTable(table, on: database)
             let first = try await upsert(table).run(rows(1...300), on: database)
             #expect(first.rowsWritten == 300 && first.chunks == 3)
-            if backend == .postgres { #expect(first.inserted == 300 && first.updated == 0) }
+            if backend.isPostgres { #expect(first.inserted == 300 && first.updated == 0) }
             let before = try await contents(table, database)
             let second = try await upsert(table).run(rows(1...300), on: database)
             #expect(second.rowsWritten == 0, "unchanged rows are skipped")
@@ -36,7 +36,7 @@ import Testing
             // Half new, half changed.
             let third = try await upsert(table).run(rows(151...450, score: 2), on: database)
             #expect(third.rowsWritten == 300)
-            if backend == .postgres { #expect(third.inserted == 150 && third.updated == 150) }
+            if backend.isPostgres { #expect(third.inserted == 150 && third.updated == 150) }
         }
     }
 
@@ -107,7 +107,7 @@ import Testing
             fast.fastPathChunkSize = 100
             let plan = try fast.plan(for: rows(1...250), dialect: database.dialect)
             #expect(plan.chunks.count == 3)
-            if backend == .postgres {
+            if backend.isPostgres {
                 #expect(plan.chunks.allSatisfy { $0.usesFastPath })
                 #expect(plan.chunks.map(\.stagedRows.count) == [100, 100, 50])
                 #expect(plan.chunks[2].stagedRows.first == rows([201]).first, "the rows in key order")
@@ -117,7 +117,7 @@ import Testing
             let report = try await fast.run(plan: plan, on: database)
             #expect(report.rowsWritten == 250 && report.chunksCommitted == 3)
             #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...250))
-            if backend == .sqlite {
+            if !backend.isPostgres {
                 let staged = try fast.plan(for: rows(1...250), dialect: .postgres)
                 do {
                     _ = try await fast.run(plan: staged, on: database)
@@ -142,7 +142,7 @@ import Testing
                 Issue.record("row 250 must fail")
             } catch let error as BatchWriteError {
                 #expect(error.failure.chunk == 2)
-                #expect(error.report.usedFastPath == (backend == .postgres))
+                #expect(error.report.usedFastPath == (backend.isPostgres))
                 #expect(error.report.committedRowIndices == Array(0..<200))
             }
             #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...200))
@@ -154,7 +154,7 @@ import Testing
             #expect(try await contents(table, database).isEmpty)
             let report = try await fast.run(batch, on: database, transaction: .whole, failure: .continue)
             #expect(report.failures.map(\.chunk) == [2] && report.rowsCommitted == 200)
-            if backend == .postgres { #expect(report.inserted == 200 && report.updated == 0) }
+            if backend.isPostgres { #expect(report.inserted == 200 && report.updated == 0) }
             #expect(try await contents(table, database).map { try $0.decode(Int.self, "id") } == Array(1...200))
 
             // Half new, half changed, some unchanged, with RETURNING.
@@ -164,7 +164,7 @@ import Testing
             fast.returning = ["id"]
             let second = try await fast.run(changed, on: database)
             #expect(second.rowsWritten == 250 && second.rowsUnchanged == 50)
-            if backend == .postgres { #expect(second.inserted == 100 && second.updated == 150) }
+            if backend.isPostgres { #expect(second.inserted == 100 && second.updated == 150) }
             #expect(Set(try second.returnedRows.map { try $0.decode(Int.self, "id") }) == Set(51...300))
         }
     }
@@ -175,7 +175,7 @@ import Testing
             // "a" < "B" in most locales): both paths must lock rows in one order, or a writer on
             // the fast path and one on the default path could deadlock.
             let log = table + "_log"
-            if backend == .postgres {
+            if backend.isPostgres {
                 // ICU's root collation, whatever the server's locale (the tests' server uses C).
                 try await database.execute("CREATE TABLE \(identifier: table) (k TEXT COLLATE \"und-x-icu\" PRIMARY KEY, v BIGINT NOT NULL)")
                 try await database.execute("CREATE TABLE \(identifier: log) (seq BIGSERIAL PRIMARY KEY, k TEXT NOT NULL)")
@@ -201,7 +201,7 @@ import Testing
                 upsert.fastPathThreshold = 2
                 upsert.usesFastPath = fast
                 let report = try await upsert.run(keys.map { [.text($0), .int64(1)] }, on: database)
-                #expect(report.usedFastPath == (fast && backend == .postgres))
+                #expect(report.usedFastPath == (fast && backend.isPostgres))
                 let written = try await database.query("SELECT k FROM \(identifier: log) ORDER BY seq").map { try $0.decode(String.self, "k") }
                 #expect(written == expected, "fast path: \(fast)")
             }
@@ -222,7 +222,7 @@ import Testing
                 let report = try await upsert.run(batch, on: database, failure: .continue)
                 #expect(report.failures.map(\.chunk) == [2, 6])
                 #expect(report.rowsCommitted == 800 && report.rowsWritten == 800 && report.chunksCommitted == 8)
-                if backend == .postgres { #expect(report.inserted == 800) }
+                if backend.isPostgres { #expect(report.inserted == 800) }
                 let ids = try await contents(table, database).map { try $0.decode(Int.self, "id") }
                 #expect(ids == Array(1...200) + Array(301...600) + Array(701...1_000))
             }
@@ -255,7 +255,7 @@ import Testing
             try await createTable(table, on: database)
             let report = try await upsert(table).run(rows(1...100_000), on: database)
             #expect(report.rowsWritten == 100_000)
-            #expect(report.usedFastPath == (backend == .postgres))
+            #expect(report.usedFastPath == (backend.isPostgres))
             let row = try await database.query("SELECT COUNT(*) AS n, SUM(id) AS s FROM \(identifier: table)")[0]
             #expect(try row.decode(Int.self, "n") == 100_000)
             #expect(try row.decode(Int.self, "s") == 5_000_050_000)
@@ -265,7 +265,7 @@ import Testing
     @Test(arguments: Backend.available) func everyValueKindThroughBothPaths(_ backend: Backend) async throws {
         try await backend.withDatabase { database, table in
             let types =
-                backend == .postgres
+                backend.isPostgres
                 ? "id BIGINT PRIMARY KEY, b BOOLEAN, d DOUBLE PRECISION, t TEXT, x BYTEA, ts TIMESTAMPTZ, u UUID, j JSONB"
                 : "id INTEGER PRIMARY KEY, b INTEGER, d REAL, t TEXT, x BLOB, ts TEXT, u TEXT, j TEXT"
             try await database.execute("CREATE TABLE \(identifier: table) (\(unsafeRaw: types))")
@@ -293,7 +293,7 @@ import Testing
                 var upsert = Upsert(table: table, columns: columns, conflictColumns: ["id"])
                 upsert.usesFastPath = fast
                 let report = try await upsert.run(batch, on: database)
-                #expect(report.usedFastPath == (fast && backend == .postgres))
+                #expect(report.usedFastPath == (fast && backend.isPostgres))
                 let stored = try await database.query("SELECT id, b, d, t, x, ts, u, j FROM \(identifier: table) ORDER BY id")
                 try #require(stored.count == batch.count)
                 for (row, expected) in zip(stored, batch) {

@@ -6,13 +6,22 @@ public import SQLCore
 import SQLitePool
 import Testing
 
-/// The backends the SQL integration tests run on: SQLite always, PostgreSQL when scripts/test.sh
-/// started one (or in CI, where a missing one fails). Shared by the Batching and Migrations tests.
+/// The backends the SQL integration tests run on: SQLite always, PostgreSQL directly and through
+/// PgBouncer in transaction mode when scripts/test.sh started them (or in CI, where a missing one
+/// fails). Shared by the Batching and Migrations tests.
 public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
-    case sqlite, postgres
+    case sqlite, postgres, pgBouncer
 
     /// The backends this run tests.
-    public static var available: [Backend] { TestDatabaseEnvironment.runsPostgresTests ? [.sqlite, .postgres] : [.sqlite] }
+    public static var available: [Backend] {
+        var backends: [Backend] = [.sqlite]
+        if TestDatabaseEnvironment.runsPostgresTests { backends.append(.postgres) }
+        if TestDatabaseEnvironment.runsPgBouncerTests { backends.append(.pgBouncer) }
+        return backends
+    }
+
+    /// Whether the database is PostgreSQL (directly or through PgBouncer).
+    public var isPostgres: Bool { self != .sqlite }
 
     /// The backend's name.
     public var description: String { rawValue }
@@ -31,11 +40,17 @@ public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
                 await database.close()
                 throw error
             }
-        case .postgres:
+        case .postgres, .pgBouncer:
             var pool = PoolConfiguration()
             pool.maxConnections = 4
-            let database = try PostgresDatabase(
-                configuration: PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL()), pool: pool)
+            var configuration: PostgresConfiguration
+            if self == .pgBouncer {
+                configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePgBouncerURL())
+                configuration.pgBouncerTransactionMode = true
+            } else {
+                configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL())
+            }
+            let database = try PostgresDatabase(configuration: configuration, pool: pool)
             return try await withRunning(database.run, shutdown: database.shutdown) {
                 let outcome: Swift.Result<Result, any Error>
                 do { outcome = .success(try await body(database, table)) } catch { outcome = .failure(error) }

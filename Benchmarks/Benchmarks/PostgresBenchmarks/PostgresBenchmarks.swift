@@ -11,6 +11,10 @@
 // client CPU per query in ns (getrusage over the sample / queries), the context switches per
 // 1,000 queries (getrusage), and for Keel the reactor wake-ups per 1,000 queries (on the global
 // executor each wake-up is two thread hops; on the reactor, none).
+//
+// Workload `pgbouncer-select-16x10`: the same (16, 10) workload through scripts/bench.sh's
+// PgBouncer in transaction mode (`keel`, `pgBouncerTransactionMode`: statements unnamed) against
+// Keel connected directly (`direct`) in the same run.
 
 import Benchmark
 import Foundation
@@ -30,6 +34,14 @@ enum BenchmarkSetupError: Error {
 
 func databaseURL() throws -> String {
     guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else {
+        throw BenchmarkSetupError.noDatabaseURL
+    }
+    return url
+}
+
+/// scripts/bench.sh's PgBouncer (transaction mode) in front of the server of ``databaseURL()``.
+func pgBouncerURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["TEST_PGBOUNCER_URL"], !url.isEmpty else {
         throw BenchmarkSetupError.noDatabaseURL
     }
     return url
@@ -148,8 +160,9 @@ func close(_ name: String) async {
 
 // MARK: Keel
 
-func openKeel(connections: Int) async throws -> Fixture {
-    var configuration = try PostgresConfiguration(connectionString: databaseURL())
+func openKeel(connections: Int, throughPgBouncer: Bool = false) async throws -> Fixture {
+    var configuration = try PostgresConfiguration(connectionString: throughPgBouncer ? pgBouncerURL() : databaseURL())
+    configuration.pgBouncerTransactionMode = throughPgBouncer
     configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
     var pool = PoolConfiguration(logger: configuration.logger)
     pool.minConnections = connections
@@ -245,6 +258,18 @@ let benchmarks: @Sendable () -> Void = {
             } teardown: {
                 await close(name)
             }
+        }
+    }
+    for client in ["keel", "direct"] {
+        let name = "pgbouncer-select-16x10/\(client)"
+        Benchmark(name, configuration: configuration(countingWakeups: false)) { benchmark, fixture in
+            for _ in benchmark.scaledIterations {
+                try await sample(benchmark, workers: 16, countWakeups: false, query: fixture.query)
+            }
+        } setup: {
+            try await open(name, connections: 10) { try await openKeel(connections: 10, throughPgBouncer: client == "keel") }
+        } teardown: {
+            await close(name)
         }
     }
 }
