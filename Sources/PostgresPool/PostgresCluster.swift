@@ -114,9 +114,10 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
     ///
     /// #### Errors
     /// ``PostgresError``, `PoolError` (after ``failoverTimeout`` when no primary could be
-    /// reached), `CancellationError`, or what `body` throws. When the write position cannot be
-    /// read after `body` returned (the connection was lost just then), that error is thrown,
-    /// though what `body` did may have taken effect.
+    /// reached), `CancellationError`, or what `body` throws. After `body` returned, the write
+    /// position is read on its connection or, when that connection was lost just then, on
+    /// another; only when no primary answers within ``failoverTimeout`` is that error thrown,
+    /// though what `body` did took effect.
     @discardableResult
     public func write<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
@@ -184,12 +185,14 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
         var random = SystemRandomNumberGenerator()
         while true {
             do {
-                return try await primary.withConnection { connection in
+                let (result, noted) = try await primary.withConnection { connection in
                     let begun = connection.roundTripsBegun.load(ordering: .relaxed)
                     do {
                         let result = try await body(connection)
-                        try await noteWritePosition(on: connection)
-                        return result
+                        // The body's work is done: a connection lost now costs only the note,
+                        // which is then taken on another connection.
+                        let noted = (try? await noteWritePosition(on: connection)) != nil
+                        return (result, noted)
                     } catch let error as PostgresError where error.code == .connectionBeforeSend || error.sqlState == "25006" {
                         // Found closed before sending, or refused by a server that is read-only
                         // now (a demoted primary, whose connection is of no more use): nothing
@@ -199,6 +202,8 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
                         throw error
                     }
                 }
+                if !noted { try await noteWritePositionOnAnotherConnection(until: deadline) }
+                return result
             } catch {
                 let retryable: any Error
                 switch error {
@@ -206,12 +211,37 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
                 case let error as PoolError where error.code == .connectionUnavailable: retryable = error
                 default: throw error
                 }
-                failures += 1
-                let delay = retryBackoff.delay(afterFailure: failures, using: &random)
-                guard clock.now.advanced(by: delay) < deadline else { throw retryable }
-                try await clock.sleep(for: delay)
+                try await sleepBeforeRetry(after: &failures, until: deadline, random: &random, failure: retryable)
             }
         }
+    }
+
+    /// Notes the write position on any primary connection (one opened after a failover
+    /// included: positions only grow, across a promotion too), trying until `deadline`.
+    private func noteWritePositionOnAnotherConnection(until deadline: ClusterClock.Instant) async throws {
+        var failures = 0
+        var random = SystemRandomNumberGenerator()
+        while true {
+            do {
+                try await primary.withConnection { try await noteWritePosition(on: $0) }
+                return
+            } catch let error as PostgresError where error.isConnectionFailure {
+                try await sleepBeforeRetry(after: &failures, until: deadline, random: &random, failure: error)
+            } catch let error as PoolError where error.code == .connectionUnavailable {
+                try await sleepBeforeRetry(after: &failures, until: deadline, random: &random, failure: error)
+            }
+        }
+    }
+
+    /// Waits the back-off after one more failure, or throws `failure` when that would pass `deadline`.
+    private func sleepBeforeRetry(
+        after failures: inout Int, until deadline: ClusterClock.Instant, random: inout SystemRandomNumberGenerator,
+        failure: any Error
+    ) async throws {
+        failures += 1
+        let delay = retryBackoff.delay(afterFailure: failures, using: &random)
+        guard clock.now.advanced(by: delay) < deadline else { throw failure }
+        try await clock.sleep(for: delay)
     }
 
     /// Notes the primary's current write-ahead log position as the cluster's latest write.
