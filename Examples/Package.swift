@@ -165,6 +165,7 @@ let package = Package(
                 "ExampleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "PostgresPool", package: "keel"),
                 .product(name: "Migrations", package: "keel"),
                 .product(name: "Batching", package: "keel"),
                 .product(name: "Cache", package: "keel"),

@@ -99,6 +99,9 @@ public struct SaasAPI: Sendable {
             return .noContent
         }
 
+        router.get("notifications/stream") { request, _ -> Response in
+            try NotificationStream(request, store: store).response()
+        }
         router.get("notifications") { request, _ -> NotificationList in
             let since = try PageRequest.number(
                 request.uri.queryParameters["since"].map(String.init), default: 0, range: 0...Int.max, name: "since")
@@ -108,16 +111,16 @@ public struct SaasAPI: Sendable {
     }
 
     /// The Hummingbird application on `host:port` with `eventLoopGroup`, running `services` (the
-    /// database) alongside as services of its own: they start with it, and on shutdown the server
-    /// stops first, then they do. The schema is migrated before the server starts accepting
-    /// requests.
+    /// database) and the notification feed alongside as services of their own: they start with
+    /// it, and on shutdown the server stops first (ending the notification streams), then they
+    /// do. The schema is migrated before the server starts accepting requests.
     public func application(
         host: String = "127.0.0.1", port: Int, eventLoopGroup: EventLoopGroupProvider = .singleton,
         services: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         var application = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "saas-api"),
-            services: services, eventLoopGroupProvider: eventLoopGroup, logger: logger)
+            services: services + [store.feed], eventLoopGroupProvider: eventLoopGroup, logger: logger)
         application.beforeServerStarts { [store] in
             let report = try await store.migrate()
             logger.info("Database schema: \(report)")

@@ -13,10 +13,14 @@ public struct SaasStore: Sendable {
     /// this API makes, and kept at most 5 s (for writes from elsewhere).
     let counts: Cache<String, Int, ContinuousClock>
 
+    /// Wakes the notification streams after each change.
+    public let feed: NotificationFeed
+
     /// A store on `database`.
     public init(database: any SQLDatabase) throws {
         counts = try Cache(maximumCapacity: 16, timeToLive: .seconds(5))
         self.database = database
+        feed = NotificationFeed(database: database)
     }
 
     /// The schema's steps, applied by ``migrate()``.
@@ -83,7 +87,10 @@ public struct SaasStore: Sendable {
 
     /// Creates a lead; `nil` when its email is taken.
     public func createLead(_ input: LeadInput) async throws -> Lead? {
-        defer { counts.removeValue(for: "saas_leads") }
+        defer {
+            counts.removeValue(for: "saas_leads")
+            feed.wake()
+        }
         return try await database.transaction { db in
             let rows = try await db.query("""
                 INSERT INTO saas_leads (email, name, company, status) VALUES (\(input.email), \(input.name), \(input.company), \(input.status ?? "new"))
@@ -121,7 +128,10 @@ public struct SaasStore: Sendable {
     /// write transaction at a time, the rows the table gained within the transaction are the ones
     /// created. Writes of other sessions meanwhile never enter either count.
     public func importLeads(_ rows: [[SQLValue]]) async throws -> (inserted: Int, updated: Int) {
-        defer { counts.removeValue(for: "saas_leads") }
+        defer {
+            counts.removeValue(for: "saas_leads")
+            feed.wake()
+        }
         return try await database.transaction { db in
             let countsInserts = db.dialect.supports(.insertFlag)
             let before = countsInserts ? 0 : try await db.query("SELECT count(*) FROM saas_leads")[0].decode(Int.self, at: 0)
@@ -174,6 +184,7 @@ public struct SaasStore: Sendable {
             return campaign
         }
         counts.removeValue(for: "saas_campaigns")
+        feed.wake()
         return campaign
     }
 
@@ -193,14 +204,21 @@ public struct SaasStore: Sendable {
 
     // MARK: Notifications
 
-    /// Notifications after `since`, oldest first, at most 100.
-    public func notifications(since: Int64) async throws -> [NotificationItem] {
-        try await database.query("SELECT id, kind, message FROM saas_notifications WHERE id > \(since) ORDER BY id LIMIT 100").map { row in
+    /// Notifications after `since`, oldest first, at most `limit`.
+    public func notifications(since: Int64, limit: Int = 100) async throws -> [NotificationItem] {
+        try await database.query(
+            "SELECT id, kind, message FROM saas_notifications WHERE id > \(since) ORDER BY id LIMIT \(Int64(limit))"
+        ).map { row in
             NotificationItem(id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), message: try row.decode(String.self, at: 2))
         }
     }
 
+    /// Adds a notification in `database`'s transaction; on PostgreSQL it also notifies
+    /// ``NotificationFeed/channel``, which listeners hear once the transaction commits.
     static func notify(_ database: any SQLDatabase, _ kind: String, _ message: String) async throws {
         try await database.execute("INSERT INTO saas_notifications (kind, message) VALUES (\(kind), \(message))")
+        if database.dialect == .postgres {
+            try await database.execute("SELECT pg_notify(\(NotificationFeed.channel), '')")
+        }
     }
 }
