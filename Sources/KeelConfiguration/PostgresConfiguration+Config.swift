@@ -8,7 +8,8 @@ extension PostgresConfiguration {
     /// | Key (under `database`) | Environment variable | Setting |
     /// |---|---|---|
     /// | `url` (required, secret) | `DATABASE_URL` | the libpq connection string |
-    /// | `statementCacheCapacity` | `DATABASE_STATEMENT_CACHE_CAPACITY` | prepared statements kept (0 for PgBouncer's transaction mode) |
+    /// | `statementCacheCapacity` | `DATABASE_STATEMENT_CACHE_CAPACITY` | prepared statements kept (0: none) |
+    /// | `pgBouncerTransactionMode` | `DATABASE_PG_BOUNCER_TRANSACTION_MODE` | `true` behind PgBouncer's transaction mode |
     /// | `statementTimeoutSecs` | `DATABASE_STATEMENT_TIMEOUT_SECS` | server-side statement limit, or `none` |
     /// | `queryTimeoutSecs` | `DATABASE_QUERY_TIMEOUT_SECS` | client-side exchange limit, or `none` |
     ///
@@ -29,6 +30,7 @@ extension PostgresConfiguration {
             throw values.error("url", "is not usable: \(error.message)")
         }
         if let value = try values.count("statementCacheCapacity", minimum: 0) { statementCacheCapacity = value }
+        if let value = try values.flag("pgBouncerTransactionMode") { pgBouncerTransactionMode = value }
         if let value = try values.optionalSeconds("statementTimeoutSecs") { statementTimeout = value }
         if let value = try values.optionalSeconds("queryTimeoutSecs") { queryTimeout = value }
     }

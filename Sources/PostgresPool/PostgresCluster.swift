@@ -35,7 +35,7 @@ import Synchronization
 ///
 /// **Failover.** When the primary stops (or is stopped) and a standby is promoted, connections
 /// to the old primary fail (lost, SQLSTATE 57P01, or 25006 from a server that is now read-only)
-/// and are closed, and new ones reach the promoted server, which accepts writes. A ``write(_:)``
+/// and are closed, and new ones reach the promoted server, which accepts writes. A ``write(isolation:_:)``
 /// or ``transaction(_:)`` that fails before anything of it reached a server (no connection could
 /// be opened, the connection was found closed before sending, or its first statement met a
 /// read-only server) runs again, with back-off, for up to ``failoverTimeout``; one that fails
@@ -129,7 +129,7 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
     /// throws. Reads through the cluster see what it committed.
     ///
     /// #### Errors
-    /// As ``write(_:)``.
+    /// As ``write(isolation:_:)``.
     @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result

@@ -93,6 +93,17 @@ import Testing
         #expect(good.statementCacheCapacity == 0)
         #expect(good.statementTimeout == .seconds(5))
         #expect(!good.description.contains("s3cr3t-pass"))
+        #expect(!good.pgBouncerTransactionMode)
+        let bounced = try PostgresConfiguration(
+            config: environment(["DATABASE_URL": "postgres://app@bouncer:6432/app", "DATABASE_PG_BOUNCER_TRANSACTION_MODE": "true"]),
+            logger: logger)
+        #expect(bounced.pgBouncerTransactionMode)
+        let typo = #expect(throws: KeelConfigurationError.self) {
+            try PostgresConfiguration(
+                config: environment(["DATABASE_URL": "postgres://app@bouncer:6432/app", "DATABASE_PG_BOUNCER_TRANSACTION_MODE": "ture"]),
+                logger: logger)
+        }
+        #expect(typo?.description.contains("pgBouncerTransactionMode") == true || typo?.description.contains("PG_BOUNCER") == true)
     }
 
     @Test func cacheBreakerAndLimiterReadTheirScopes() throws {

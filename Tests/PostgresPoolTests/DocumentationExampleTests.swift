@@ -27,4 +27,23 @@ struct PostgresPoolDocumentationExampleTests {
         }
         #expect(value == "one")
     }
+
+    @Test(.enabled(if: TestDatabaseEnvironment.runsClusterTests, TestDatabaseEnvironment.clusterSkipReason))
+    func clusterExampleWorksAsWritten() async throws {
+        let clusterURL = try TestDatabaseEnvironment.require("TEST_CLUSTER_URL")
+        var body = ""
+        let cluster = try PostgresCluster(configuration: PostgresConfiguration(connectionString: clusterURL))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await cluster.run() }
+            try await cluster.write { try await $0.execute("CREATE TABLE IF NOT EXISTS notes (id int PRIMARY KEY, body text)") }
+            try await cluster.transaction { db in
+                try await db.execute("INSERT INTO notes VALUES (\(1), \("hello")) ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+            }
+            let rows = try await cluster.read { try await $0.query("SELECT body FROM notes WHERE id = \(1)") }
+            body = try rows[0].decode(String.self, "body")
+            await cluster.shutdown()
+            try await group.waitForAll()
+        }
+        #expect(body == "hello")
+    }
 }

@@ -16,7 +16,8 @@ struct SaasAPICommand: AsyncParsableCommand {
         discussion: """
             Rebuilds the Elite Creatif SaaS API (reference document 004): leads and campaigns CRUD with \
             pagination (GET /leads?page=1&limit=100: 100 by default, at most 1000, with total and pages), \
-            GET /notifications?since=N for polling, POST /leads/upload for a CSV file of leads \
+            GET /notifications?since=N for polling and GET /notifications/stream for Server-Sent Events (pushed \
+            through LISTEN/NOTIFY on PostgreSQL, so every instance's writes reach every instance's clients), POST /leads/upload for a CSV file of leads \
             (email,name,company) read as it streams in, validated row by row and upserted by email in \
             chunks in one transaction, refused whole (422, with every row's error) when a row is bad, and \
             a middleware logging requests slower than SLOW_REQUEST_MS (default 500).
