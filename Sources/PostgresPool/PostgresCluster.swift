@@ -139,7 +139,9 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
 
     /// Runs `body` with a connection to a standby that has replayed every write this cluster
     /// made, or to the primary when none has within ``replicaWait``. Statements that change
-    /// data fail there with SQLSTATE 25006 (read-only).
+    /// data fail there with SQLSTATE 25006 (read-only). A read of which nothing reached a server
+    /// (no connection could be opened, or the connection was found closed before sending) runs
+    /// again, as a write does.
     ///
     /// #### Errors
     /// ``PostgresError``, `PoolError`, `CancellationError`, or what `body` throws.
@@ -147,12 +149,18 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let needed = latestWrite.load(ordering: .acquiring)
-        let outcome: Result? = try await replicas.withConnection { connection in
-            guard try await hasReplayed(needed, on: connection) else { return nil }
-            return try await body(connection)
+        return try await retryingUnsent { deadline in
+            let outcome: Result? = try await replicas.withConnection { connection in
+                do {
+                    guard try await hasReplayed(needed, on: connection) else { return nil }
+                } catch let error as PostgresError where error.code == .connectionBeforeSend {
+                    throw Unsent(error: error)
+                }
+                return try await run(body, on: connection, readOnlyMeansUnsent: false)
+            }
+            if let outcome { return outcome }
+            return try await primary.withConnection { try await run(body, on: $0, readOnlyMeansUnsent: false) }
         }
-        if let outcome { return outcome }
-        return try await primary.withConnection { try await body($0) }
     }
 
     // MARK: Internals
@@ -180,30 +188,49 @@ public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where
     private func onPrimary<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await retryingUnsent { deadline in
+            let (result, noted) = try await primary.withConnection { connection in
+                let result = try await run(body, on: connection, readOnlyMeansUnsent: true)
+                // The body's work is done: a connection lost now costs only the note, which is
+                // then taken on another connection.
+                let noted = (try? await noteWritePosition(on: connection)) != nil
+                return (result, noted)
+            }
+            if !noted { try await noteWritePositionOnAnotherConnection(until: deadline) }
+            return result
+        }
+    }
+
+    /// Runs `body` on `connection`. A failure of its first round trip of which nothing took
+    /// effect is thrown as ``Unsent``: the connection found closed before sending or, when
+    /// `readOnlyMeansUnsent`, the statement refused by a server that is read-only now (a demoted
+    /// primary, whose connection is then discarded).
+    private func run<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result,
+        on connection: PostgresConnection, readOnlyMeansUnsent: Bool
+    ) async throws -> Result {
+        let begun = connection.roundTripsBegun.load(ordering: .relaxed)
+        do {
+            return try await body(connection)
+        } catch let error as PostgresError where error.code == .connectionBeforeSend || (readOnlyMeansUnsent && error.sqlState == "25006") {
+            if error.sqlState == "25006" { connection.discard() }
+            if connection.roundTripsBegun.load(ordering: .relaxed) - begun == 1 { throw Unsent(error: error) }
+            throw error
+        }
+    }
+
+    /// Runs `attempt` (given the deadline) again, after a back-off, while it fails with nothing of
+    /// it reaching a server (``Unsent``, or no connection could be opened), for up to
+    /// ``failoverTimeout``.
+    private func retryingUnsent<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ attempt: (ClusterClock.Instant) async throws -> Result
+    ) async throws -> Result {
         let deadline = clock.now.advanced(by: failoverTimeout)
         var failures = 0
         var random = SystemRandomNumberGenerator()
         while true {
             do {
-                let (result, noted) = try await primary.withConnection { connection in
-                    let begun = connection.roundTripsBegun.load(ordering: .relaxed)
-                    do {
-                        let result = try await body(connection)
-                        // The body's work is done: a connection lost now costs only the note,
-                        // which is then taken on another connection.
-                        let noted = (try? await noteWritePosition(on: connection)) != nil
-                        return (result, noted)
-                    } catch let error as PostgresError where error.code == .connectionBeforeSend || error.sqlState == "25006" {
-                        // Found closed before sending, or refused by a server that is read-only
-                        // now (a demoted primary, whose connection is of no more use): nothing
-                        // took effect if this was the body's first round trip.
-                        if error.sqlState == "25006" { connection.discard() }
-                        if connection.roundTripsBegun.load(ordering: .relaxed) - begun == 1 { throw Unsent(error: error) }
-                        throw error
-                    }
-                }
-                if !noted { try await noteWritePositionOnAnotherConnection(until: deadline) }
-                return result
+                return try await attempt(deadline)
             } catch {
                 let retryable: any Error
                 switch error {
