@@ -194,6 +194,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CircuitBreaker", package: "keel"),
                 .product(name: "SQLCore", package: "keel"),
+                .product(name: "PostgresPool", package: "keel"),
             ],
             swiftSettings: settings
         ),

@@ -93,7 +93,9 @@ keel_start_postgres() {
 # A second throwaway server for the reliability scenarios (Tests/ReliabilityTests), which restart
 # it and end its connections: the other tests' server is never disturbed. Exports
 # KEEL_RELIABILITY_DATABASE_URL and KEEL_RELIABILITY_PG_RESTART (a script that restarts it with
-# `pg_ctl restart -m fast` and returns once it accepts connections again).
+# `pg_ctl restart -m fast` and returns once it accepts connections again), and
+# KEEL_RELIABILITY_PG_STOP and KEEL_RELIABILITY_PG_START (stop it, start it again: the start
+# returns once it accepts connections).
 keel_start_reliability_postgres() {
   KEEL_PG_RELIABILITY_DIR=$(mktemp -d /tmp/keel-pg-reliability.XXXXXX)
   keel_init_and_start_cluster "$KEEL_PG_RELIABILITY_DIR"
@@ -102,7 +104,14 @@ keel_start_reliability_postgres() {
   if [ "$(id -u)" -eq 0 ]; then as_postgres="runuser -u postgres --"; fi
   printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -l "%s/server.log" -w -t 60 -m fast restart >/dev/null\n' \
     "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_RELIABILITY_DIR" "$KEEL_PG_RELIABILITY_DIR" > "$restart"
-  chmod 755 "$restart"
+  printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -w -t 60 -m fast stop >/dev/null\n' \
+    "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_RELIABILITY_DIR" > "$KEEL_PG_RELIABILITY_DIR/stop.sh"
+  printf '#!/bin/sh\nexec %s "%s/pg_ctl" -D "%s/data" -l "%s/server.log" -w -t 60 -o "%s" start >/dev/null\n' \
+    "$as_postgres" "$KEEL_PG_BIN" "$KEEL_PG_RELIABILITY_DIR" "$KEEL_PG_RELIABILITY_DIR" "$KEEL_CLUSTER_OPTIONS" \
+    > "$KEEL_PG_RELIABILITY_DIR/start.sh"
+  chmod 755 "$restart" "$KEEL_PG_RELIABILITY_DIR/stop.sh" "$KEEL_PG_RELIABILITY_DIR/start.sh"
+  export KEEL_RELIABILITY_PG_STOP="$KEEL_PG_RELIABILITY_DIR/stop.sh"
+  export KEEL_RELIABILITY_PG_START="$KEEL_PG_RELIABILITY_DIR/start.sh"
   export KEEL_RELIABILITY_DATABASE_URL="$KEEL_CLUSTER_URL"
   export KEEL_RELIABILITY_PG_RESTART="$restart"
 }
@@ -172,8 +181,8 @@ keel_init_and_start_cluster() {
   # PostgreSQL's default durability, every commit flushed, as in production.
   local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   if [ "${KEEL_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
-  if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200 $extra" \
+  KEEL_CLUSTER_OPTIONS="-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200 $extra"
+  if ! keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$KEEL_CLUSTER_OPTIONS" \
     start >/dev/null; then
     cat "$dir/server.log" >&2
     return 1

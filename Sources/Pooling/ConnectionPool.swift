@@ -135,7 +135,8 @@ where PoolClock.Duration == Duration {
     ///
     /// #### Errors
     /// ``PoolError`` with code ``PoolError/Code/acquireTimeout`` after ``PoolConfiguration/acquireTimeout``,
-    /// ``PoolError/Code/connectionUnavailable`` when no connection is open and opening one fails,
+    /// ``PoolError/Code/connectionUnavailable`` when no connection is open and opening one fails
+    /// (at once when no attempt is due before the deadline, else at the deadline),
     /// ``PoolError/Code/shutdown`` after shutdown began; `CancellationError` when the task is cancelled
     /// while waiting; and whatever `body` throws.
     @inlinable
@@ -533,7 +534,8 @@ where PoolClock.Duration == Duration {
             actions = state.withLock { $0.machine.connectionCreated(connection, now: now) }
         case .failure(let error):
             logger.info("opening a connection failed", metadata: ["error": "\(error)"])
-            actions = state.withLock { $0.machine.connectionFailed(error, now: now) }
+            let timedOut = source.isTimeout(error)
+            actions = state.withLock { $0.machine.connectionFailed(error, timedOut: timedOut, now: now) }
         }
         perform(actions)
     }

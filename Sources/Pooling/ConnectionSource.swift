@@ -33,6 +33,13 @@ public protocol ConnectionSource: Sendable {
 
     /// Closes a connection. Errors are the source's to log: the pool forgets the connection either way.
     func close(_ connection: Connection) async
+
+    /// Whether a ``makeConnection(timeout:)`` error says the attempt gave up waiting for an answer
+    /// (a server that accepts connections and never answers), rather than that it was refused.
+    /// After a timeout, leases waiting with nothing open fail at once, since the next attempt
+    /// would wait as long; after a refusal (a database restarting), those that can wait for the
+    /// next attempt do. The default recognises the pool's own ``ConnectTimeoutError``.
+    func isTimeout(_ error: any Error) -> Bool
 }
 
 extension ConnectionSource {
@@ -42,4 +49,6 @@ extension ConnectionSource {
     public func reset(_ connection: Connection) async -> Bool { true }
     /// Every connection is taken to be healthy.
     public func health(of connection: Connection) -> ConnectionHealth { .healthy }
+    /// Only the pool's own connect timeout is a timeout.
+    public func isTimeout(_ error: any Error) -> Bool { error is ConnectTimeoutError }
 }

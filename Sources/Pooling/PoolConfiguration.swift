@@ -69,8 +69,10 @@ public struct PoolConfiguration: Sendable {
     /// The wait before retrying after the first failed connection attempt; it doubles with each
     /// further failure, with jitter, up to `maxConnectRetryDelay`. Default 100 ms.
     public var connectRetryDelay: Duration = .milliseconds(100)
-    /// The longest wait between connection attempts while they fail. Default 10 s.
-    public var maxConnectRetryDelay: Duration = .seconds(10)
+    /// The longest wait between connection attempts while they fail, which bounds how long after
+    /// the database comes back the pool notices. Default 500 ms (a refused attempt costs the
+    /// database next to nothing; the concurrent-attempt limit keeps it to a few).
+    public var maxConnectRetryDelay: Duration = .milliseconds(500)
     /// On shutdown, how long leases may take to come back before their connections are closed
     /// anyway. Default 30 s.
     public var shutdownGracePeriod: Duration = .seconds(30)

@@ -165,6 +165,8 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
     @usableFromInline var retryAt: Instant?
     @usableFromInline var random: SplitMix64
     @usableFromInline var lastConnectionError: (any Error)?
+    /// Whether the last failed attempt gave up waiting for an answer (rather than being refused).
+    @usableFromInline var lastFailureTimedOut = false
     @usableFromInline var counters = PoolStatistics()
 
     init(settings: PoolConfiguration, seed: UInt64) {
@@ -198,12 +200,15 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             return lease(slotNumber, location: location, now: now)
         }
         guard let now else { return .mustWait }
-        if openCount == 0, connecting == 0, let retryAt, now < retryAt, lastConnectionError != nil {
-            // Nothing open and connecting is failing: fail fast instead of waiting for a timeout.
+        let deadline = deadline ?? now.advanced(by: settings.acquireTimeout)
+        if openCount == 0, connecting == 0, let retryAt, now < retryAt, lastConnectionError != nil,
+            lastFailureTimedOut || deadline <= retryAt
+        {
+            // Nothing open, connecting is failing, and no attempt is due before the deadline (or
+            // attempts time out, so the next would take as long): fail now rather than wait.
             return .failed(.connectionUnavailable)
         }
         guard let waiter else { return .mustWait }
-        let deadline = deadline ?? now.advanced(by: settings.acquireTimeout)
         if deadline <= now {
             counters.timeouts += 1
             return .failed(.acquireTimeout(waited: .zero))
@@ -331,6 +336,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         consecutiveFailures = 0
         retryAt = nil
         lastConnectionError = nil
+        lastFailureTimedOut = false
         counters.created += 1
         var actions = Actions()
         guard case .running = phase else {
@@ -371,23 +377,32 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         return actions
     }
 
-    /// A connection attempt failed. Retries back off exponentially with jitter; when no connection
-    /// is open, the waiters fail now with the error instead of waiting for their timeout.
-    mutating func connectionFailed(_ error: any Error, now: Instant) -> Actions {
+    /// A connection attempt failed (`timedOut`: it gave up waiting for an answer, rather than
+    /// being refused). Retries back off exponentially with jitter; when no connection is open or
+    /// being opened, the waiters fail now with the error, except, after a refusal (a database
+    /// restarting), those whose deadline comes after the next attempt, which wait for it.
+    mutating func connectionFailed(_ error: any Error, timedOut: Bool = false, now: Instant) -> Actions {
         connecting -= 1
         counters.creationFailures += 1
         consecutiveFailures += 1
         lastConnectionError = error
+        lastFailureTimedOut = timedOut
         var actions = Actions()
         if case .running = phase {
             let backoff = Backoff(
                 initialDelay: settings.connectRetryDelay, maximumDelay: settings.maxConnectRetryDelay, jitter: .equal)
             retryAt = now.advanced(by: backoff.delay(afterFailure: consecutiveFailures, random: random.nextUnit()))
             actions.wakeMaintenance = true
-            if openCount == 0 && connecting == 0 {
+            if openCount == 0 && connecting == 0, let retryAt {
+                var kept = Deque<WaitingRequest>()
                 while let waiting = waiters.popFirst() {
-                    actions.failures.append((waiting.waiter, .connectionUnavailable))
+                    if timedOut || waiting.deadline <= retryAt {
+                        actions.failures.append((waiting.waiter, .connectionUnavailable))
+                    } else {
+                        kept.append(waiting)
+                    }
                 }
+                waiters = kept
             }
         }
         finishShutdownIfDone(&actions)
@@ -423,7 +438,12 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             for waiting in waiters {
                 if waiting.deadline <= now {
                     counters.timeouts += 1
-                    actions.failures.append((waiting.waiter, .acquireTimeout(waited: waiting.enqueuedAt.duration(to: now))))
+                    // With nothing open and connecting failing, the wait was for the database,
+                    // not for a busy pool: say so.
+                    let failure: Failure =
+                        openCount == 0 && lastConnectionError != nil
+                        ? .connectionUnavailable : .acquireTimeout(waited: waiting.enqueuedAt.duration(to: now))
+                    actions.failures.append((waiting.waiter, failure))
                 } else {
                     kept.append(waiting)
                     consider(waiting.deadline)

@@ -134,6 +134,31 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         return (options.map(\.key), options.map(\.value), false)
     }
 
+    /// The connection string's `connect_timeout` (or `PGCONNECT_TIMEOUT` when it has none), which
+    /// bounds each connection attempt as libpq reads it: whole seconds, at least 2; `nil` when
+    /// unset, zero or negative.
+    var connectTimeout: Duration? {
+        let value = Self.parsedOptions(of: connectionString)?.first { $0.key == "connect_timeout" }?.value
+            ?? ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"]
+        guard let value, let seconds = Int(value.trimmingCharacters(in: .whitespaces)), seconds > 0 else { return nil }
+        return .seconds(max(seconds, 2))
+    }
+
+    /// The servers the connection string names, `host:port` (or a socket folder), for errors.
+    var serverNames: String {
+        let options = Self.parsedOptions(of: connectionString) ?? []
+        func list(_ key: String) -> [String] {
+            options.first { $0.key == key }?.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
+        }
+        let hosts = list("host").isEmpty ? list("hostaddr") : list("host")
+        let ports = list("port")
+        guard !hosts.isEmpty else { return "the default server" }
+        return hosts.enumerated().map { index, host in
+            let port = ports.count == hosts.count ? ports[index] : (ports.first ?? "5432")
+            return host.hasPrefix("/") ? host : "\(host):\(port.isEmpty ? "5432" : port)"
+        }.joined(separator: ", ")
+    }
+
     /// The options `connectionString` sets, as libpq parses them; `nil` when it does not parse.
     private static func parsedOptions(of connectionString: String) -> [(key: String, value: String)]? {
         guard let parsed = PQconninfoParse(connectionString, nil) else { return nil }

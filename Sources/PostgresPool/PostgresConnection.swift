@@ -98,7 +98,9 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ///
     /// #### Errors
     /// ``PostgresError`` with code ``PostgresError/Code/connection`` when the server cannot be
-    /// reached, refuses the login, or `timeout` runs out; ``PostgresError/Code/client`` when
+    /// reached or refuses the login; ``PostgresError/Code/timeout`` when `timeout` or the
+    /// connection string's `connect_timeout` (the shorter) runs out, naming the server;
+    /// ``PostgresError/Code/client`` when
     /// ``PostgresConfiguration/statementTimeout`` is set in
     /// ``PostgresConfiguration/pgBouncerTransactionMode``.
     public static func connect(
@@ -132,7 +134,11 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     private static func openBlocking(
         configuration: PostgresConfiguration, timeout: Duration
     ) -> Result<UnsafeSendableHandle, PostgresError> {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
+        // libpq enforces connect_timeout only in its blocking connect: here it is applied to the
+        // whole attempt, as the pool's connect timeout is.
+        let limit = configuration.connectTimeout.map { min($0, timeout) } ?? timeout
+        let limitName = limit < timeout ? "connect_timeout" : "the connect timeout"
+        let deadline = ContinuousClock.now.advanced(by: limit)
         var generator = SystemRandomNumberGenerator()
         let (keywords, values, expand) = configuration.connectionParameters(using: &generator)
         let handle = withCStrings(keywords) { keywords in
@@ -147,7 +153,12 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         var state = PGRES_POLLING_WRITING
         while state != PGRES_POLLING_OK {
             let remaining = ContinuousClock.now.duration(to: deadline)
-            guard remaining > .zero else { return fail("connecting took longer than \(timeout)") }
+            guard remaining > .zero else {
+                PQfinish(handle)
+                return .failure(PostgresError(
+                    code: .timeout,
+                    message: "connecting to \(configuration.serverNames) took longer than \(limit) (\(limitName)): the server accepted no session in time"))
+            }
             switch state {
             case PGRES_POLLING_FAILED:
                 return fail(errorMessage(of: handle))

@@ -39,6 +39,12 @@ public struct PostgresConnectionSource: ConnectionSource {
         connection.isBroken ? .serverGone : .healthy
     }
 
+    /// Whether the attempt gave up waiting for the server: the pool's connect timeout, or the
+    /// connection string's `connect_timeout` (a ``PostgresError/Code/timeout`` error).
+    public func isTimeout(_ error: any Error) -> Bool {
+        error is ConnectTimeoutError || (error as? PostgresError)?.code == .timeout
+    }
+
     /// Closes the connection.
     public func close(_ connection: PostgresConnection) async {
         connection.close()

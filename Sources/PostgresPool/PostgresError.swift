@@ -27,8 +27,9 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let connectionBeforeSend = Code(description: "connectionBeforeSend")
         /// The client refused the request (bad input, or misuse of a connection).
         public static let client = Code(description: "client")
-        /// The statement ran past ``PostgresConfiguration/queryTimeout``: a cancel request was sent
-        /// and the connection closed. The statement may or may not have run.
+        /// A deadline passed: the statement ran past ``PostgresConfiguration/queryTimeout`` (a cancel
+        /// request was sent and the connection closed; the statement may or may not have run), or
+        /// connecting ran past its timeout or the connection string's `connect_timeout`.
         public static let timeout = Code(description: "timeout")
 
         /// Matches a ``PostgresError`` of this code: `catch PostgresError.Code.timeout { … }`.
@@ -75,7 +76,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
     public var isSerializationFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
     /// The statement was cancelled (57014), by a cancel request or `statement_timeout`.
     public var isQueryCanceled: Bool { sqlState == "57014" }
-    /// The statement ran past the client-side ``PostgresConfiguration/queryTimeout``.
+    /// A client-side deadline passed: ``PostgresConfiguration/queryTimeout``, or the connect timeout.
     public var isTimeout: Bool { code == .timeout }
     /// The connection failed or the server ended it (class 08, or 57P01–57P03: shutdown,
     /// crash, cannot connect now). The pool replaces such connections.

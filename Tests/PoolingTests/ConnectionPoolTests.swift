@@ -124,13 +124,14 @@ import Testing
         }
     }
 
-    @Test func failingConnectionsFailWaitersWithTheErrorThenRecover() async throws {
+    @Test func failingConnectionsFailLeasesThatCannotWaitAndServeThoseThatCanOnceTheDatabaseIsBack() async throws {
         let source = FakeConnectionSource()
         source.state.withLock { $0.failuresToCome = 3 }
         let configuration = Self.configuration {
             $0.maxConcurrentConnectionAttempts = 1
             $0.connectRetryDelay = .seconds(1)
             $0.maxConnectRetryDelay = .seconds(4)
+            $0.acquireTimeout = .milliseconds(500)
         }
         try await Self.withPool(configuration, source: source) { pool, source, clock in
             do {
@@ -141,18 +142,26 @@ import Testing
                 #expect(error.lastConnectionError is FakeSourceError)
                 #expect(error.description.contains("connection refused"))
             }
-            // While backing off with nothing open, leases fail fast.
+            // The next attempt is at least 0.5 s away: a lease that may wait 0.5 s fails at once.
             await #expect(throws: PoolError.self) { try await pool.withConnection { _ in } }
             #expect(source.attempts == 1, "no attempt before the back-off ends")
-            // Two more failures, each after its back-off, then a success.
-            for expectedAttempts in 2...3 {
-                clock.advance(by: .seconds(4))
-                await #expect(throws: PoolError.self) { try await pool.withConnection { _ in } }
-                #expect(source.attempts == expectedAttempts)
+
+            // A lease that may wait a minute waits through the failing attempts and gets the
+            // connection the first successful one opens.
+            let patient = Task {
+                let lease = try await pool.leaseConnection(deadline: clock.now.advanced(by: .seconds(60)))
+                let id = lease.connection.id
+                await lease.release()
+                return id
             }
-            clock.advance(by: .seconds(4))
-            let id = try await pool.withConnection { $0.id }
-            #expect(id == 1)
+            #expect(await eventually { pool.statistics.waiting == 1 })
+            while source.attempts < 4 || pool.statistics.waiting > 0 {
+                clock.advance(by: .milliseconds(250))
+                await Task.yield()
+                #expect(pool.statistics.waiting <= 1)
+                if clock.now.offset > .seconds(60) { break }
+            }
+            #expect(try await patient.value == 1)
             #expect(pool.statistics.creationFailures == 3)
             #expect(pool.statistics.created == 1)
         }
@@ -223,7 +232,7 @@ import Testing
         source.state.withLock { $0.hang = true }
         let configuration = Self.configuration {
             $0.connectTimeout = .seconds(5)
-            $0.acquireTimeout = .seconds(60)
+            $0.acquireTimeout = .milliseconds(5_050)  // past the attempt's timeout, before the retry after it
         }
         try await Self.withPool(configuration, source: source) { pool, _, clock in
             let waiter = Task { try await pool.withConnection { _ in } }

@@ -365,36 +365,71 @@ import Testing
         #expect(revalidated.connection == old.connection)
     }
 
-    @Test func failedAttemptsBackOffFailWaitersAndFailFastUntilTheRetry() throws {
+    @Test func failedAttemptsBackOffAndOnlyWaitersWithNoAttemptDueBeforeTheirDeadlineFail() throws {
         struct Down: Error {}
         var machine = Self.machine {
             $0.connectRetryDelay = .seconds(1)
             $0.maxConnectRetryDelay = .seconds(8)
         }
-        Self.wait(&machine, waiter: 1)
-        Self.wait(&machine, waiter: 2)
+        // Waiter 1 may wait 0.5 s, waiter 2 thirty seconds.
+        Self.wait(&machine, waiter: 1, deadline: Self.at(0.5))
+        Self.wait(&machine, waiter: 2, deadline: Self.at(30))
         #expect(machine.connecting == 2)
         let first = machine.connectionFailed(Down(), now: Self.at(0))
         #expect(first.failures.isEmpty, "another attempt is still in flight")
         let second = machine.connectionFailed(Down(), now: Self.at(0))
-        #expect(second.failures.map(\.waiter) == [1, 2], "nothing open, nothing connecting: fail with the error")
+        // The next attempt is 1-2 s away: waiter 1 cannot be served before its deadline, 2 can.
+        #expect(second.failures.map(\.waiter) == [1], "nothing open, nothing connecting, no attempt in time: fail with the error")
+        #expect(machine.statistics.waiting == 1)
         #expect(machine.lastConnectionError is Down)
 
-        guard case .failed(.connectionUnavailable) = Self.wait(&machine, waiter: 3, now: Self.at(0.1)) else {
-            Issue.record("fail fast while backing off with nothing open")
+        guard case .failed(.connectionUnavailable) = Self.wait(&machine, waiter: 3, now: Self.at(0.1), deadline: Self.at(0.6)) else {
+            Issue.record("fail at once when no attempt is due before the deadline")
             return
         }
-        // After the back-off (at most 2 s after two failures), a request tries again.
-        guard case .enqueued(let attempts) = Self.wait(&machine, waiter: 4, now: Self.at(2)) else {
-            Issue.record("retry after the back-off")
+        guard case .enqueued(let none) = Self.wait(&machine, waiter: 4, now: Self.at(0.1), deadline: Self.at(30)) else {
+            Issue.record("wait for the attempt due before the deadline")
             return
         }
-        #expect(attempts == 1)
+        #expect(none == 0, "no attempt before the back-off")
+        // The maintenance timer starts the attempt after the back-off (at most 2 s after two failures).
+        let retry = machine.timerFired(now: Self.at(2))
+        #expect(retry.actions.createConnections == 2, "one attempt for each of waiters 2 and 4")
         let recovered = machine.connectionCreated(1, now: Self.at(2.5))
-        #expect(recovered.handOver?.waiter == 4)
+        #expect(recovered.handOver?.waiter == 2, "the first waiter left is served first")
         #expect(machine.lastConnectionError == nil)
         #expect(machine.statistics.creationFailures == 2)
         #expect(machine.statistics.created == 1)
+    }
+
+    @Test func anAttemptThatTimedOutFailsEveryWaiterAtOnce() throws {
+        struct Silent: Error {}
+        var machine = Self.machine { $0.maxConcurrentConnectionAttempts = 1 }
+        Self.wait(&machine, waiter: 1, deadline: Self.at(30))
+        Self.wait(&machine, waiter: 2, deadline: Self.at(30))
+        let failed = machine.connectionFailed(Silent(), timedOut: true, now: Self.at(2))
+        #expect(failed.failures.map(\.waiter) == [1, 2], "the next attempt would wait as long: nobody waits for it")
+        guard case .failed(.connectionUnavailable) = Self.wait(&machine, waiter: 3, now: Self.at(2.01), deadline: Self.at(40)) else {
+            Issue.record("fail at once while attempts time out")
+            return
+        }
+    }
+
+    @Test func aWaiterWhoseDeadlinePassesWhileConnectingFailsIsToldTheDatabaseIsUnavailable() throws {
+        struct Down: Error {}
+        var machine = Self.machine {
+            $0.connectRetryDelay = .milliseconds(100)
+            $0.maxConnectRetryDelay = .milliseconds(100)
+            $0.maxConcurrentConnectionAttempts = 1
+        }
+        Self.wait(&machine, waiter: 1, deadline: Self.at(1))
+        _ = machine.connectionFailed(Down(), now: Self.at(0.85))
+        #expect(machine.statistics.waiting == 1, "an attempt is due before 0.95 s, before the deadline")
+        let timedOut = machine.timerFired(now: Self.at(1))
+        guard case .connectionUnavailable? = timedOut.actions.failures.first?.failure else {
+            Issue.record("a lease that waited for a failing database fails as connectionUnavailable, not acquireTimeout")
+            return
+        }
     }
 
     @Test func backOffDoublesWithJitterUpToTheMaximum() {
