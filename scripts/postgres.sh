@@ -59,7 +59,7 @@ keel_free_port() {
 
 keel_stop_postgres() {
   local dir
-  for dir in "${KEEL_PG_STANDBY_DIR:-}" "${KEEL_PG_PRIMARY_DIR:-}" "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
+  for dir in "${KEEL_PG_STANDBY_DIR:-}" "${KEEL_PG_PRIMARY_DIR:-}" "${KEEL_PG_TLS_DIR:-}" "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
     if [ -n "$dir" ] && [ -d "$dir" ]; then
       if [ -f "$dir/data/postmaster.pid" ]; then
         keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -71,6 +71,7 @@ keel_stop_postgres() {
   KEEL_PG_RELIABILITY_DIR=
   KEEL_PG_PRIMARY_DIR=
   KEEL_PG_STANDBY_DIR=
+  KEEL_PG_TLS_DIR=
 }
 
 keel_pg_run() {
@@ -114,6 +115,31 @@ keel_start_reliability_postgres() {
   export KEEL_RELIABILITY_PG_START="$KEEL_PG_RELIABILITY_DIR/start.sh"
   export KEEL_RELIABILITY_DATABASE_URL="$KEEL_CLUSTER_URL"
   export KEEL_RELIABILITY_PG_RESTART="$restart"
+}
+
+# A server that speaks TLS with a certificate for `localhost` from a certificate authority made
+# here with openssl (and a second authority that signed nothing of it). Exports
+# TEST_TLS_DATABASE_URL (host localhost, sslmode=verify-full, the authority as sslrootcert),
+# TEST_TLS_OTHER_CA (the other authority's certificate) and TEST_TLS_PORT.
+keel_start_tls_postgres() {
+  KEEL_PG_TLS_DIR=$(mktemp -d /tmp/keel-pg-tls.XXXXXX)
+  local dir=$KEEL_PG_TLS_DIR
+  chmod 755 "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Keel test CA" -keyout ca.key -out ca.pem 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Keel other CA" -keyout other-ca.key -out other-ca.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\n' > san.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null
+    chmod 600 server.key
+    chmod 644 ca.pem other-ca.pem server.crt
+  ) || { echo "postgres.sh: openssl could not make the test certificates" >&2; return 1; }
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir" "$dir/server.key" "$dir/server.crt"; fi
+  keel_init_and_start_cluster "$dir" "-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+  export TEST_TLS_PORT=$KEEL_CLUSTER_PORT
+  export TEST_TLS_OTHER_CA="$dir/other-ca.pem"
+  export TEST_TLS_DATABASE_URL="postgresql://keel_test:${KEEL_PG_PASSWORD}@localhost:${KEEL_CLUSTER_PORT}/keel_test?sslmode=verify-full&sslrootcert=$dir/ca.pem"
 }
 
 # A primary and a streaming-replication standby of it (pg_basebackup -R), for PostgresCluster's

@@ -6,10 +6,12 @@
 #      unix socket in that folder, password authentication, a role and database for tests),
 #      a PgBouncer in transaction mode in front of it, a second server that the reliability
 #      scenarios restart and disturb, a primary with a streaming-replication standby (for
-#      PostgresCluster; the failover scenario promotes the standby), and a throwaway Redis
+#      PostgresCluster; the failover scenario promotes the standby), a server that speaks TLS with
+#      a certificate from a throwaway authority (openssl), and a throwaway Redis
 #      (127.0.0.1 on a free port, an ACL user with a password, nothing persisted),
-#   3. exports TEST_DATABASE_URL, TEST_PGBOUNCER_URL, TEST_CLUSTER_URL and TEST_REDIS_URL (and
-#      TEST_CLUSTER_STANDBY_URL, KEEL_CLUSTER_STOP_PRIMARY, KEEL_CLUSTER_PROMOTE_STANDBY,
+#   3. exports TEST_DATABASE_URL, TEST_PGBOUNCER_URL, TEST_CLUSTER_URL, TEST_TLS_DATABASE_URL and
+#      TEST_REDIS_URL (and TEST_CLUSTER_STANDBY_URL, KEEL_CLUSTER_STOP_PRIMARY, KEEL_CLUSTER_PROMOTE_STANDBY,
+#      TEST_TLS_OTHER_CA, KEEL_RELIABILITY_PG_STOP, KEEL_RELIABILITY_PG_START,
 #      KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART, KEEL_REDIS_PID_FILE)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
 #      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
@@ -36,6 +38,8 @@ keel_start_reliability_postgres
 echo "test.sh: PostgreSQL for the reliability scenarios ready at ${KEEL_RELIABILITY_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
 keel_start_replicated_postgres
 echo "test.sh: a primary and its standby ready at ${TEST_CLUSTER_URL//:${KEEL_PG_PASSWORD}@/:***@}"
+keel_start_tls_postgres
+echo "test.sh: PostgreSQL with TLS (verify-full) ready at ${TEST_TLS_DATABASE_URL//:${KEEL_PG_PASSWORD}@/:***@}"
 keel_start_redis
 echo "test.sh: Redis ready at ${TEST_REDIS_URL//:${KEEL_REDIS_PASSWORD}@/:***@}"
 

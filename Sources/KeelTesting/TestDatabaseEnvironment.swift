@@ -49,6 +49,12 @@ public enum TestDatabaseEnvironment {
     public static let clusterSkipReason: Comment =
         "TEST_CLUSTER_URL is not set: run scripts/test.sh, which starts a primary and a standby and sets it"
 
+    /// Whether the TLS tests run: scripts/test.sh started its TLS server (`TEST_TLS_DATABASE_URL`),
+    /// or this is CI (where a missing one then fails).
+    public static var runsTLSTests: Bool {
+        !(ProcessInfo.processInfo.environment["TEST_TLS_DATABASE_URL"] ?? "").isEmpty || isCI
+    }
+
     /// The value of `variable` (`TEST_CLUSTER_URL`, `TEST_CLUSTER_STANDBY_URL`,
     /// `KEEL_CLUSTER_STOP_PRIMARY`, …), or a test failure saying how to get it.
     public static func require(_ variable: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
