@@ -181,6 +181,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             for secret in passwordCandidates(in: connectionString) where !secret.isEmpty {
                 message = message.replacingOccurrences(of: secret, with: "<redacted>")
             }
+            message = redactingQuotedTokens(in: message)
             throw .client(
                 "the PostgreSQL connection string is not valid: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -195,6 +196,28 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             option += 1
         }
         return parts.joined(separator: " ")
+    }
+
+    /// libpq's parse errors quote the token at fault, which may hold the password wherever the
+    /// string is malformed (`missing "=" after "postgres:/app:secret@db"`): every quoted token
+    /// but an option name or a short piece of punctuation (`"="`) is replaced.
+    private static func redactingQuotedTokens(in message: String) -> String {
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "\"") {
+            result += rest[...open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "\"") else {
+                result += "<redacted>"
+                return result
+            }
+            let token = rest[afterOpen..<close]
+            let isName = !token.isEmpty && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") } && token.count <= 40
+            result += isName || (token.count <= 2 && !token.contains { $0.isLetter || $0.isNumber }) ? String(token) : "<redacted>"
+            result += "\""
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
     }
 
     /// Substrings that may be the password of a string libpq could not parse.

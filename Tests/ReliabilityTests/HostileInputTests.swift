@@ -259,6 +259,19 @@ extension Reliability {
                 "postgres://app:\(encoded)@db:99999999/app", "postgres://app:\(encoded)@[::1/app",
                 "host=db password='\(secret)", "host=db password=\(secret) port=", "host=db password=\(secret) nonsense",
                 "postgres://app:\(encoded)@db/app?sslmode=sometimes", "postgresql://app:\(encoded)@db:5432/app?bogus=1",
+                // Every part of a URL broken in turn, the password beside it.
+                "postgres://app:\(encoded)%zz@db/app", "postgres://app:\(encoded)%2@db/app", "postgres://app:\(encoded)%@db/app",
+                "postgres://app:\(secret)@db/app", "postgres://app:\(encoded)@db:port/app", "postgres://app:\(encoded)@db:-1/app",
+                "postgres://app:\(encoded)@[::1]x:5432/app", "postgres://app:\(encoded)@db]/app", "postgres://app:\(encoded)@/app?host=",
+                "postgres://app:\(encoded)@db/app?sslmode", "postgres://app:\(encoded)@db/app?=x", "postgres://app:\(encoded)@db/app?&&sslmode=x",
+                "postgres://app:\(encoded)@db/app?connect_timeout=soon", "postgres://app:\(encoded)@db/app?port=abc",
+                "postgres://db/app?user=app&password=\(encoded)&sslmode=maybe", "postgres://db/app?password=\(encoded)%zz",
+                "postgres:/app:\(encoded)@db/app", "postgres//app:\(encoded)@db/app", "postgre://app:\(encoded)@db/app",
+                "postgres://app:\(encoded)@db:5432:5433/app", "postgres://app:\(encoded)@db,/app?target_session_attrs=nope",
+                "postgres://app:\(encoded)@db/app#fragment", "postgres://app:\(encoded)@d b/app", " postgres://app:\(encoded)@db/app?sslmode=x",
+                "host=db password='\(secret)\\", "host=db password=\(secret)' user=app", "host=db password = \(secret) = x",
+                "host=db password=\(secret) sslmode=never", "password=\(secret) host=db port=65536x",
+                "host=db password='\(secret)' connect_timeout=soon", "host=db 'password'=\(secret)",
             ]
             var refused = 0
             for string in badStrings {
