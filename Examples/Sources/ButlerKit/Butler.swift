@@ -117,12 +117,15 @@ public final class Butler: Sendable {
     /// The Hummingbird application on `127.0.0.1:port`, running `services` (the database, the
     /// jobs) alongside as services of its own: they start with it, and on shutdown the server
     /// stops first, then they do, in reverse order. The schema is migrated before the server
-    /// starts accepting requests.
+    /// starts accepting requests. A connection that sends nothing, or trickles a request's headers
+    /// or body, for `idleTimeout` is closed.
     public func application(
-        host: String = "127.0.0.1", port: Int, services: [any Service], logger: Logger
+        host: String = "127.0.0.1", port: Int, services: [any Service], idleTimeout: Duration = ExampleServer.defaultIdleTimeout,
+        logger: Logger
     ) -> some ApplicationProtocol {
         var application = Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "crypto-butler"),
+            router: router(), server: ExampleServer.http1(idleTimeout: idleTimeout),
+            configuration: .init(address: .hostname(host, port: port), serverName: "crypto-butler"),
             services: services, logger: logger)
         application.beforeServerStarts { [store] in
             let report = try await store.migrate()

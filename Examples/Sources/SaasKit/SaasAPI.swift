@@ -113,13 +113,15 @@ public struct SaasAPI: Sendable {
     /// The Hummingbird application on `host:port` with `eventLoopGroup`, running `services` (the
     /// database) and the notification feed alongside as services of their own: they start with
     /// it, and on shutdown the server stops first (ending the notification streams), then they
-    /// do. The schema is migrated before the server starts accepting requests.
+    /// do. The schema is migrated before the server starts accepting requests. A connection that
+    /// sends nothing, or trickles a request's headers or body, for `idleTimeout` is closed.
     public func application(
         host: String = "127.0.0.1", port: Int, eventLoopGroup: EventLoopGroupProvider = .singleton,
-        services: [any Service] = [], logger: Logger
+        services: [any Service] = [], idleTimeout: Duration = ExampleServer.defaultIdleTimeout, logger: Logger
     ) -> some ApplicationProtocol {
         var application = Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "saas-api"),
+            router: router(), server: ExampleServer.http1(idleTimeout: idleTimeout),
+            configuration: .init(address: .hostname(host, port: port), serverName: "saas-api"),
             services: services + [store.feed], eventLoopGroupProvider: eventLoopGroup, logger: logger)
         application.beforeServerStarts { [store] in
             let report = try await store.migrate()

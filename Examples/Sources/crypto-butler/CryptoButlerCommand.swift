@@ -26,6 +26,8 @@ struct CryptoButlerCommand: AsyncParsableCommand {
 
             The pool reads the reference's DB_MAX_CONNECTIONS (default 100), DB_MIN_CONNECTIONS (5), \
             DB_CONNECT_TIMEOUT_SECS, DB_ACQUIRE_TIMEOUT_SECS, DB_IDLE_TIMEOUT_SECS, DB_MAX_LIFETIME_SECS. \
+            A connection that sends nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) \
+            is closed. \
             Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database. With \
             REDIS_URL (redis://[user:password@]host:port/db), the CoinGecko and EVM limits are kept in Redis \
             and shared by every crypto-butler process on it, and the price and chain-data caches are \
@@ -92,7 +94,8 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         // The database (and Redis) run as services of the application, before the jobs: on
         // shutdown the server stops, then the jobs, then Redis and the database close.
         services.append(ButlerJobsService(butler: butler, logger: logger))
-        let app = butler.application(port: port, services: services, logger: logger)
+        let app = butler.application(
+            port: port, services: services, idleTimeout: try ExampleServer.idleTimeout(in: environment), logger: logger)
         logger.info("Server ready to handle concurrent requests on http://127.0.0.1:\(port)")
         try await app.runService()
     }

@@ -20,7 +20,8 @@ struct SaasAPICommand: AsyncParsableCommand {
             through LISTEN/NOTIFY on PostgreSQL, so every instance's writes reach every instance's clients), POST /leads/upload for a CSV file of leads \
             (email,name,company) read as it streams in, validated row by row and upserted by email in \
             chunks in one transaction, refused whole (422, with every row's error) when a row is bad, and \
-            a middleware logging requests slower than SLOW_REQUEST_MS (default 500).
+            a middleware logging requests slower than SLOW_REQUEST_MS (default 500). A connection that sends \
+            nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) is closed.
 
             The pool is the reference's: 20 connections + 40 overflow, acquire timeout 30 s, recycled \
             after 1 h, pre-ping of connections idle over 500 ms (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
@@ -72,7 +73,9 @@ struct SaasAPICommand: AsyncParsableCommand {
             logger: logger)
         logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")
         // The database runs as a service of the application: it closes after the server stops.
-        try await api.application(port: port, eventLoopGroup: .shared(group), services: [store.service], logger: logger)
+        let idleTimeout = try ExampleServer.idleTimeout(in: environment)
+        try await api.application(
+            port: port, eventLoopGroup: .shared(group), services: [store.service], idleTimeout: idleTimeout, logger: logger)
             .runService()
         try await group.shutdownGracefully()
     }

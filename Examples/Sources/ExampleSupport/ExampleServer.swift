@@ -1,0 +1,25 @@
+public import HummingbirdCore
+
+/// The HTTP server settings the example services share.
+public enum ExampleServer {
+    /// How long a connection may send nothing (no request, or no progress on a request's headers
+    /// or body) before it is closed: slow-loris connections are not held open. `HTTP_IDLE_TIMEOUT_SECS`.
+    public static let defaultIdleTimeout: Duration = .seconds(30)
+
+    /// An HTTP/1.1 server that closes a connection idle for `idleTimeout`: Hummingbird counts from
+    /// the connection's start or its last response until a request's head has arrived, then from
+    /// each part of its body, so headers or a body trickled slower than that are cut off too.
+    public static func http1(idleTimeout: Duration) -> HTTPServerBuilder {
+        let (seconds, attoseconds) = idleTimeout.components
+        return .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
+    }
+
+    /// `HTTP_IDLE_TIMEOUT_SECS` from `environment` (whole seconds, 1 to 3,600), or the default.
+    ///
+    /// #### Errors
+    /// ``ExampleConfigurationError`` naming the variable when it does not parse.
+    public static func idleTimeout(in environment: [String: String]) throws -> Duration {
+        .seconds(try ExampleConfigurationError.integer(
+            "HTTP_IDLE_TIMEOUT_SECS", in: environment, default: Int(defaultIdleTimeout.components.seconds), range: 1...3_600))
+    }
+}
