@@ -6,12 +6,19 @@ public enum ExampleServer {
     /// or body) before it is closed: slow-loris connections are not held open. `HTTP_IDLE_TIMEOUT_SECS`.
     public static let defaultIdleTimeout: Duration = .seconds(30)
 
-    /// An HTTP/1.1 server that closes a connection idle for `idleTimeout`: Hummingbird counts from
+    /// The largest request body the services accept (the CSV upload's limit): requests that
+    /// announce more get no `100 Continue`.
+    public static let maximumBodySize = 10 * 1024 * 1024
+
+    /// An HTTP/1.1 server that closes a connection idle for `idleTimeout` (Hummingbird counts from
     /// the connection's start or its last response until a request's head has arrived, then from
-    /// each part of its body, so headers or a body trickled slower than that are cut off too.
+    /// each part of its body, so headers or a body trickled slower than that are cut off too), and
+    /// answers `Expect: 100-continue` (``ExpectContinueHandler``).
     public static func http1(idleTimeout: Duration) -> HTTPServerBuilder {
         let (seconds, attoseconds) = idleTimeout.components
-        return .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
+        return .http1(configuration: .init(
+            additionalChannelHandlers: [ExpectContinueHandler(maximumBodySize: maximumBodySize)],
+            idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
     }
 
     /// `HTTP_IDLE_TIMEOUT_SECS` from `environment` (whole seconds, 1 to 3,600), or the default.

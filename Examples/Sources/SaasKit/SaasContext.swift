@@ -1,3 +1,4 @@
+import ExampleSupport
 public import Hummingbird
 
 /// saas-api's request context: Hummingbird's core context; bodies up to 10 MiB (CSV uploads).
@@ -11,5 +12,5 @@ public struct SaasContext: RequestContext {
     }
 
     /// 10 MiB, for CSV uploads; JSON bodies are small.
-    public var maxUploadSize: Int { 10 * 1024 * 1024 }
+    public var maxUploadSize: Int { ExampleServer.maximumBodySize }
 }

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The HTTP services as processes: a clean `SIGTERM` ends each with status 0 (the server stops,
-/// then its services), an upload that says it is too large is refused before it is sent, and
-/// connections that send nothing or trickle their headers are closed.
+/// then its services), an upload that says it is too large is refused before it is sent, one
+/// that expects `100 Continue` gets it, a 10 MiB file of bad rows costs bounded memory and
+/// report, and connections that send nothing or trickle their headers are closed.
 @Suite struct ShutdownTests {
     /// Starts `program` on a free port (SQLite, no Redis, `extra` added to the environment) and
     /// returns it once `/health` answers.
@@ -70,6 +71,97 @@ import Testing
         }
         // A complete request is still answered.
         #expect(await CryptoButlerFleetTests.get(port, "/health") != nil)
+    }
+
+    @Test func aTenMebibyteFileOfBadRowsIsAnsweredQuicklyWithABoundedReportAndBoundedMemory() async throws {
+        let (process, port) = try await Self.start("saas-api")
+        defer { process.terminate() }
+        let baseline = try Self.peakResidentKilobytes(of: process.processIdentifier)
+        var file = "email,name,company\n"
+        let row = "not-an-email,Someone,Company\n"
+        file += String(repeating: row, count: (10 * 1024 * 1024 - 2_048) / row.utf8.count)
+        let upload = file
+        let started = ContinuousClock.now
+        let answer = try await Task.detached { try Self.upload(upload, port: port) }.value
+        let took = started.duration(to: .now)
+        let peak = try Self.peakResidentKilobytes(of: process.processIdentifier)
+        #expect(answer.status.hasPrefix("HTTP/1.1 422"), "answered: \(answer.status)")
+        #expect(answer.body.utf8.count < 64 * 1024, "a report of \(answer.body.utf8.count) bytes")
+        #expect(answer.body.contains("\"errorCount\""))
+        #expect(took < .seconds(60), "answered after \(took) (a debug build)")
+        #expect(peak < 200 * 1024, "peak RSS \(peak / 1024) MiB")
+        print("[figure] saas-api, \(upload.utf8.count) bytes of bad rows: 422 after \(took), report \(answer.body.utf8.count) bytes, peak RSS \(baseline / 1024) MiB before, \(peak / 1024) MiB after")
+    }
+
+    @Test func anUploadThatExpectsContinueGetsItThenItsAnswer() async throws {
+        let (process, port) = try await Self.start("saas-api")
+        defer { process.terminate() }
+        let (interim, final) = try await Task.detached { () -> (String, String) in
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            try #require(connected)
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let body = "email,name,company\nexpect@example.com,Expect,Continue\n"
+            let head = "POST /leads/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            _ = head.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            let count = recv(socket, &buffer, buffer.count, 0)
+            let interim = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+            _ = body.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            let finalCount = recv(socket, &buffer, buffer.count, 0)
+            return (interim, finalCount > 0 ? String(decoding: buffer[..<finalCount], as: UTF8.self) : "")
+        }.value
+        #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "first answer: \(interim.prefix(100))")
+        #expect(final.hasPrefix("HTTP/1.1 200"), "final answer: \(final.prefix(200))")
+    }
+
+    /// The process's peak resident set (`VmHWM`), in KiB.
+    static func peakResidentKilobytes(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
+    /// POSTs `body` to `/leads/upload` and reads the whole answer (the server closes or the body
+    /// ends by its Content-Length); returns its status line and body.
+    static func upload(_ body: String, port: Int) throws -> (status: String, body: String) {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        try #require(connected)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array("POST /leads/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count <= 0 { break }  // the server may answer and close before reading it all
+            sent += count
+        }
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[..<count]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        return (String(parts.first?.split(separator: "\r\n").first ?? ""), parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
     /// Connects, sends `pieces` one by one `every` apart (while the connection is open), and returns
