@@ -64,7 +64,7 @@ public final class Butler: Sendable {
             PortfolioList(portfolios: try await self.store.portfolios(of: context.user!))
         }
         api.post { request, context -> EditedResponse<Portfolio> in
-            let input = try await request.decode(as: PortfolioInput.self, context: context)
+            let input = try await request.decode(as: PortfolioInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
             let portfolio = try await self.store.create(input, for: context.user!)
             return EditedResponse(status: .created, response: portfolio)

@@ -1,3 +1,5 @@
+import ExampleSupport
+
 /// The body of `POST /campaigns` and `PUT /campaigns/:id`.
 public struct CampaignInput: Codable, Sendable {
     /// The name.
@@ -10,10 +12,16 @@ public struct CampaignInput: Codable, Sendable {
     /// The statuses a campaign may have.
     public static let statuses: Set<String> = ["draft", "scheduled", "sent"]
 
-    /// What is wrong, or `nil`.
+    /// The input as it is stored: name and subject trimmed.
+    public var normalized: CampaignInput {
+        CampaignInput(name: ExampleText.trimmed(name), subject: ExampleText.trimmed(subject), status: status)
+    }
+
+    /// What is wrong with the input as stored (``normalized``), or `nil`.
     public var problem: String? {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 { return "name must have 1 to 200 characters" }
-        if subject.isEmpty || subject.count > 300 { return "subject must have 1 to 300 characters" }
+        let input = normalized
+        if let problem = ExampleText.problem(input.name, name: "name", maximum: 200) { return problem }
+        if let problem = ExampleText.problem(input.subject, name: "subject", maximum: 300) { return problem }
         if let status, !Self.statuses.contains(status) { return "status must be one of \(Self.statuses.sorted().joined(separator: ", "))" }
         return nil
     }

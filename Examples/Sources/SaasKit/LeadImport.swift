@@ -52,12 +52,12 @@ public enum LeadImport {
             }
             var fields: [String: String] = [:]
             for (name, value) in zip(columns, record.fields) { fields[name] = value.trimmingCharacters(in: .whitespaces) }
-            let input = LeadInput(email: fields["email"] ?? "", name: fields["name"] ?? "", company: fields["company"].flatMap { $0.isEmpty ? nil : $0 })
+            let input = LeadInput(email: fields["email"] ?? "", name: fields["name"] ?? "", company: fields["company"]).normalized
             if let problem = input.problem {
                 reject(record.line, problem)
                 return
             }
-            let email = input.email.lowercased()
+            let email = input.email
             if !seen.insert(email).inserted { duplicates += 1 }
             guard errorCount == 0 else { return }  // refused already: the row is checked, not kept
             if rows[email] == nil { order.append(email) }

@@ -1,6 +1,7 @@
+import ExampleSupport
 import Foundation
 
-/// The body of `POST /leads` and `PUT /leads/:id`.
+/// The body of `POST /leads` and `PUT /leads/:id`, and each row of a CSV upload.
 public struct LeadInput: Codable, Sendable {
     /// The email.
     public var email: String
@@ -14,11 +15,22 @@ public struct LeadInput: Codable, Sendable {
     /// The statuses a lead may have.
     public static let statuses: Set<String> = ["new", "contacted", "qualified", "lost"]
 
-    /// What is wrong, or `nil`.
+    /// The input as it is stored, the same on every path that writes a lead: the email trimmed
+    /// and in lower case (the identity a lead is found by), the name and company trimmed, an
+    /// empty company none.
+    public var normalized: LeadInput {
+        let company = company.map(ExampleText.trimmed)
+        return LeadInput(
+            email: ExampleText.trimmed(email).lowercased(), name: ExampleText.trimmed(name),
+            company: company?.isEmpty == true ? nil : company, status: status)
+    }
+
+    /// What is wrong with the input as stored (``normalized``), or `nil`.
     public var problem: String? {
-        if let problem = Self.emailProblem(email) { return problem }
-        if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 { return "name must have 1 to 200 characters" }
-        if let company, company.count > 200 { return "company must have at most 200 characters" }
+        let input = normalized
+        if let problem = Self.emailProblem(input.email) { return problem }
+        if let problem = ExampleText.problem(input.name, name: "name", maximum: 200) { return problem }
+        if let company = input.company, let problem = ExampleText.problem(company, name: "company", maximum: 200) { return problem }
         if let status, !Self.statuses.contains(status) { return "status must be one of \(Self.statuses.sorted().joined(separator: ", "))" }
         return nil
     }
@@ -27,8 +39,9 @@ public struct LeadInput: Codable, Sendable {
     public static func emailProblem(_ email: String) -> String? {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-            !parts[1].hasSuffix("."), !email.contains(where: { $0.isWhitespace || $0 == "," || $0 == "\"" })
-        else { return "email \"\(email.prefix(80))\" is not an address" }
+            !parts[1].hasSuffix("."),
+            !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0 == "," || $0 == "\"" })
+        else { return "email \"\(email.prefix(80).unicodeScalars.filter { $0.properties.generalCategory != .control }.map(String.init).joined())\" is not an address" }
         return nil
     }
 }

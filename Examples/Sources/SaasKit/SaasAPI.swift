@@ -42,7 +42,7 @@ public struct SaasAPI: Sendable {
         let leads = router.group("leads")
         leads.get { request, _ in try await store.leads(PageRequest(request)) }
         leads.post { request, context -> EditedResponse<Lead> in
-            let input = try await request.decode(as: LeadInput.self, context: context)
+            let input = try await request.decode(as: LeadInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
             guard let lead = try await store.createLead(input) else {
                 throw HTTPError(.conflict, message: "a lead with this email exists")
@@ -57,7 +57,7 @@ public struct SaasAPI: Sendable {
         }
         leads.put(":id") { request, context -> Lead in
             let id = try context.parameters.require("id", as: Int64.self)
-            let input = try await request.decode(as: LeadInput.self, context: context)
+            let input = try await request.decode(as: LeadInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
             do {
                 guard let lead = try await store.updateLead(id, input) else { throw HTTPError(.notFound, message: "no lead \(id)") }
@@ -77,7 +77,7 @@ public struct SaasAPI: Sendable {
         let campaigns = router.group("campaigns")
         campaigns.get { request, _ in try await store.campaigns(PageRequest(request)) }
         campaigns.post { request, context -> EditedResponse<Campaign> in
-            let input = try await request.decode(as: CampaignInput.self, context: context)
+            let input = try await request.decode(as: CampaignInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
             return EditedResponse(status: .created, response: try await store.createCampaign(input))
         }
@@ -88,7 +88,7 @@ public struct SaasAPI: Sendable {
         }
         campaigns.put(":id") { request, context -> Campaign in
             let id = try context.parameters.require("id", as: Int64.self)
-            let input = try await request.decode(as: CampaignInput.self, context: context)
+            let input = try await request.decode(as: CampaignInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
             guard let campaign = try await store.updateCampaign(id, input) else { throw HTTPError(.notFound, message: "no campaign \(id)") }
             return campaign
