@@ -193,6 +193,15 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        .executableTarget(
+            name: "keel-fuzz",
+            dependencies: [
+                "SaasKit", "ButlerKit",
+                .product(name: "PostgresPool", package: "keel"),
+                .product(name: "SQLCore", package: "keel"),
+            ],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "ExamplesTests",
             dependencies: [

@@ -66,6 +66,13 @@ public struct PoolConfiguration: Sendable {
     /// The most connection attempts in flight at once, so a database that comes back is not hit by
     /// a thundering herd. Default 2.
     public var maxConcurrentConnectionAttempts = 2
+    /// While nothing is open and connection attempts are refused (a database restarting), whether a
+    /// lease waits for the next attempt when it is due before the lease's deadline, rather than
+    /// failing at once with ``PoolError/Code/connectionUnavailable``. Default `true`: a database
+    /// that comes back serves the waiting callers. `RedisClient` turns it off, since the callers
+    /// of a cache or a limiter fall back at once instead of waiting. After an attempt that timed
+    /// out, leases fail at once either way.
+    public var waitsForReconnection = true
     /// The wait before retrying after the first failed connection attempt; it doubles with each
     /// further failure, with jitter, up to `maxConnectRetryDelay`. Default 100 ms.
     public var connectRetryDelay: Duration = .milliseconds(100)

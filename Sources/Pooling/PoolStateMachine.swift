@@ -202,7 +202,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
         guard let now else { return .mustWait }
         let deadline = deadline ?? now.advanced(by: settings.acquireTimeout)
         if openCount == 0, connecting == 0, let retryAt, now < retryAt, lastConnectionError != nil,
-            lastFailureTimedOut || deadline <= retryAt
+            lastFailureTimedOut || !settings.waitsForReconnection || deadline <= retryAt
         {
             // Nothing open, connecting is failing, and no attempt is due before the deadline (or
             // attempts time out, so the next would take as long): fail now rather than wait.
@@ -396,7 +396,7 @@ struct PoolStateMachine<Connection: Sendable, Waiter, Instant: InstantProtocol> 
             if openCount == 0 && connecting == 0, let retryAt {
                 var kept = Deque<WaitingRequest>()
                 while let waiting = waiters.popFirst() {
-                    if timedOut || waiting.deadline <= retryAt {
+                    if timedOut || !settings.waitsForReconnection || waiting.deadline <= retryAt {
                         actions.failures.append((waiting.waiter, .connectionUnavailable))
                     } else {
                         kept.append(waiting)

@@ -160,7 +160,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// The options `connectionString` sets, as libpq parses them; `nil` when it does not parse.
-    private static func parsedOptions(of connectionString: String) -> [(key: String, value: String)]? {
+    static func parsedOptions(of connectionString: String) -> [(key: String, value: String)]? {
         guard let parsed = PQconninfoParse(connectionString, nil) else { return nil }
         defer { PQconninfoFree(parsed) }
         var options: [(key: String, value: String)] = []

@@ -23,13 +23,16 @@ public final class RedisClient: Service {
     public let pool: ConnectionPool<RedisConnectionSource, ContinuousClock>
     private let maxAttempts: Int
 
-    /// A client over a new pool.
+    /// A client over a new pool. The pool's `waitsForReconnection` is turned off: while Redis
+    /// refuses connections, commands fail at once (callers fall back) rather than wait.
     ///
     /// #### Errors
     /// `PoolConfigurationError` when `pool` is out of range; ``RedisError`` with code
     /// ``RedisError/Code/misuse`` when `configuration` does not validate.
     public init(configuration: RedisConfiguration, pool: PoolConfiguration = PoolConfiguration()) throws {
         try configuration.validate()
+        var pool = pool
+        pool.waitsForReconnection = false
         self.pool = try ConnectionPool(source: RedisConnectionSource(configuration: configuration), configuration: pool)
         maxAttempts = pool.maxConnections + pool.maxOverflow + 1
     }

@@ -415,6 +415,21 @@ import Testing
         }
     }
 
+    @Test func withoutWaitingForReconnectionARefusedAttemptFailsEveryWaiterAtOnce() throws {
+        struct Refused: Error {}
+        var machine = Self.machine {
+            $0.maxConcurrentConnectionAttempts = 1
+            $0.waitsForReconnection = false
+        }
+        Self.wait(&machine, waiter: 1, deadline: Self.at(30))
+        let failed = machine.connectionFailed(Refused(), now: Self.at(0.01))
+        #expect(failed.failures.map(\.waiter) == [1])
+        guard case .failed(.connectionUnavailable) = Self.wait(&machine, waiter: 2, now: Self.at(0.02), deadline: Self.at(30)) else {
+            Issue.record("fail at once while backing off")
+            return
+        }
+    }
+
     @Test func aWaiterWhoseDeadlinePassesWhileConnectingFailsIsToldTheDatabaseIsUnavailable() throws {
         struct Down: Error {}
         var machine = Self.machine {
