@@ -85,9 +85,22 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// ``PostgresError`` (client) when libpq cannot parse the string; the message never
     /// contains the password.
     public init(connectionString: String, logger: Logger = .silent) throws(PostgresError) {
+        try Self.refuseAmbiguousUserInformation(in: connectionString)
         self.connectionString = connectionString
         self.logger = logger
         redacted = try Self.redactedDescription(of: connectionString)
+    }
+
+    /// Refuses a URL with more than one `@` before its host: libpq splits at the first, so the rest
+    /// of a password holding an unencoded `@` would become the host, and show in descriptions
+    /// and errors (`could not translate host name "ss@db"`).
+    private static func refuseAmbiguousUserInformation(in connectionString: String) throws(PostgresError) {
+        let trimmed = connectionString.drop { $0 == " " }
+        guard trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://"), let scheme = trimmed.range(of: "://") else { return }
+        let authority = trimmed[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard authority.filter({ $0 == "@" }).count > 1 else { return }
+        throw .client(
+            "the PostgreSQL connection string has more than one \"@\" before the host: write an \"@\" in the user name or password as %40")
     }
 
     /// A configuration from `DATABASE_URL` (or `variable`) in `environment`.
@@ -199,25 +212,31 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// libpq's parse errors quote the token at fault, which may hold the password wherever the
-    /// string is malformed (`missing "=" after "postgres:/app:secret@db"`): every quoted token
-    /// but an option name or a short piece of punctuation (`"="`) is replaced.
+    /// string is malformed (`missing "=" after "postgres:/app:secret@db"`), and may itself hold
+    /// quotes, so the whole stretch from the first quote to the last is judged at once: it is
+    /// kept only when every quoted piece is an option name or short punctuation (`"="`) and the
+    /// text between them is libpq's own words (`" after "`); otherwise it becomes `"<redacted>"`.
     private static func redactingQuotedTokens(in message: String) -> String {
-        var result = ""
-        var rest = Substring(message)
-        while let open = rest.firstIndex(of: "\"") {
-            result += rest[...open]
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "\"") else {
-                result += "<redacted>"
-                return result
-            }
-            let token = rest[afterOpen..<close]
-            let isName = !token.isEmpty && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") } && token.count <= 40
-            result += isName || (token.count <= 2 && !token.contains { $0.isLetter || $0.isNumber }) ? String(token) : "<redacted>"
-            result += "\""
-            rest = rest[rest.index(after: close)...]
+        // Scalars, not Characters: a quote followed by a combining mark is one Character.
+        let scalars = Array(message.unicodeScalars)
+        func text(_ slice: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(slice)) }
+        guard let first = scalars.firstIndex(of: "\""), let last = scalars.lastIndex(of: "\""), first < last else {
+            if let lone = scalars.firstIndex(of: "\"") { return text(scalars[...lone]) + "<redacted>" }
+            return message
         }
-        return result + rest
+        let pieces = scalars[(first + 1)..<last].split(separator: "\"", omittingEmptySubsequences: false)
+        let safe = pieces.enumerated().allSatisfy { index, piece in
+            if index.isMultiple(of: 2) {  // quoted
+                let isName = !piece.isEmpty && piece.count <= 40
+                    && piece.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+                let isPunctuation = !piece.isEmpty && piece.count <= 2
+                    && piece.allSatisfy { $0.isASCII && !$0.properties.isAlphabetic && !("0"..."9").contains($0) && $0.value > 32 }
+                return isName || isPunctuation
+            }
+            return piece.count <= 40 && piece.contains(" ")
+                && piece.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0 == " " || $0 == ":" || $0 == "/") }
+        }
+        return safe ? message : text(scalars[...first]) + "<redacted>" + text(scalars[last...])
     }
 
     /// Substrings that may be the password of a string libpq could not parse.

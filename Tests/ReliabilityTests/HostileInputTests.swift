@@ -272,6 +272,8 @@ extension Reliability {
                 "host=db password='\(secret)\\", "host=db password=\(secret)' user=app", "host=db password = \(secret) = x",
                 "host=db password=\(secret) sslmode=never", "password=\(secret) host=db port=65536x",
                 "host=db password='\(secret)' connect_timeout=soon", "host=db 'password'=\(secret)",
+                // An "@" left unencoded in the password: libpq would take the rest as the host.
+                "postgres://app:pass@s3cr3t@db/app", "postgresql://app:p@ss@s3cr3t@127.0.0.1:1/app?sslmode=disable",
             ]
             var refused = 0
             for string in badStrings {

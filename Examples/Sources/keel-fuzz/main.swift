@@ -15,6 +15,13 @@ guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else
 nonisolated(unsafe) var selected = target
 
 #if KEEL_FUZZ
+/// libFuzzer's entry for one input (its driver below is handed the same function).
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    selected.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
 @_silgen_name("LLVMFuzzerRunDriver")
 func runFuzzerDriver(
     _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
@@ -27,10 +34,7 @@ var cStrings: [UnsafeMutablePointer<CChar>?] = driverArguments.map { strdup($0) 
 var count = CInt(driverArguments.count)
 let status = cStrings.withUnsafeMutableBufferPointer { buffer -> CInt in
     var pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
-    return runFuzzerDriver(&count, &pointer) { data, size in
-        selected.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-        return 0
-    }
+    return runFuzzerDriver(&count, &pointer, fuzzOneInput)
 }
 exit(status)
 #else
