@@ -18,13 +18,20 @@ public struct SaasAPI: Sendable {
     public let slowRequestThreshold: Duration
     /// Development mode logs every request.
     public let logsEveryRequest: Bool
+    /// How long an upload's body may take to arrive in all (`UPLOAD_TIMEOUT_SECS`): a body
+    /// trickled slowly enough to dodge the idle timeout is cut off here with a 408.
+    public let uploadTimeout: Duration
     let logger: Logger
 
     /// An API on `database`.
-    public init(database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, logger: Logger) throws {
+    public init(
+        database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, uploadTimeout: Duration = .seconds(120),
+        logger: Logger
+    ) throws {
         store = try SaasStore(database: database)
         self.slowRequestThreshold = slowRequestThreshold
         self.logsEveryRequest = logsEveryRequest
+        self.uploadTimeout = uploadTimeout
         self.logger = logger
     }
 
@@ -49,7 +56,10 @@ public struct SaasAPI: Sendable {
             }
             return EditedResponse(status: .created, response: lead)
         }
-        leads.post("upload") { request, context in try await LeadImport.run(request, context: context, store: store) }
+        let uploadTimeout = uploadTimeout
+        leads.post("upload") { request, context in
+            try await LeadImport.run(request, context: context, store: store, timeout: uploadTimeout)
+        }
         leads.get(":id") { _, context -> Lead in
             let id = try context.parameters.require("id", as: Int64.self)
             guard let lead = try await store.lead(id) else { throw HTTPError(.notFound, message: "no lead \(id)") }

@@ -164,6 +164,38 @@ import Testing
         return (String(parts.first?.split(separator: "\r\n").first ?? ""), parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
+    @Test func anUploadTrickledPastItsTimeoutIsCutOffWith408() async throws {
+        let (process, port) = try await Self.start("saas-api", environment: ["UPLOAD_TIMEOUT_SECS": "1", "HTTP_IDLE_TIMEOUT_SECS": "5"])
+        defer { process.terminate() }
+        // A body of 100 bytes announced, sent a byte every 100 ms: each byte within the idle
+        // timeout, the whole past the upload's.
+        let answer = try await Task.detached { () -> String in
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            try #require(connected)
+            let head = "POST /leads/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n"
+            _ = head.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            for _ in 0..<100 {
+                _ = "x".withCString { send(socket, $0, 1, Int32(MSG_NOSIGNAL)) }
+                var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+                if poll(&poller, 1, 100) > 0 {
+                    let count = recv(socket, &buffer, buffer.count, 0)
+                    return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+                }
+            }
+            return ""
+        }.value
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "answered: \(answer.prefix(200))")
+    }
+
     /// Connects, sends `pieces` one by one `every` apart (while the connection is open), and returns
     /// how many seconds after connecting the server closed the connection (`nil`: open after 10 s).
     static func secondsUntilClosed(port: Int, sending pieces: [String], every interval: Duration) throws -> Double? {
