@@ -15,15 +15,7 @@ keel_install_missing_pgbouncer() {
 }
 
 keel_stop_pgbouncer() {
-  if [ -n "${KEEL_PGBOUNCER_DIR:-}" ] && [ -d "$KEEL_PGBOUNCER_DIR" ]; then
-    if [ -f "$KEEL_PGBOUNCER_DIR/pgbouncer.pid" ]; then
-      local pid
-      pid=$(cat "$KEEL_PGBOUNCER_DIR/pgbouncer.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -rf "$KEEL_PGBOUNCER_DIR"
-  fi
+  keel_stop_daemon_folder "${KEEL_PGBOUNCER_DIR:-}" "${KEEL_PGBOUNCER_DIR:-}/pgbouncer.pid"
   KEEL_PGBOUNCER_DIR=
 }
 

@@ -45,6 +45,22 @@ keel_install_missing_java_peer() {
   fi
 }
 
+# Stops the daemon whose pid file is $2 (waiting up to 5 s for it to exit), then deletes its
+# folder $1. For the Redis and PgBouncer of redis.sh and pgbouncer.sh.
+keel_stop_daemon_folder() {
+  local dir=$1 pid_file=$2
+  if [ -n "$dir" ] && [ -d "$dir" ]; then
+    if [ -f "$pid_file" ]; then
+      # Read once: a daemon may delete its pid file as it exits.
+      local pid
+      pid=$(cat "$pid_file")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$dir"
+  fi
+}
+
 keel_free_port() {
   if command -v python3 >/dev/null; then
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

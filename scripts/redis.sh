@@ -19,16 +19,7 @@ keel_install_missing_redis() {
 }
 
 keel_stop_redis() {
-  if [ -n "${KEEL_REDIS_DIR:-}" ] && [ -d "$KEEL_REDIS_DIR" ]; then
-    if [ -f "$KEEL_REDIS_DIR/redis.pid" ]; then
-      # Read once: redis-server deletes its pid file as it exits.
-      local pid
-      pid=$(cat "$KEEL_REDIS_DIR/redis.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -rf "$KEEL_REDIS_DIR"
-  fi
+  keel_stop_daemon_folder "${KEEL_REDIS_DIR:-}" "${KEEL_REDIS_DIR:-}/redis.pid"
   KEEL_REDIS_DIR=
 }
 

@@ -12,14 +12,23 @@ import Testing
     static let json: HTTPFields = [.contentType: "application/json"]
 
     func withAPI(_ kind: ExampleDatabases.Kind, _ body: @escaping @Sendable (SaasAPI, any TestClientProtocol) async throws -> Void) async throws {
+        try await Self.withAPI(kind, body)
+    }
+
+    /// Runs `body` with saas-api on a fresh database of `kind`, through Hummingbird's router test
+    /// client or, when `live`, a server on a port of its own; `reset` empties the tables first.
+    static func withAPI(
+        _ kind: ExampleDatabases.Kind, live: Bool = false, reset: Bool = true,
+        _ body: @escaping @Sendable (SaasAPI, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let store = try await ExampleDatabases.open(kind)
         try await store.run { database in
             var logger = Logger(label: "saas-api-test")
             logger.logLevel = .critical
             let api = try SaasAPI(database: database, slowRequestThreshold: .seconds(5), logger: logger)
             try await api.store.migrate()
-            try await api.store.reset()
-            try await api.application(port: 0, logger: logger).test(.router) { client in try await body(api, client) }
+            if reset { try await api.store.reset() }
+            try await api.application(port: 0, logger: logger).test(live ? .live : .router) { client in try await body(api, client) }
         }
     }
 

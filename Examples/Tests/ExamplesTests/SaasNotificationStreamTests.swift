@@ -18,15 +18,7 @@ extension SaasAPITests {
         static func withLiveAPI(
             _ kind: ExampleDatabases.Kind, reset: Bool = true, _ body: @escaping @Sendable (SaasAPI, any TestClientProtocol) async throws -> Void
         ) async throws {
-            let store = try await ExampleDatabases.open(kind)
-            try await store.run { database in
-                var logger = Logger(label: "saas-api-test")
-                logger.logLevel = .critical
-                let api = try SaasAPI(database: database, slowRequestThreshold: .seconds(5), logger: logger)
-                try await api.store.migrate()
-                if reset { try await api.store.reset() }
-                try await api.application(port: 0, logger: logger).test(.live) { client in try await body(api, client) }
-            }
+            try await SaasAPITests.withAPI(kind, live: true, reset: reset, body)
         }
 
         static func createLead(_ client: some TestClientProtocol, _ email: String) async throws {
