@@ -39,8 +39,9 @@ import Synchronization
 /// or ``transaction(_:)`` that fails before anything of it reached a server (no connection could
 /// be opened, the connection was found closed before sending, or its first statement met a
 /// read-only server) runs again, with back-off, for up to ``failoverTimeout``; one that fails
-/// after a statement was sent is not run again, since it may have taken effect. Keep the pools'
-/// `maxConnectRetryDelay` short (a second or less) so that the promoted server is found quickly.
+/// after a statement was sent is not run again, since it may have taken effect. Meanwhile the
+/// pools keep trying to connect at most `maxConnectRetryDelay` apart (500 ms by default), so the
+/// promoted server is found within that.
 public final class PostgresCluster<ClusterClock: Clock>: Service, Sendable where ClusterClock.Duration == Duration {
     /// The pool of connections to the primary.
     public let primary: PostgresDatabase
