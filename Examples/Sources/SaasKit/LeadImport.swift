@@ -68,6 +68,16 @@ public enum LeadImport {
             rows[email] = (record.line, [.text(email), .text(input.name), input.company.map(SQLValue.text) ?? .null])
         }
 
+        /// The 400 a missing or bad header gets, or `nil`.
+        func headerRefusal() -> HTTPError? {
+            guard let columns = header else { return HTTPError(.badRequest, message: "the file is empty: expected a header email,name,company") }
+            if let headerProblem { return HTTPError(.badRequest, message: headerProblem) }
+            guard columns.contains("email"), columns.contains("name") else {
+                return HTTPError(.badRequest, message: "the header must name the columns email and name (and optionally company)")
+            }
+            return nil
+        }
+
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > context.maxUploadSize {
             throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes")
         }
@@ -78,15 +88,13 @@ public enum LeadImport {
             size += chunk.readableBytes
             guard size <= context.maxUploadSize else { throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes") }
             for record in splitter.feed(chunk.readableBytesView) { take(record) }
+            // A bad header decides the answer (400) whatever follows: the rest is not read.
+            if header != nil, let refusal = headerRefusal() { throw refusal }
         }
         if splitter.isInsideQuotes { reject(splitter.line, "the file ends inside a quoted field") }
         if let last = splitter.finish() { take(last) }
 
-        guard let columns = header else { throw HTTPError(.badRequest, message: "the file is empty: expected a header email,name,company") }
-        if let headerProblem { throw HTTPError(.badRequest, message: headerProblem) }
-        guard columns.contains("email"), columns.contains("name") else {
-            throw HTTPError(.badRequest, message: "the header must name the columns email and name (and optionally company)")
-        }
+        if let refusal = headerRefusal() { throw refusal }
         guard errorCount == 0 else {
             let report = ImportReport(received: received, inserted: 0, updated: 0, duplicates: duplicates, errors: errors, errorCount: errorCount)
             return EditedResponse(status: .unprocessableContent, response: report)
