@@ -3,13 +3,18 @@
 public struct ConnectTimeoutError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The timeout that ran out.
     public let timeout: Duration
+    /// What the pool was connecting to (``ConnectionSource/connectionTarget``), when known.
+    public let target: String?
 
     /// Creates an error.
-    public init(timeout: Duration) { self.timeout = timeout }
+    public init(timeout: Duration, target: String? = nil) {
+        self.timeout = timeout
+        self.target = target
+    }
 
     /// What happened and what to do.
     public var description: String {
-        "opening a connection took longer than connectTimeout (\(timeout)): check that the database is reachable, "
-            + "or raise connectTimeout"
+        "opening a connection\(target.map { " to \($0)" } ?? "") took longer than connectTimeout (\(timeout)): "
+            + "check that the database is reachable, or raise connectTimeout"
     }
 }

@@ -557,7 +557,7 @@ where PoolClock.Duration == Duration {
                 } catch {
                     return nil  // cancelled: the connection attempt finished first
                 }
-                return .failure(ConnectTimeoutError(timeout: timeout))
+                return .failure(ConnectTimeoutError(timeout: timeout, target: self.source.connectionTarget))
             }
             var first: Result<Connection, any Error>?
             while let next = await group.next() {

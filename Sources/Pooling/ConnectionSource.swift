@@ -40,6 +40,9 @@ public protocol ConnectionSource: Sendable {
     /// would wait as long; after a refusal (a database restarting), those that can wait for the
     /// next attempt do. The default recognises the pool's own ``ConnectTimeoutError``.
     func isTimeout(_ error: any Error) -> Bool
+
+    /// What the source connects to, for errors (`db:5432`; never a password). The default is `nil`.
+    var connectionTarget: String? { get }
 }
 
 extension ConnectionSource {
@@ -51,4 +54,6 @@ extension ConnectionSource {
     public func health(of connection: Connection) -> ConnectionHealth { .healthy }
     /// Only the pool's own connect timeout is a timeout.
     public func isTimeout(_ error: any Error) -> Bool { error is ConnectTimeoutError }
+    /// Unknown.
+    public var connectionTarget: String? { nil }
 }

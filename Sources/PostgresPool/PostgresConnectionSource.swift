@@ -45,6 +45,9 @@ public struct PostgresConnectionSource: ConnectionSource {
         error is ConnectTimeoutError || (error as? PostgresError)?.code == .timeout
     }
 
+    /// The servers the connection string names (`host:port`, …).
+    public var connectionTarget: String? { configuration.serverNames }
+
     /// Closes the connection.
     public func close(_ connection: PostgresConnection) async {
         connection.close()

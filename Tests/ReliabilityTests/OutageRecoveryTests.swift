@@ -125,9 +125,23 @@ extension Reliability.OutageRecovery {
             #expect(cause.code == .timeout)
             #expect(cause.message.contains("127.0.0.1:\(port)") && cause.message.contains("connect_timeout"))
             #expect(!"\(error.map { String(describing: $0) } ?? "")".contains(password) && !cause.message.contains(password))
-            #expect(took >= .seconds(2) && took < TestDatabaseEnvironment.timingBound(.seconds(3)))
+            #expect(took >= .seconds(2) && took < TestDatabaseEnvironment.timingBound(.seconds(4)))
             figures.record("connect_timeout=2 against a server that never answers: the query failed after", took.formattedMilliseconds)
             figures.record("its error", "\(error.map { "PoolError \($0.code)" } ?? "none"): \(cause.message)")
+        }
+        // The pool's own connect timeout (DB_CONNECT_TIMEOUT_SECS) names the server as well.
+        var plain = try PostgresConfiguration(connectionString: "postgresql://keel:\(password)@127.0.0.1:\(port)/keel")
+        plain.logger.logLevel = .critical
+        pool.connectTimeout = .seconds(2)
+        try await ReliabilityEnvironment.withDatabase(plain, pool: pool) { database in
+            let started = ContinuousClock.now
+            let error = await #expect(throws: PoolError.self) { try await database.query("SELECT 1") }
+            let took = started.duration(to: .now)
+            let cause = "\(error?.lastConnectionError.map { String(describing: $0) } ?? "none")"
+            #expect(error?.code == .connectionUnavailable)
+            #expect(cause.contains("127.0.0.1:\(port)") && !cause.contains(password), "\(cause)")
+            #expect(took >= .seconds(2) && took < TestDatabaseEnvironment.timingBound(.seconds(4)))
+            figures.record("connectTimeout 2 s (DB_CONNECT_TIMEOUT_SECS) against it: failed after", "\(took.formattedMilliseconds): \(cause)")
         }
         figures.print()
     }
