@@ -52,6 +52,7 @@ public final class Butler: Sendable {
     public func router() -> Router<ButlerContext> {
         let router = Router(context: ButlerContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: BodyDeadlineMiddleware(timeout: configuration.bodyTimeout))
         router.get("health") { _, _ -> Response in
             _ = try await self.store.database.query("SELECT 1")
             return Self.json(#"{"status":"ok","database":"ok"}"#)

@@ -11,6 +11,9 @@ public struct ButlerConfiguration: Sendable {
     public var apiLatency: Duration
     /// CoinGecko's minimum interval between calls (the reference's 2 s).
     public var coinGeckoInterval: Duration
+    /// How long a request's body may take to arrive in all (`HTTP_BODY_TIMEOUT_SECS`, 120 by
+    /// default); past it, 408.
+    public var bodyTimeout: Duration
 
     /// The demo token the default table holds.
     public static let demoToken = "butler-demo-token"
@@ -29,6 +32,7 @@ public struct ButlerConfiguration: Sendable {
         apiLatency = .milliseconds(try ExampleConfigurationError.integer("BUTLER_API_LATENCY_MS", in: environment, default: 100, range: 0...60_000))
         jobsInterval = .seconds(60)
         coinGeckoInterval = .seconds(2)
+        bodyTimeout = try ExampleServer.bodyTimeout(in: environment)
     }
 
     /// The token table `BUTLER_TOKENS` holds; `nil` when it is absent.

@@ -21,11 +21,24 @@ public enum ExampleServer {
             idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
     }
 
+    /// How long a request's body may take to arrive in all (``BodyDeadlineMiddleware``):
+    /// `HTTP_BODY_TIMEOUT_SECS`.
+    public static let defaultBodyTimeout: Duration = .seconds(120)
+
+    /// `HTTP_BODY_TIMEOUT_SECS` from `environment` (whole seconds, 1 to 3,600), or the default.
+    ///
+    /// #### Errors
+    /// ``ExampleConfigurationError`` naming the variable when it does not parse.
+    public static func bodyTimeout(in environment: [String: String]) throws(ExampleConfigurationError) -> Duration {
+        .seconds(try ExampleConfigurationError.integer(
+            "HTTP_BODY_TIMEOUT_SECS", in: environment, default: Int(defaultBodyTimeout.components.seconds), range: 1...3_600))
+    }
+
     /// `HTTP_IDLE_TIMEOUT_SECS` from `environment` (whole seconds, 1 to 3,600), or the default.
     ///
     /// #### Errors
     /// ``ExampleConfigurationError`` naming the variable when it does not parse.
-    public static func idleTimeout(in environment: [String: String]) throws -> Duration {
+    public static func idleTimeout(in environment: [String: String]) throws(ExampleConfigurationError) -> Duration {
         .seconds(try ExampleConfigurationError.integer(
             "HTTP_IDLE_TIMEOUT_SECS", in: environment, default: Int(defaultIdleTimeout.components.seconds), range: 1...3_600))
     }

@@ -7,12 +7,8 @@ import SQLCore
 /// bad row is refused (422) with the first rows' errors and their count, and nothing written; a
 /// body over the size limit is refused (413) before it is read when it says its length.
 public enum LeadImport {
-    /// Reads, validates and imports the upload; a body still arriving after `timeout` is
-    /// refused with 408.
-    public static func run(
-        _ request: Request, context: SaasContext, store: SaasStore, timeout: Duration = .seconds(120)
-    ) async throws -> EditedResponse<ImportReport> {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
+    /// Reads, validates and imports the upload.
+    public static func run(_ request: Request, context: SaasContext, store: SaasStore) async throws -> EditedResponse<ImportReport> {
         var splitter = CSVLineSplitter()
         var header: [String]?
         var rows: [String: (line: Int, values: [SQLValue])] = [:]
@@ -82,9 +78,6 @@ public enum LeadImport {
             throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes")
         }
         for try await chunk in request.body {
-            guard ContinuousClock.now < deadline else {
-                throw HTTPError(.requestTimeout, headers: [.connection: "close"], message: "the file did not arrive within \(timeout)")
-            }
             size += chunk.readableBytes
             guard size <= context.maxUploadSize else { throw HTTPError(.contentTooLarge, message: "the file is over \(context.maxUploadSize) bytes") }
             for record in splitter.feed(chunk.readableBytesView) { take(record) }

@@ -18,20 +18,20 @@ public struct SaasAPI: Sendable {
     public let slowRequestThreshold: Duration
     /// Development mode logs every request.
     public let logsEveryRequest: Bool
-    /// How long an upload's body may take to arrive in all (`UPLOAD_TIMEOUT_SECS`): a body
-    /// trickled slowly enough to dodge the idle timeout is cut off here with a 408.
-    public let uploadTimeout: Duration
+    /// How long a request's body may take to arrive in all (`HTTP_BODY_TIMEOUT_SECS`): a body
+    /// trickled slowly enough to dodge the idle timeout is cut off with a 408.
+    public let bodyTimeout: Duration
     let logger: Logger
 
     /// An API on `database`.
     public init(
-        database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, uploadTimeout: Duration = .seconds(120),
+        database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, bodyTimeout: Duration = ExampleServer.defaultBodyTimeout,
         logger: Logger
     ) throws {
         store = try SaasStore(database: database)
         self.slowRequestThreshold = slowRequestThreshold
         self.logsEveryRequest = logsEveryRequest
-        self.uploadTimeout = uploadTimeout
+        self.bodyTimeout = bodyTimeout
         self.logger = logger
     }
 
@@ -39,6 +39,7 @@ public struct SaasAPI: Sendable {
     public func router() -> Router<SaasContext> {
         let router = Router(context: SaasContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: BodyDeadlineMiddleware(timeout: bodyTimeout))
         router.add(middleware: SlowRequestMiddleware(threshold: slowRequestThreshold, logsEveryRequest: logsEveryRequest, logger: logger))
         let store = store
         router.get("health") { _, _ -> String in
@@ -56,10 +57,7 @@ public struct SaasAPI: Sendable {
             }
             return EditedResponse(status: .created, response: lead)
         }
-        let uploadTimeout = uploadTimeout
-        leads.post("upload") { request, context in
-            try await LeadImport.run(request, context: context, store: store, timeout: uploadTimeout)
-        }
+        leads.post("upload") { request, context in try await LeadImport.run(request, context: context, store: store) }
         leads.get(":id") { _, context -> Lead in
             let id = try context.parameters.require("id", as: Int64.self)
             guard let lead = try await store.lead(id) else { throw HTTPError(.notFound, message: "no lead \(id)") }

@@ -27,7 +27,8 @@ struct CryptoButlerCommand: AsyncParsableCommand {
             The pool reads the reference's DB_MAX_CONNECTIONS (default 100), DB_MIN_CONNECTIONS (5), \
             DB_CONNECT_TIMEOUT_SECS, DB_ACQUIRE_TIMEOUT_SECS, DB_IDLE_TIMEOUT_SECS, DB_MAX_LIFETIME_SECS. \
             A connection that sends nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) \
-            is closed. \
+            is closed, and a request whose body has not arrived within HTTP_BODY_TIMEOUT_SECS (default 120) \
+            is refused with 408. \
             Runs on SQLite (a temporary file) unless DATABASE_URL names a PostgreSQL database. With \
             REDIS_URL (redis://[user:password@]host:port/db), the CoinGecko and EVM limits are kept in Redis \
             and shared by every crypto-butler process on it, and the price and chain-data caches are \

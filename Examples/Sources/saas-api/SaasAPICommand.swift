@@ -21,8 +21,8 @@ struct SaasAPICommand: AsyncParsableCommand {
             (email,name,company) read as it streams in, validated row by row and upserted by email in \
             chunks in one transaction, refused whole (422, with every row's error) when a row is bad, and \
             a middleware logging requests slower than SLOW_REQUEST_MS (default 500). A connection that sends \
-            nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) is closed, and an upload \
-            whose body has not arrived within UPLOAD_TIMEOUT_SECS (default 120) is refused with 408.
+            nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) is closed, and a request \
+            whose body has not arrived within HTTP_BODY_TIMEOUT_SECS (default 120) is refused with 408.
 
             The pool is the reference's: 20 connections + 40 overflow, acquire timeout 30 s, recycled \
             after 1 h, pre-ping of connections idle over 500 ms (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
@@ -69,10 +69,9 @@ struct SaasAPICommand: AsyncParsableCommand {
         logger.info("Database: \(store.location)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let port = port
-        let uploadSeconds = try ExampleConfigurationError.integer("UPLOAD_TIMEOUT_SECS", in: environment, default: 120, range: 1...3_600)
         let api = try SaasAPI(
             database: store.database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production,
-            uploadTimeout: .seconds(uploadSeconds), logger: logger)
+            bodyTimeout: try ExampleServer.bodyTimeout(in: environment), logger: logger)
         logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")
         // The database runs as a service of the application: it closes after the server stops.
         let idleTimeout = try ExampleServer.idleTimeout(in: environment)

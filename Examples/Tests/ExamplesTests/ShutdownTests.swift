@@ -166,8 +166,8 @@ import Testing
         return (String(parts.first?.split(separator: "\r\n").first ?? ""), parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
-    @Test func anUploadTrickledPastItsTimeoutIsCutOffWith408() async throws {
-        let (process, port) = try await Self.start("saas-api", environment: ["UPLOAD_TIMEOUT_SECS": "1", "HTTP_IDLE_TIMEOUT_SECS": "5"])
+    @Test func aBodyTrickledPastItsTimeoutIsCutOffWith408() async throws {
+        let (process, port) = try await Self.start("saas-api", environment: ["HTTP_BODY_TIMEOUT_SECS": "1", "HTTP_IDLE_TIMEOUT_SECS": "5"])
         defer { process.terminate() }
         // A body of 100 bytes announced, sent a byte every 100 ms: each byte within the idle
         // timeout, the whole past the upload's.
