@@ -25,6 +25,7 @@ keel_install_missing_packages() {
   pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
   [ -n "$(keel_postgres_bindir)" ] || missing+=(postgresql)
   command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "postgres.sh: installing ${missing[*]}"
     keel_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

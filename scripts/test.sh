@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keel's test command. From a fresh clone on a fresh Debian machine it:
 #   1. installs what is missing (libpq-dev, libsqlite3-dev, postgresql, redis-server,
-#      libhiredis-dev, pgbouncer) with apt-get,
+#      libhiredis-dev, pgbouncer, openssl) with apt-get,
 #   2. starts a throwaway PostgreSQL in a temporary folder (127.0.0.1 on a free port plus a
 #      unix socket in that folder, password authentication, a role and database for tests),
 #      a PgBouncer in transaction mode in front of it, a second server that the reliability
