@@ -42,7 +42,8 @@ public final class NotificationFeed: Service, Sendable {
         return stream
     }
 
-    /// Whether the feed listens on PostgreSQL now (`false` on SQLite, and while reconnecting).
+    /// Whether the feed's first `LISTEN` on PostgreSQL is done (`false` on SQLite, and once the
+    /// feed has stopped).
     public var isListening: Bool { state.withLock { $0.listening } }
 
     /// Wakes every stream.
