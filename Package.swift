@@ -36,6 +36,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0"),
@@ -78,6 +79,7 @@ let package = Package(
                 "CKeelIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),
@@ -87,6 +89,7 @@ let package = Package(
                 "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -99,6 +102,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ", "CKeelIO", "SQLCore", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -111,6 +115,7 @@ let package = Package(
             dependencies: [
                 "CSQLite3", "SQLCore", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -124,6 +129,7 @@ let package = Package(
             dependencies: [
                 "CHiredis", "CKeelIO", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -164,7 +170,7 @@ let package = Package(
         // Chunked ON CONFLICT upserts and keyed batch updates over any SQLDatabase.
         .target(
             name: "Batching",
-            dependencies: ["SQLCore"],
+            dependencies: ["SQLCore", .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: strictSettings
         ),
 
@@ -195,7 +201,11 @@ let package = Package(
         // scripts/test.sh starts, and a TCP proxy that injects network faults.
         .target(
             name: "KeelTesting",
-            dependencies: ["SQLCore", "KeelCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SQLCore", "KeelCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -214,13 +224,14 @@ let package = Package(
             dependencies: [
                 "KeelCore",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "CircuitBreaker",
-            dependencies: ["KeelCore", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["KeelCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: strictSettings
         ),
 
@@ -324,6 +335,21 @@ let package = Package(
                 "SQLitePool", "KeelTesting", "CSQLite3", "KeelCore", "Pooling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Spans, statement timers and the slow-statement log, across modules: one target, since a
+        // process bootstraps its tracer once (KeelTesting's SpanRecorder).
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "KeelTesting", "SQLBackendTestSupport", "RedisTestSupport", "PostgresPool", "SQLitePool", "Pooling",
+                "SQLCore", "Cache", "CircuitBreaker", "Batching", "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,5 @@
 public import SQLCore
+import Tracing
 
 extension Upsert {
     /// Upserts `rows` on `database` and reports what happened.
@@ -48,24 +49,37 @@ extension Upsert {
             report.inserted = 0
             report.updated = 0
         }
-        let start = ContinuousClock.now
-        switch transaction {
-        case .perChunk:
-            try await runChunks(plan, on: database, savepoints: false, failure: failure, into: &report)
-        case .whole:
-            report = try await database.transaction { [report] db in
-                var report = report
-                do {
-                    try await runChunks(plan, on: db, savepoints: failure == .continue, failure: failure, into: &report)
-                } catch let error as BatchWriteError {
-                    // The transaction rolls back: nothing was committed.
-                    throw BatchWriteError(report: Self.rolledBack(error.report), failure: error.failure)
-                }
-                return report
+        return try await withSpan("keel.upsert") { [report] span in
+            var report = report
+            if span.isRecording {
+                span.attributes["db.collection.name"] = table
+                span.attributes["keel.upsert.rows"] = plan.rowsReceived
+                span.attributes["keel.upsert.chunks"] = plan.chunks.count
+                span.attributes["keel.upsert.fast_path"] = report.usedFastPath
             }
+            let start = ContinuousClock.now
+            switch transaction {
+            case .perChunk:
+                try await runChunks(plan, on: database, savepoints: false, failure: failure, span: span, into: &report)
+            case .whole:
+                report = try await database.transaction { [report] db in
+                    var report = report
+                    do {
+                        try await runChunks(
+                            plan, on: db, savepoints: failure == .continue, failure: failure, span: span, into: &report)
+                    } catch let error as BatchWriteError {
+                        // The transaction rolls back: nothing was committed.
+                        throw BatchWriteError(report: Self.rolledBack(error.report), failure: error.failure)
+                    }
+                    return report
+                }
+            }
+            report.duration = ContinuousClock.now - start
+            if span.isRecording, !report.failures.isEmpty {
+                span.attributes["keel.upsert.failed_chunks"] = report.failures.count
+            }
+            return report
         }
-        report.duration = ContinuousClock.now - start
-        return report
     }
 
     /// Upserts models, each turned into its row of values (one per column, in column order) by `values`.
@@ -86,10 +100,22 @@ extension Upsert {
         try await run(models.map(values), on: database, transaction: transaction, failure: failure)
     }
 
+    /// Runs the plan's chunks, adding a `chunk` event to `span` for each one that ran (its position,
+    /// rows, and whether it failed).
     private func runChunks(
         _ plan: UpsertPlan, on database: any SQLDatabase, savepoints: Bool, failure: BatchFailurePolicy,
-        into report: inout UpsertReport
+        span: any Span, into report: inout UpsertReport
     ) async throws {
+        func chunkEvent(_ position: Int, failed: Bool) {
+            guard span.isRecording else { return }
+            span.addEvent(SpanEvent(
+                name: "chunk",
+                attributes: [
+                    "keel.upsert.chunk": .int64(Int64(position)),
+                    "keel.upsert.rows": .int64(Int64(plan.chunks[position].rowIndices.count)),
+                    "keel.upsert.failed": .bool(failed),
+                ]))
+        }
         // Per-chunk batches on a database that pipelines send `chunksPerRoundTrip` chunks at once.
         // They commit together; when one fails, none is kept, and the window is run again one chunk
         // at a time so that exactly the chunks before the failing one are committed.
@@ -111,8 +137,9 @@ extension Upsert {
                     results = nil  // nothing was kept: run the window again, one chunk at a time, below
                 }
                 if let results {
-                    for (chunk, rows) in zip(plan.chunks[start..<end], results) {
-                        try record(chunk, rows: rows, affected: nil, plan: plan, into: &report)
+                    for (position, rows) in zip(start..<end, results) {
+                        try record(plan.chunks[position], rows: rows, affected: nil, plan: plan, into: &report)
+                        chunkEvent(position, failed: false)
                     }
                     start = end
                     continue
@@ -140,8 +167,10 @@ extension Upsert {
                             : try await database.execute(chunk.statement)
                         try record(chunk, rows: [], affected: affected, plan: plan, into: &report)
                     }
+                    chunkEvent(position, failed: false)
                 } catch {
                     if error is CancellationError { throw error }
+                    chunkEvent(position, failed: true)
                     let chunkFailure = UpsertChunkFailure(chunk: position, rowIndices: chunk.rowIndices, error: error)
                     guard failure == .continue else { throw BatchWriteError(report: report, failure: chunkFailure) }
                     report.failures.append(chunkFailure)

@@ -1,6 +1,7 @@
 public import CoreMetrics
 public import ServiceLifecycle
 public import KeelCore
+import Tracing
 
 /// A concurrent in-memory cache with a capacity, time to live, single-flight loading and stale
 /// serving: the cache a server reaches for in front of a slow API or query.
@@ -48,21 +49,24 @@ where CacheClock.Duration == Duration {
     private let loads = Locked<[Key: CacheLoad<Value>]>([:])
     private let loadStatistics = Locked(CacheStatistics())
     private let exporter: StatisticsExporter<CacheStatistics>?
+    /// The cache's name: the `cache` dimension of its metrics and the `keel.cache.name` of its spans.
+    public let name: String
 
     /// A cache on `clock`.
     ///
-    /// `metricsFactory` receives the statistics when ``publishMetrics()`` runs (dimension `cache`:
-    /// `name`).
+    /// `metricsFactory` (default `MetricsSystem.factory`; `nil` for none) receives the statistics
+    /// when ``publishMetrics()`` runs (dimension `cache`: `name`).
     ///
     /// #### Errors
     /// ``CacheConfigurationError`` naming the first setting out of range.
     public init(
         configuration: CacheConfiguration<Key, Value>, clock: CacheClock, name: String = "default",
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(CacheConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
         self.clock = clock
+        self.name = name
         origin = clock.now
         var count = configuration.shardCount ?? min(16, max(1, configuration.maximumCapacity / 256))
         var power = 1
@@ -135,10 +139,20 @@ where CacheClock.Duration == Duration {
     /// The fetch's error (or a remembered one, with ``CacheConfiguration/failureTimeToLive``);
     /// `CancellationError` when the calling task is cancelled while it waits (the fetch goes on for
     /// the others).
+    ///
+    /// Each call is a `cache.load` span whose `keel.cache.result` attribute says how it was answered:
+    /// `hit`, `stale` (a refresh started or running), `miss` (fetched), or `stale_if_error`.
     public func value(
         for key: Key, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        try await value(for: key, tag: tag, counting: true, orFetch: fetch)
+        try await withSpan("cache.load") { span in
+            let (value, result) = try await lookUp(key, tag: tag, counting: true, orFetch: fetch)
+            if span.isRecording {
+                span.attributes["keel.cache.name"] = name
+                span.attributes["keel.cache.result"] = result.rawValue
+            }
+            return value
+        }
     }
 
     /// ``value(for:tag:orFetch:)`` for a caller that has counted this lookup already (with
@@ -146,10 +160,19 @@ where CacheClock.Duration == Duration {
     package func value(
         for key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        try await lookUp(key, tag: tag, counting: counting, orFetch: fetch).value
+    }
+
+    /// The value of `key` and how it was found.
+    private func lookUp(
+        _ key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
+    ) async throws -> (value: Value, result: CacheLoadResult) {
         let hash = CacheKeyHashing.hash(key, seed: keySeed)
         let now = ticks()
         let segment = self.segment(for: hash)
-        if counting, case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) { return value }
+        if counting, case .fresh(let value, _) = segment.peek(key, hash: hash, at: now, countingMisses: false) {
+            return (value, .hit)
+        }
         let (found, failure) = segment.withExclusiveAccess { shard, policy in
             let found = shard.lookup(key, hash: hash, at: now, policy: &policy, counting: counting)
             if case .fresh = found { return (found, nil as (any Error)?) }
@@ -158,11 +181,11 @@ where CacheClock.Duration == Duration {
         var lastGood: Value?
         switch found {
         case .fresh(let value):
-            return value
+            return (value, .hit)
         case .stale(let value):
             _ = load(key, hash: hash, tag: tag, fetch: fetch)
             segment.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
-            return value
+            return (value, .stale)
         case .lastGood(let value):
             lastGood = value
         case .missing:
@@ -171,11 +194,11 @@ where CacheClock.Duration == Duration {
         if let failure { throw failure }
         let load = load(key, hash: hash, tag: tag, fetch: fetch)
         do {
-            return try await load.value()
+            return (try await load.value(), .miss)
         } catch {
             if let lastGood, !(error is CancellationError) {
                 segment.withExclusiveAccess { shard, _ in shard.statistics.staleServed += 1 }
-                return lastGood
+                return (lastGood, .staleIfError)
             }
             throw error
         }
@@ -387,7 +410,7 @@ where CacheClock.Duration == Duration {
 extension Cache where CacheClock == ContinuousClock {
     /// A cache on the continuous clock with a configuration.
     public convenience init(
-        configuration: CacheConfiguration<Key, Value>, name: String = "default", metricsFactory: (any MetricsFactory)? = nil
+        configuration: CacheConfiguration<Key, Value>, name: String = "default", metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(CacheConfigurationError) {
         try self.init(configuration: configuration, clock: ContinuousClock(), name: name, metricsFactory: metricsFactory)
     }

@@ -1,6 +1,7 @@
 public import CoreMetrics
 public import KeelCore
 public import Synchronization
+import Tracing
 
 /// Stops calling a service that keeps failing, and tests its recovery with a few probe calls.
 ///
@@ -63,10 +64,11 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
     ///   - store: Where it shares its state with the breakers of its name in other processes;
     ///     `nil` for a breaker of this process alone.
     ///   - metricsFactory: Where ``publishMetrics()`` sends the metrics; `nil` for none.
+    ///     Default `MetricsSystem.factory`.
     ///   - onTransition: Called after every state change, outside the lock.
     public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: BreakerClock,
-        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory,
         onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try configuration.validate()
@@ -305,10 +307,20 @@ public final class CircuitBreaker<BreakerClock: Clock>: Sendable where BreakerCl
         return stream
     }
 
+    /// Tells the transition to the stream's listeners and `onTransition`, and adds it as a
+    /// `circuit_breaker.transition` event to the span active in the calling task, if any.
     private func announce(_ change: (CircuitBreakerState, CircuitBreakerState)) {
         let transition = CircuitBreakerTransition(name: name, from: change.0, to: change.1)
         for continuation in listeners.withLock({ Array($0.values) }) { continuation.yield(transition) }
         onTransition?(transition)
+        if let context = ServiceContext.current, let span = InstrumentationSystem.tracer.activeSpan(identifiedBy: context) {
+            span.addEvent(SpanEvent(
+                name: "circuit_breaker.transition",
+                attributes: [
+                    "keel.breaker.name": .string(name), "keel.breaker.from": .string("\(change.0)"),
+                    "keel.breaker.to": .string("\(change.1)"),
+                ]))
+        }
     }
 
     /// Sends the metrics to the `metricsFactory` given at creation: the state as a gauge
@@ -329,7 +341,7 @@ extension CircuitBreaker where BreakerClock == ContinuousClock {
     /// A breaker on the continuous clock.
     public convenience init(
         name: String = "default", configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
-        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        store: (any CircuitBreakerStore)? = nil, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory,
         onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try self.init(

@@ -32,7 +32,7 @@ public final class CircuitBreakerRegistry<BreakerClock: Clock>: Sendable where B
     public init(
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         overrides: [String: CircuitBreakerConfiguration] = [:], clock: BreakerClock, store: (any CircuitBreakerStore)? = nil,
-        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try configuration.validate()
         for name in overrides.keys.sorted() { try overrides[name]!.validate() }
@@ -70,7 +70,7 @@ extension CircuitBreakerRegistry where BreakerClock == ContinuousClock {
     public convenience init(
         configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         overrides: [String: CircuitBreakerConfiguration] = [:], store: (any CircuitBreakerStore)? = nil,
-        metricsFactory: (any MetricsFactory)? = nil, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory, onTransition: (@Sendable (CircuitBreakerTransition) -> Void)? = nil
     ) throws(CircuitBreakerConfigurationError) {
         try self.init(
             configuration: configuration, overrides: overrides, clock: ContinuousClock(), store: store,

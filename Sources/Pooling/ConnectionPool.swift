@@ -152,8 +152,9 @@ where PoolClock.Duration == Duration {
         let lease: Machine.Lease
         if case .leased(let idle) = decision {
             lease = idle
+            traceImmediateAcquire()
         } else {
-            lease = try await acquire(after: decision, deadline: nil, location: location)
+            lease = try await acquireTraced(isolation: isolation, after: decision, deadline: nil, location: location)
         }
         let result: Result
         do {
@@ -178,13 +179,16 @@ where PoolClock.Duration == Duration {
     public func leaseConnection(
         deadline: PoolClock.Instant? = nil, file: StaticString = #fileID, line: UInt = #line
     ) async throws -> ConnectionLease<Source, PoolClock> {
-        let lease = try await acquire(deadline: deadline, location: LeaseLocation(file: file, line: line))
+        let location = LeaseLocation(file: file, line: line)
+        let decision = firstDecision(deadline: deadline, location: location)
+        let lease: Machine.Lease
+        if case .leased(let idle) = decision {
+            lease = idle
+            traceImmediateAcquire()
+        } else {
+            lease = try await acquireTraced(isolation: nil, after: decision, deadline: deadline, location: location)
+        }
         return ConnectionLease(lease: lease, pool: self)
-    }
-
-    @usableFromInline
-    func acquire(deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Machine.Lease {
-        try await acquire(after: firstDecision(deadline: deadline, location: location), deadline: deadline, location: location)
     }
 
     /// Asks the state machine for an idle connection, without waiting.

@@ -89,9 +89,11 @@ public struct PoolConfiguration: Sendable {
     /// The logger: pool events and leaks at `.info`, per-connection events at `.debug`. The
     /// initialisers default to a logger that drops everything: pass the application's own.
     public var logger: Logger
-    /// Where metrics go: gauges, counters and a timer named `keel_pool_…` (see ``ConnectionPool``);
-    /// `nil` records none. Default `nil`.
-    public var metricsFactory: (any MetricsFactory)?
+    /// Where metrics go: gauges, counters and timers named `keel_pool_…` (see ``ConnectionPool``),
+    /// and a SQL backend's `keel_sql_statement_duration`; `nil` records none. Default
+    /// `MetricsSystem.factory` as it was when the configuration was made (bootstrap swift-metrics
+    /// first), so metrics flow wherever the application sends them.
+    public var metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     /// The pool's name: the `pool` dimension of its metrics and the `pool` metadata of its logs.
     /// Default `"default"`.
     public var name = "default"

@@ -74,9 +74,16 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// and fails its connect with a ``PostgresError/Code/connection`` error that carries it, as
     /// a failing ``setupSQL`` statement does. Default `nil`.
     public var onConnect: (@Sendable (PostgresConnection) async throws -> Void)?
-    /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`. The
-    /// initialisers default to a logger that drops everything: pass the application's own.
+    /// Where connections log: NOTICE messages at `.info`, connection events at `.debug`, slow
+    /// statements at ``slowStatementLogLevel``. The initialisers default to a logger that drops
+    /// everything: pass the application's own.
     public var logger: Logger
+    /// A statement that takes this long or longer (from sending it to its last row) is logged once,
+    /// with its duration and its text with placeholders (bind values are never logged). `nil` for
+    /// no such log. Default 1 s.
+    public var slowStatementThreshold: Duration? = .seconds(1)
+    /// The level of the slow-statement log line. Default `.info`.
+    public var slowStatementLogLevel: Logger.Level = .info
     private let redacted: String
 
     /// A configuration from a connection string.

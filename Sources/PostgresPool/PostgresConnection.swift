@@ -6,6 +6,7 @@ import Glibc
 #endif
 import KeelCore
 import Logging
+import CoreMetrics
 public import SQLCore
 import Synchronization
 
@@ -49,6 +50,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
 
     private let queryTimeout: Duration?
     private let cancelGracePeriod: Duration
+    /// Spans, the statement timer and the slow-statement log of the public statement calls.
+    private let observer: StatementObserver
 
     private struct CancelState {
         /// Numbers the statement round trips, so a late timer cannot touch a later statement.
@@ -68,7 +71,9 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         var graceTimer: Task<Void, Never>?
     }
 
-    private init(handle: OpaquePointer, configuration: PostgresConfiguration, reactor: SocketReactor) throws(PostgresError) {
+    private init(
+        handle: OpaquePointer, configuration: PostgresConfiguration, reactor: SocketReactor, observer: StatementObserver
+    ) throws(PostgresError) {
         switch reactor.add(PQsocket(handle)) {
         case .success(let added): slot = added
         case .failure(let error): throw .connection("cannot watch the socket: \(error)")
@@ -80,6 +85,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             capacity: configuration.pgBouncerTransactionMode ? 0 : configuration.statementCacheCapacity)
         queryTimeout = configuration.queryTimeout
         cancelGracePeriod = configuration.cancelGracePeriod
+        self.observer = observer
         notices = PostgresNoticeSink(logger: configuration.logger)
         PQsetNoticeReceiver(handle, PostgresNoticeSink.receiver, Unmanaged.passUnretained(notices).toOpaque())
     }
@@ -103,8 +109,30 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// ``PostgresError/Code/client`` when
     /// ``PostgresConfiguration/statementTimeout`` is set in
     /// ``PostgresConfiguration/pgBouncerTransactionMode``.
+    ///
+    /// Its statements' durations go to the `keel_sql_statement_duration` timer of
+    /// `MetricsSystem.factory` with the `pool` dimension `standalone`; a pool's connections use
+    /// their pool's name and factory (``PostgresConnectionSource``).
     public static func connect(
         configuration: PostgresConfiguration, timeout: Duration = .seconds(30)
+    ) async throws(PostgresError) -> PostgresConnection {
+        try await connect(
+            configuration: configuration, timeout: timeout,
+            observer: Self.observer(for: configuration, poolName: "standalone", metricsFactory: MetricsSystem.factory))
+    }
+
+    /// The statement observer of a connection opened with `configuration` for the pool `poolName`.
+    static func observer(
+        for configuration: PostgresConfiguration, poolName: String, metricsFactory: (any MetricsFactory)?
+    ) -> StatementObserver {
+        StatementObserver(
+            system: "postgresql", poolName: poolName, factory: metricsFactory,
+            slowThreshold: configuration.slowStatementThreshold, slowLogLevel: configuration.slowStatementLogLevel,
+            logger: configuration.logger)
+    }
+
+    static func connect(
+        configuration: PostgresConfiguration, timeout: Duration, observer: StatementObserver
     ) async throws(PostgresError) -> PostgresConnection {
         if configuration.pgBouncerTransactionMode && configuration.statementTimeout != nil {
             throw .client(
@@ -116,7 +144,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         let handle = try outcome.get().handle
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(handle: handle, configuration: configuration, reactor: .shared)
+            connection = try PostgresConnection(handle: handle, configuration: configuration, reactor: .shared, observer: observer)
         } catch {
             PQfinish(handle)
             throw error
@@ -269,7 +297,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// cancelled on the server too).
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> Int {
-        try await run(statement.render(for: dialect), cancellable: true).affected
+        let rendered = try statement.render(for: dialect)
+        return try await observer.observe(sql: { rendered.sql }) { try await run(rendered, cancellable: true).affected }
     }
 
     /// Runs a statement and returns its rows.
@@ -277,7 +306,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// #### Errors
     /// As ``execute(_:)``.
     public func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await run(statement.render(for: dialect), cancellable: true).rows
+        let rendered = try statement.render(for: dialect)
+        return try await observer.observe(sql: { rendered.sql }) { try await run(rendered, cancellable: true).rows }
     }
 
     /// Waits for the next notification of a channel this connection `LISTEN`s to (with
@@ -347,6 +377,10 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// As ``execute(_:)``, and whatever `body` throws.
     public func forEachRow(_ statement: SQLStatement, _ body: (SQLRow) async throws -> Void) async throws {
         let rendered = try statement.render(for: dialect)
+        try await observer.observe(sql: { rendered.sql }) { try await forEachRow(rendered, body) }
+    }
+
+    private func forEachRow(_ rendered: SQLRenderedStatement, _ body: (SQLRow) async throws -> Void) async throws {
         try await exclusively {
             try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 let binds = try PostgresBinds(rendered.binds)
@@ -395,7 +429,15 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     private func pipeline(_ batch: [SQLStatement]) async throws -> [(rows: [SQLRow], affected: Int)] {
         let rendered = try batch.map { try $0.render(for: dialect) }
         let binds = try rendered.map { try PostgresBinds($0.binds) }
-        return try await exclusively {
+        return try await observer.observe(operation: "BATCH", batchSize: batch.count, sql: { rendered.map(\.sql).joined(separator: ";\n") }) {
+            try await pipeline(rendered, binds: binds)
+        }
+    }
+
+    private func pipeline(
+        _ rendered: [SQLRenderedStatement], binds: [PostgresBinds]
+    ) async throws -> [(rows: [SQLRow], affected: Int)] {
+        try await exclusively {
             try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 // Statements are prepared first (once per SQL text and connection, outside the
@@ -466,7 +508,11 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         into table: String, columns: [String], rows: some Sequence<[SQLValue]>
     ) async throws -> Int {
         let sql = try "COPY \(dialect.quoteIdentifier(table)) (\(columns.map { try dialect.quoteIdentifier($0) }.joined(separator: ", "))) FROM STDIN"
-        return try await exclusively {
+        return try await observer.observe(operation: "COPY", sql: { sql }) { try await copy(sql, columnCount: columns.count, rows: rows) }
+    }
+
+    private func copy(_ sql: String, columnCount: Int, rows: some Sequence<[SQLValue]>) async throws -> Int {
+        try await exclusively {
             try await roundTrip(cancellable: true, timeout: queryTimeout) {
                 try checkAliveBeforeSend()
                 try sendMessage { PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) }
@@ -483,8 +529,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                 var encoder = PostgresCopyEncoder()
                 do {
                     for row in rows {
-                        guard row.count == columns.count else {
-                            throw PostgresError.client("a COPY row has \(row.count) values for \(columns.count) columns")
+                        guard row.count == columnCount else {
+                            throw PostgresError.client("a COPY row has \(row.count) values for \(columnCount) columns")
                         }
                         try encoder.append(row)
                         if encoder.buffer.count >= 1 << 16 {

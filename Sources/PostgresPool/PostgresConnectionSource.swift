@@ -1,13 +1,23 @@
+public import CoreMetrics
+import KeelCore
 public import Pooling
 
 /// Opens, checks and closes PostgreSQL connections for a `ConnectionPool`.
 public struct PostgresConnectionSource: ConnectionSource {
     /// How connections are opened.
     public let configuration: PostgresConfiguration
+    private let observer: StatementObserver
 
-    /// A source for `configuration`.
-    public init(configuration: PostgresConfiguration) {
+    /// A source for `configuration` whose connections time their statements in the
+    /// `keel_sql_statement_duration` timer of `metricsFactory` (none when `nil`), with the `pool`
+    /// dimension `poolName`: give the pool's ``Pooling/PoolConfiguration/name`` and
+    /// ``Pooling/PoolConfiguration/metricsFactory``, as ``PostgresDatabase`` does.
+    public init(
+        configuration: PostgresConfiguration, poolName: String = "default",
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
+    ) {
         self.configuration = configuration
+        observer = PostgresConnection.observer(for: configuration, poolName: poolName, metricsFactory: metricsFactory)
     }
 
     /// Opens a connection within `timeout`.
@@ -15,7 +25,7 @@ public struct PostgresConnectionSource: ConnectionSource {
     /// #### Errors
     /// ``PostgresError`` when the server cannot be reached or refuses the login.
     public func makeConnection(timeout: Duration) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(configuration: configuration, timeout: timeout)
+        try await PostgresConnection.connect(configuration: configuration, timeout: timeout, observer: observer)
     }
 
     /// One round trip (`SELECT 1`), within ``PostgresConfiguration/checkTimeout``.

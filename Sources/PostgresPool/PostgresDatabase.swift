@@ -37,7 +37,9 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     public init(
         configuration: PostgresConfiguration, pool: PoolConfiguration = PoolConfiguration()
     ) throws(PoolConfigurationError) {
-        self.pool = try ConnectionPool(source: PostgresConnectionSource(configuration: configuration), configuration: pool)
+        self.pool = try ConnectionPool(
+            source: PostgresConnectionSource(configuration: configuration, poolName: pool.name, metricsFactory: pool.metricsFactory),
+            configuration: pool)
         maxAttempts = pool.maxConnections + pool.maxOverflow + 1
     }
 

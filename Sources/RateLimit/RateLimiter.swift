@@ -14,7 +14,7 @@ public import KeelCore
 /// Every wait is on the injected clock. With `minInterval` zero and a free permit, `withPermit`
 /// takes one lock each way, reads no clock and allocates nothing.
 ///
-/// Metrics (when created with a `metricsFactory`, dimension `limiter`): gauges
+/// Metrics (to `MetricsSystem.factory` unless created with another `metricsFactory`, dimension `limiter`): gauges
 /// `keel_ratelimit_in_flight`, `_queued`, `_max_wait_seconds`, `_min_start_gap_seconds`; counters
 /// `keel_ratelimit_acquired_total`, `_waited_total`, `_wait_seconds_total`, `_timeouts_total`,
 /// `_cancellations_total`. They are published by ``publishMetrics()`` (periodically by
@@ -58,9 +58,10 @@ public final class RateLimiter<LimiterClock: Clock>: Sendable where LimiterClock
     ///   - clock: The clock intervals are measured and waited on.
     ///   - name: The `limiter` dimension of its metrics.
     ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics; `nil` for none.
+    ///     Default `MetricsSystem.factory`.
     public init(
         maxConcurrent: Int, minInterval: Duration = .zero, clock: LimiterClock,
-        name: String = "default", metricsFactory: (any MetricsFactory)? = nil
+        name: String = "default", metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) {
         precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1, not \(maxConcurrent)")
         precondition(minInterval >= .zero, "minInterval must not be negative, not \(minInterval)")
@@ -291,7 +292,7 @@ extension RateLimiter where LimiterClock == ContinuousClock {
     /// A limiter on the continuous clock.
     public convenience init(
         maxConcurrent: Int, minInterval: Duration = .zero, name: String = "default",
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) {
         self.init(
             maxConcurrent: maxConcurrent, minInterval: minInterval, clock: ContinuousClock(), name: name,
@@ -299,7 +300,7 @@ extension RateLimiter where LimiterClock == ContinuousClock {
     }
 
     /// A limiter of `limits` on the continuous clock (a preset: `RateLimiter(limits: .coinGecko)`).
-    public convenience init(limits: PermitLimits, name: String = "default", metricsFactory: (any MetricsFactory)? = nil) {
+    public convenience init(limits: PermitLimits, name: String = "default", metricsFactory: (any MetricsFactory)? = MetricsSystem.factory) {
         self.init(
             maxConcurrent: limits.maxConcurrent, minInterval: limits.minInterval, clock: ContinuousClock(), name: name,
             metricsFactory: metricsFactory)

@@ -1,4 +1,5 @@
 import KeelCore
+import Tracing
 public import Pooling
 public import ServiceLifecycle
 
@@ -65,13 +66,14 @@ public final class RedisClient: Service {
         await pool.shutdown()
     }
 
-    /// Sends `command` on a pooled connection and returns its reply.
+    /// Sends `command` on a pooled connection and returns its reply, in a `redis.command` span
+    /// (``pipeline(_:)`` and ``evaluate(_:keys:arguments:)`` too).
     ///
     /// #### Errors
     /// ``RedisError``, `PoolError`, or `CancellationError`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await withRetry { try await $0.send(command) }
+        try await traced(command.name) { try await withRetry { try await $0.send(command) } }
     }
 
     /// Sends `commands` on one pooled connection in one write; their replies in order, an error
@@ -80,7 +82,23 @@ public final class RedisClient: Service {
     /// #### Errors
     /// ``RedisError`` (not for error replies), `PoolError`, or `CancellationError`.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
-        try await withRetry { try await $0.pipeline(commands) }
+        try await traced("PIPELINE", batchSize: commands.count) { try await withRetry { try await $0.pipeline(commands) } }
+    }
+
+    /// Runs `body` in a `redis.command` span with OpenTelemetry's database attributes: the
+    /// command's name, never its arguments.
+    private func traced<Result>(
+        _ operation: String, batchSize: Int? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await withSpan("redis.command", ofKind: .client, isolation: isolation) { span in
+            if span.isRecording {
+                span.attributes["db.system.name"] = "redis"
+                span.attributes["db.operation.name"] = operation
+                if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
+            }
+            return try await body()
+        }
     }
 
     /// Runs `script` with `EVALSHA`; when its digest is not known yet or the server answers
@@ -92,8 +110,10 @@ public final class RedisClient: Service {
     /// `CancellationError`.
     @discardableResult
     public func evaluate(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisValue {
-        try await withRetry { connection in
-            try await Self.evaluate(script, keys: keys, arguments: arguments, on: connection)
+        try await traced("EVALSHA") {
+            try await withRetry { connection in
+                try await Self.evaluate(script, keys: keys, arguments: arguments, on: connection)
+            }
         }
     }
 

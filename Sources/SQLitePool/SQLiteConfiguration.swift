@@ -89,9 +89,16 @@ public struct SQLiteConfiguration: Sendable {
     /// while the database opens, ``SQLiteDatabase/init(configuration:pool:)`` fails with it; when a
     /// pool opens a connection later, the pool reports it and retries with back-off. Default `nil`.
     public var onConnect: (@Sendable (SQLiteConnection) throws -> Void)?
-    /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`. The
+    /// Where the database logs: opening and closing at `.debug`, busy retries at `.debug`, slow
+    /// statements at ``slowStatementLogLevel``. The
     /// initialisers default to a logger that drops everything: pass the application's own.
     public var logger: Logger
+    /// A statement that takes this long or longer (from leaving the caller to its last row) is
+    /// logged once, with its duration and its text with placeholders (bind values are never
+    /// logged). `nil` for no such log. Default 1 s.
+    public var slowStatementThreshold: Duration? = .seconds(1)
+    /// The level of the slow-statement log line. Default `.info`.
+    public var slowStatementLogLevel: Logger.Level = .info
 
     /// A configuration for a database file (created if missing) or an in-memory database.
     public init(location: Location, logger: Logger = .silent) {

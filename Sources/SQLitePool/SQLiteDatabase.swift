@@ -58,6 +58,9 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     /// once the writer has created the file).
     private let writerRun: Task<Void, Never>
     private let readerRun: Task<Void, Never>?
+    /// Spans, the statement timer (the `pool` dimension is the readers' pool name) and the
+    /// slow-statement log of ``execute(_:)``, ``query(_:)`` and the statements of transactions.
+    private let observer: StatementObserver
     private let isClosed = Locked(false)
 
     /// Opens (and creates, when missing) the database: the writer first, which sets the journal
@@ -83,6 +86,10 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         writerConfiguration.maxConnections = 1
         writerConfiguration.maxOverflow = 0
         writerConfiguration.name = readerConfiguration.name + "-writer"
+        observer = StatementObserver(
+            system: "sqlite", poolName: readerConfiguration.name, factory: readerConfiguration.metricsFactory,
+            slowThreshold: configuration.slowStatementThreshold, slowLogLevel: configuration.slowStatementLogLevel,
+            logger: configuration.logger)
         if case .inMemory = configuration.location {
             // The data lives in the connection: it is never closed while the database is open.
             writerConfiguration.idleTimeout = nil
@@ -212,7 +219,9 @@ public final class SQLiteDatabase: SQLDatabase, Service {
     public func execute(_ statement: SQLStatement) async throws -> Int {
         try statement.validate(for: dialect)
         return try await writerPool.withConnection { worker in
-            try await worker.run { try $0.execute(statement) }
+            try await observer.observe(sql: { statement.sqlText(for: dialect) }) {
+                try await worker.run { try $0.execute(statement) }
+            }
         }
     }
 
@@ -224,12 +233,16 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         try statement.validate(for: dialect)
         if let readerPool {
             let rows = try await readerPool.withConnection { worker in
-                try await worker.run { try $0.queryIfReadOnly(statement) }
+                try await observer.observe(sql: { statement.sqlText(for: dialect) }) {
+                    try await worker.run { try $0.queryIfReadOnly(statement) }
+                }
             }
             if let rows { return rows }
         }
         return try await writerPool.withConnection { worker in
-            try await worker.run { try $0.query(statement) }
+            try await observer.observe(sql: { statement.sqlText(for: dialect) }) {
+                try await worker.run { try $0.query(statement) }
+            }
         }
     }
 
@@ -246,7 +259,7 @@ public final class SQLiteDatabase: SQLDatabase, Service {
         try await writerPool.withConnection { worker in
             let lease = SQLiteLeaseJob(writer: worker.queue)
             try await lease.acquire()
-            let database = SQLiteTransaction(lease: lease, depth: 1, dialect: dialect)
+            let database = SQLiteTransaction(lease: lease, depth: 1, dialect: dialect, observer: observer)
             do {
                 let result = try await SQLiteTransaction.run(depth: 0, lease: lease) { try await body(database) }
                 lease.release()

@@ -1,3 +1,4 @@
+import KeelCore
 import SQLCore
 
 /// The ``SQLDatabase`` a transaction body receives: every statement runs on the writer
@@ -6,19 +7,24 @@ struct SQLiteTransaction: SQLDatabase {
     let lease: SQLiteLeaseJob
     let depth: Int
     let dialect: SQLDialect
+    let observer: StatementObserver
 
     func execute(_ statement: SQLStatement) async throws -> Int {
         try statement.validate(for: dialect)
-        return try await lease.run { try $0.execute(statement) }
+        return try await observer.observe(sql: { statement.sqlText(for: dialect) }) {
+            try await lease.run { try $0.execute(statement) }
+        }
     }
 
     func query(_ statement: SQLStatement) async throws -> [SQLRow] {
         try statement.validate(for: dialect)
-        return try await lease.run { try $0.query(statement) }
+        return try await observer.observe(sql: { statement.sqlText(for: dialect) }) {
+            try await lease.run { try $0.query(statement) }
+        }
     }
 
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        let inner = SQLiteTransaction(lease: lease, depth: depth + 1, dialect: dialect)
+        let inner = SQLiteTransaction(lease: lease, depth: depth + 1, dialect: dialect, observer: observer)
         return try await SQLiteTransaction.run(depth: depth, lease: lease) { try await body(inner) }
     }
 
