@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "Redis", "RateLimit", "Pooling", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -151,6 +152,7 @@ let package = Package(
             dependencies: [
                 "Cache", "Redis", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

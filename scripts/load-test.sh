@@ -3,8 +3,10 @@
 #   1. installs wrk (Debian's package) when missing, and what scripts/test.sh needs,
 #   2. starts a throwaway PostgreSQL (scripts/postgres.sh),
 #   3. builds the examples in release mode and starts each against that PostgreSQL,
-#   4. runs `wrk -c 100 -d 15s` on crypto-butler's GET /v1/portfolios (with a valid token) and on
-#      saas-api's GET /leads?limit=100 (ENV=production), and prints requests/s, p50/p99 and errors.
+#   4. runs `wrk -c 100 -d 15s` on crypto-butler's GET /v1/portfolios twice, with a JWT (the demo
+#      token its generated keys sign) and with the static token table, both with Prometheus metrics
+#      on, and prints the ratio of their requests/s; then on saas-api's GET /leads?limit=100
+#      (ENV=production); each with requests/s, p50/p99 and errors.
 # Usage: scripts/load-test.sh [seconds]   (default 15)
 set -euo pipefail
 
@@ -49,25 +51,49 @@ summarize() {
   echo "load-test: $name requests/s=$rps p50=$p50 p99=$p99 non-2xx=${non2xx:-0} socket-errors=${socket:-none}"
 }
 
-port=$(keel_free_port)
-DATABASE_URL="$TEST_DATABASE_URL" "$bin/crypto-butler" --port "$port" --jobs-interval 3600 >"$KEEL_PG_DIR/crypto-butler.log" 2>&1 &
-servers+=($!)
-wait_for "http://127.0.0.1:$port/health"
-token="Authorization: Bearer butler-demo-token"
-for name in "Long term" "Trading"; do
-  curl -fs -X POST -H "$token" -H "Content-Type: application/json" \
-    -d "{\"name\":\"$name\",\"holdings\":[{\"coin\":\"bitcoin\",\"amount\":0.5},{\"coin\":\"ethereum\",\"amount\":2},{\"coin\":\"solana\",\"amount\":10}]}" \
-    "http://127.0.0.1:$port/v1/portfolios" >/dev/null
-done
-psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE butler_portfolios, butler_holdings" >/dev/null
-echo "load-test.sh: wrk -c 100 -d ${duration}s GET /v1/portfolios (crypto-butler, PostgreSQL)"
-output=$(wrk -t 2 -c 100 -d "${duration}s" --latency -H "$token" "http://127.0.0.1:$port/v1/portfolios")
-echo "$output"
-summarize "crypto-butler GET /v1/portfolios" "$output"
-kill "${servers[0]}"; wait "${servers[0]}" 2>/dev/null || true
+# Runs crypto-butler with the extra environment given (VAR=value ...), two portfolios for the
+# user of $token, and wrk on GET /v1/portfolios; sets $rps and $p99 (in ms) from wrk's output.
+# Each user's request limit is raised out of the way: the check still runs for every request.
+# Prometheus metrics are always on; the run ends with one scrape of /metrics.
+load_butler() {
+  local name=$1; shift
+  port=$(keel_free_port)
+  env "$@" DATABASE_URL="$TEST_DATABASE_URL" HTTP_RATE_LIMIT_PER_SECOND=10000000 HTTP_RATE_LIMIT_BURST=10000000 \
+    "$bin/crypto-butler" --port "$port" --jobs-interval 3600 >"$KEEL_PG_DIR/crypto-butler-$name.log" 2>&1 &
+  local pid=$!
+  servers+=($pid)
+  wait_for "http://127.0.0.1:$port/health"
+  if [ -z "$token" ]; then
+    token="Authorization: Bearer $(sed -n 's/.*Demo token for user demo, valid for an hour: //p' "$KEEL_PG_DIR/crypto-butler-$name.log" | head -1)"
+  fi
+  psql -X -q "$TEST_DATABASE_URL" -c "TRUNCATE butler_portfolios CASCADE" >/dev/null
+  for portfolio in "Long term" "Trading"; do
+    curl -fs -X POST -H "$token" -H "Content-Type: application/json" \
+      -d "{\"name\":\"$portfolio\",\"holdings\":[{\"coin\":\"bitcoin\",\"amount\":0.5},{\"coin\":\"ethereum\",\"amount\":2},{\"coin\":\"solana\",\"amount\":10}]}" \
+      "http://127.0.0.1:$port/v1/portfolios" >/dev/null
+  done
+  psql -X -q "$TEST_DATABASE_URL" -c "ANALYZE butler_portfolios, butler_holdings" >/dev/null
+  echo "load-test.sh: wrk -c 100 -d ${duration}s GET /v1/portfolios (crypto-butler, $name, PostgreSQL)"
+  local output
+  output=$(wrk -t 2 -c 100 -d "${duration}s" --latency -H "$token" "http://127.0.0.1:$port/v1/portfolios")
+  echo "$output"
+  summarize "crypto-butler GET /v1/portfolios ($name)" "$output"
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$output")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; print v}' <<<"$output")
+  curl -fs "http://127.0.0.1:$port/metrics" | grep -c '^# TYPE ' | sed "s/^/load-test.sh: \/metrics after the run: /; s/$/ metric families/"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+token=""
+load_butler "JWT, metrics"
+jwt_rps=$rps jwt_p99=$p99
+token="Authorization: Bearer load-test-token"
+load_butler "static tokens, metrics" BUTLER_TOKENS="load-test-token:demo"
+static_rps=$rps
+echo "compare: load/crypto-butler-jwt-vs-static-tokens jwt=$jwt_rps static=$static_rps ratio=$(awk -v a="$jwt_rps" -v b="$static_rps" 'BEGIN {printf "%.2f", a / b}') unit=req/s jwt-p99-ms=$jwt_p99"
 
 port=$(keel_free_port)
-ENV=production DATABASE_URL="$TEST_DATABASE_URL" "$bin/saas-api" --port "$port" >"$KEEL_PG_DIR/saas-api.log" 2>&1 &
+ENV=production DATABASE_URL="$TEST_DATABASE_URL" HTTP_RATE_LIMIT_PER_SECOND=10000000 HTTP_RATE_LIMIT_BURST=10000000 "$bin/saas-api" --port "$port" >"$KEEL_PG_DIR/saas-api.log" 2>&1 &
 servers+=($!)
 wait_for "http://127.0.0.1:$port/health"
 {

@@ -1,4 +1,5 @@
 public import Cache
+public import CoreMetrics
 public import KeelCore
 public import Logging
 public import Redis
@@ -77,6 +78,7 @@ where CacheClock.Duration == Duration {
     private let lastGoodMilliseconds: Int64
     private let pollBackoff: Backoff
     private let state: Locked<State>
+    private let exporter: StatisticsExporter<TieredCacheStatistics>?
 
     /// A tiered cache on `client`'s Redis, its memory level on `clock`.
     ///
@@ -87,12 +89,15 @@ where CacheClock.Duration == Duration {
     ///     subscription opens its own connection to the same server.
     ///   - clock: The clock of the memory level, the stale windows' waits and the probes.
     ///   - logger: Where an outage of Redis and its end are logged.
+    ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics of both levels
+    ///     (`keel_cache_…` with the `cache` dimension, `keel_tiered_cache_…`); `nil` for none.
+    ///     Default `MetricsSystem.factory`.
     ///
     /// #### Errors
     /// `CacheConfigurationError` naming the first setting out of range.
     public init(
         configuration: TieredCacheConfiguration, codec: some TieredCacheCodec<Value>, client: RedisClient,
-        clock: CacheClock, logger: Logger = .silent
+        clock: CacheClock, logger: Logger = .silent, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -100,7 +105,13 @@ where CacheClock.Duration == Duration {
             maximumCapacity: configuration.maximumCapacity,
             timeToLive: min(configuration.timeToLive, configuration.maximumLocalAge))
         localConfiguration.maintenanceInterval = max(configuration.maximumLocalAge, .seconds(1))
-        let local = try Cache(configuration: localConfiguration, clock: clock, name: configuration.name)
+        let local = try Cache(
+            configuration: localConfiguration, clock: clock, name: configuration.name, metricsFactory: metricsFactory)
+        exporter = metricsFactory.map {
+            StatisticsExporter(
+                factory: $0, dimensions: [("cache", configuration.name)], initial: TieredCacheStatistics(),
+                figures: TieredCacheStatistics.metricFigures)
+        }
         self.local = local
         self.codec = codec
         self.client = client
@@ -130,6 +141,14 @@ where CacheClock.Duration == Duration {
     /// What this process did so far.
     public var statistics: TieredCacheStatistics {
         state.withLock { $0.statistics }
+    }
+
+    /// Sends the statistics of both levels to the `metricsFactory` given at creation: the memory
+    /// level's as `Cache.publishMetrics()` does, and ``statistics`` as `keel_tiered_cache_…`
+    /// counters. Call it periodically or before a scrape; lookups never touch metrics.
+    public func publishMetrics() {
+        local.publishMetrics()
+        exporter?.publish(statistics)
     }
 
     /// Whether the invalidation subscription is up.
@@ -492,15 +511,17 @@ where CacheClock.Duration == Duration {
 
 extension TieredCache where CacheClock == ContinuousClock {
     /// A tiered cache on the continuous clock; see
-    /// ``init(configuration:codec:client:clock:logger:)``.
+    /// ``init(configuration:codec:client:clock:logger:metricsFactory:)``.
     ///
     /// #### Errors
     /// `CacheConfigurationError` naming the first setting out of range.
     public convenience init(
         configuration: TieredCacheConfiguration, codec: some TieredCacheCodec<Value>, client: RedisClient,
-        logger: Logger = .silent
+        logger: Logger = .silent, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws {
-        try self.init(configuration: configuration, codec: codec, client: client, clock: ContinuousClock(), logger: logger)
+        try self.init(
+            configuration: configuration, codec: codec, client: client, clock: ContinuousClock(), logger: logger,
+            metricsFactory: metricsFactory)
     }
 }
 

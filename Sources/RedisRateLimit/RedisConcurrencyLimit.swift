@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import KeelCore
 public import Logging
 public import RateLimit
@@ -26,12 +27,13 @@ public final class RedisConcurrencyLimit<LimiterClock: Clock>: PermitLimiting wh
     public init(
         name: String, maxHolders: Int, client: RedisClient, lease: Duration = .seconds(10),
         pollInterval: Duration = .milliseconds(50), failurePolicy: RedisFailurePolicy = .failClosed,
-        probeInterval: Duration = .seconds(1), clock: LimiterClock, logger: Logger = .silent
+        probeInterval: Duration = .seconds(1), clock: LimiterClock, logger: Logger = .silent,
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         limiter = try RedisRateLimiter(
             name: name, limits: PermitLimits(maxConcurrent: maxHolders), client: client, lease: lease,
             pollInterval: pollInterval, failurePolicy: failurePolicy, probeInterval: probeInterval, clock: clock,
-            logger: logger)
+            logger: logger, metricsFactory: metricsFactory)
     }
 
     /// The limit's name: the keys' hash tag, in logs and errors.
@@ -41,6 +43,12 @@ public final class RedisConcurrencyLimit<LimiterClock: Clock>: PermitLimiting wh
 
     /// The decisions so far, the leases held and lost, and whether Redis answers.
     public var statistics: RedisLimiterStatistics { limiter.statistics }
+
+    /// Sends ``statistics`` to the `metricsFactory` given at creation; see
+    /// ``RedisRateLimiter/publishMetrics()``.
+    public func publishMetrics() {
+        limiter.publishMetrics()
+    }
 
     /// Runs `body` holding one of the fleet's permits; see ``RedisRateLimiter/withPermit(isolation:_:)``.
     ///
@@ -55,7 +63,7 @@ public final class RedisConcurrencyLimit<LimiterClock: Clock>: PermitLimiting wh
 
 extension RedisConcurrencyLimit where LimiterClock == ContinuousClock {
     /// A fleet-wide semaphore on the continuous clock; see
-    /// ``init(name:maxHolders:client:lease:pollInterval:failurePolicy:probeInterval:clock:logger:)``.
+    /// ``init(name:maxHolders:client:lease:pollInterval:failurePolicy:probeInterval:clock:logger:metricsFactory:)``.
     ///
     /// #### Errors
     /// ``RedisRateLimitError`` with code ``RedisRateLimitError/Code/invalidArgument`` for a
@@ -63,10 +71,11 @@ extension RedisConcurrencyLimit where LimiterClock == ContinuousClock {
     public convenience init(
         name: String, maxHolders: Int, client: RedisClient, lease: Duration = .seconds(10),
         pollInterval: Duration = .milliseconds(50), failurePolicy: RedisFailurePolicy = .failClosed,
-        probeInterval: Duration = .seconds(1), logger: Logger = .silent
+        probeInterval: Duration = .seconds(1), logger: Logger = .silent, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         try self.init(
             name: name, maxHolders: maxHolders, client: client, lease: lease, pollInterval: pollInterval,
-            failurePolicy: failurePolicy, probeInterval: probeInterval, clock: ContinuousClock(), logger: logger)
+            failurePolicy: failurePolicy, probeInterval: probeInterval, clock: ContinuousClock(), logger: logger,
+            metricsFactory: metricsFactory)
     }
 }

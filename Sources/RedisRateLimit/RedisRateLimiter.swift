@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import KeelCore
 public import Logging
 public import RateLimit
@@ -24,6 +25,7 @@ public import Redis
 /// its share of `maxConcurrent` and of the start rate.
 public final class RedisRateLimiter<LimiterClock: Clock>: PermitLimiting where LimiterClock.Duration == Duration {
     private let permits: RedisPermitQueue<LimiterClock>
+    private let exporter: StatisticsExporter<RedisLimiterStatistics>?
 
     /// A fleet-wide limiter named `name` on the Redis `client` talks to.
     ///
@@ -40,6 +42,8 @@ public final class RedisRateLimiter<LimiterClock: Clock>: PermitLimiting where L
     ///   - probeInterval: How often Redis is tried again while unreachable. Default 1 s.
     ///   - clock: The clock waits and renewals run on.
     ///   - logger: Where the switch to the failure policy, the recovery and lapsed leases are logged.
+    ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics (`keel_redis_limiter_…`,
+    ///     dimension `limiter`); `nil` for none. Default `MetricsSystem.factory`.
     ///
     /// #### Errors
     /// ``RedisRateLimitError`` with code ``RedisRateLimitError/Code/invalidArgument`` for a
@@ -47,11 +51,13 @@ public final class RedisRateLimiter<LimiterClock: Clock>: PermitLimiting where L
     public init(
         name: String, limits: PermitLimits, client: RedisClient, lease: Duration = .seconds(10),
         pollInterval: Duration = .milliseconds(50), failurePolicy: RedisFailurePolicy = .failClosed,
-        probeInterval: Duration = .seconds(1), clock: LimiterClock, logger: Logger = .silent
+        probeInterval: Duration = .seconds(1), clock: LimiterClock, logger: Logger = .silent,
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         permits = try RedisPermitQueue(
             name: name, limits: limits, lease: lease, pollInterval: pollInterval, client: client,
             failurePolicy: failurePolicy, probeInterval: probeInterval, clock: clock, logger: logger)
+        exporter = RedisLimiterStatistics.exporter(limiter: name, factory: metricsFactory)
     }
 
     /// The limiter's name: the keys' hash tag, in logs and errors.
@@ -63,6 +69,16 @@ public final class RedisRateLimiter<LimiterClock: Clock>: PermitLimiting where L
 
     /// The decisions so far, the leases held and lost, and whether Redis answers.
     public var statistics: RedisLimiterStatistics { permits.statistics }
+
+    /// Sends ``statistics`` to the `metricsFactory` given at creation: counters
+    /// `keel_redis_limiter_allowed_total`, `_denied_total`, `_denied_locally_total`,
+    /// `_redis_failures_total`, `_outages_total`, `_decided_without_redis_total`,
+    /// `_leases_lost_total`, gauges `keel_redis_limiter_leases_held` and
+    /// `keel_redis_limiter_redis_reachable` (1 or 0). Call it periodically or before a scrape;
+    /// deciding never touches metrics.
+    public func publishMetrics() {
+        exporter?.publish(statistics)
+    }
 
     /// Runs `body` holding one of the fleet's permits, given back when it returns or throws.
     ///
@@ -80,7 +96,7 @@ public final class RedisRateLimiter<LimiterClock: Clock>: PermitLimiting where L
 
 extension RedisRateLimiter where LimiterClock == ContinuousClock {
     /// A fleet-wide limiter on the continuous clock; see
-    /// ``init(name:limits:client:lease:pollInterval:failurePolicy:probeInterval:clock:logger:)``.
+    /// ``init(name:limits:client:lease:pollInterval:failurePolicy:probeInterval:clock:logger:metricsFactory:)``.
     ///
     /// #### Errors
     /// ``RedisRateLimitError`` with code ``RedisRateLimitError/Code/invalidArgument`` for a
@@ -88,10 +104,11 @@ extension RedisRateLimiter where LimiterClock == ContinuousClock {
     public convenience init(
         name: String, limits: PermitLimits, client: RedisClient, lease: Duration = .seconds(10),
         pollInterval: Duration = .milliseconds(50), failurePolicy: RedisFailurePolicy = .failClosed,
-        probeInterval: Duration = .seconds(1), logger: Logger = .silent
+        probeInterval: Duration = .seconds(1), logger: Logger = .silent, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         try self.init(
             name: name, limits: limits, client: client, lease: lease, pollInterval: pollInterval,
-            failurePolicy: failurePolicy, probeInterval: probeInterval, clock: ContinuousClock(), logger: logger)
+            failurePolicy: failurePolicy, probeInterval: probeInterval, clock: ContinuousClock(), logger: logger,
+            metricsFactory: metricsFactory)
     }
 }

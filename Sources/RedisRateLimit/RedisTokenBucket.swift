@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import KeelCore
 public import Logging
 public import RateLimit
@@ -48,6 +49,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
     private let state: Locked<RedisLimiterStateMachine<LimiterClock.Instant>>
     private let fallback: TokenBucket<LimiterClock>?
     private let fallbackBurst: Int
+    private let exporter: StatisticsExporter<RedisLimiterStatistics>?
 
     /// A fleet-wide bucket named `name` on the Redis `client` talks to.
     ///
@@ -62,6 +64,8 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
     ///   - probeInterval: How often Redis is tried again while unreachable. Default 1 s.
     ///   - clock: The clock waits and the denial cache run on.
     ///   - logger: Where the switch to the failure policy and the recovery are logged.
+    ///   - metricsFactory: Where ``publishMetrics()`` sends the statistics (`keel_redis_limiter_…`,
+    ///     dimension `limiter`); `nil` for none. Default `MetricsSystem.factory`.
     ///
     /// #### Errors
     /// ``RedisRateLimitError`` with code ``RedisRateLimitError/Code/invalidArgument`` for a
@@ -69,7 +73,7 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
     public init(
         name: String, rate: Int, per period: Duration, burst: Int, client: RedisClient,
         failurePolicy: RedisFailurePolicy = .failClosed, probeInterval: Duration = .seconds(1),
-        clock: LimiterClock, logger: Logger = .silent
+        clock: LimiterClock, logger: Logger = .silent, metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         let report = try RedisOutageReport(
             limiter: name, failurePolicy: failurePolicy, probeInterval: probeInterval, logger: logger)
@@ -94,11 +98,22 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
         fallback = failurePolicy.localShare.map { share in
             TokenBucket(rate: rate, per: period * (1 / share), burst: localBurst, clock: clock)
         }
+        exporter = RedisLimiterStatistics.exporter(limiter: name, factory: metricsFactory)
     }
 
     /// The decisions so far, and whether Redis answers.
     public var statistics: RedisLimiterStatistics {
         state.withLock { $0.statistics }
+    }
+
+    /// Sends ``statistics`` to the `metricsFactory` given at creation: counters
+    /// `keel_redis_limiter_allowed_total`, `_denied_total`, `_denied_locally_total`,
+    /// `_redis_failures_total`, `_outages_total`, `_decided_without_redis_total`,
+    /// `_leases_lost_total`, gauges `keel_redis_limiter_leases_held` and
+    /// `keel_redis_limiter_redis_reachable` (1 or 0). Call it periodically or before a scrape;
+    /// deciding never touches metrics.
+    public func publishMetrics() {
+        exporter?.publish(statistics)
     }
 
     /// Takes `cost` units now if the fleet's quota allows; returns `nil` then, or how long until
@@ -164,18 +179,19 @@ public final class RedisTokenBucket<LimiterClock: Clock>: RateLimiting where Lim
 
 extension RedisTokenBucket where LimiterClock == ContinuousClock {
     /// A fleet-wide bucket on the continuous clock; see
-    /// ``init(name:rate:per:burst:client:failurePolicy:probeInterval:clock:logger:)``.
+    /// ``init(name:rate:per:burst:client:failurePolicy:probeInterval:clock:logger:metricsFactory:)``.
     ///
     /// #### Errors
     /// ``RedisRateLimitError`` with code ``RedisRateLimitError/Code/invalidArgument`` for a
     /// setting out of range.
     public convenience init(
         name: String, rate: Int, per period: Duration, burst: Int, client: RedisClient,
-        failurePolicy: RedisFailurePolicy = .failClosed, probeInterval: Duration = .seconds(1), logger: Logger = .silent
+        failurePolicy: RedisFailurePolicy = .failClosed, probeInterval: Duration = .seconds(1), logger: Logger = .silent,
+        metricsFactory: (any MetricsFactory)? = MetricsSystem.factory
     ) throws(RedisRateLimitError) {
         try self.init(
             name: name, rate: rate, per: period, burst: burst, client: client, failurePolicy: failurePolicy,
-            probeInterval: probeInterval, clock: ContinuousClock(), logger: logger)
+            probeInterval: probeInterval, clock: ContinuousClock(), logger: logger, metricsFactory: metricsFactory)
     }
 }
 

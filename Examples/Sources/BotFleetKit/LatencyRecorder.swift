@@ -1,38 +1,39 @@
+import Histogram
 import Synchronization
 
-/// Query latencies recorded by many tasks, read as percentiles per interval and overall.
+/// Query latencies recorded by many tasks, read as percentiles per interval and overall, in two
+/// HdrHistograms (microseconds, three significant digits, up to 10 minutes): memory stays fixed
+/// however long the run.
 public final class LatencyRecorder: Sendable {
-    private let samples = Mutex<(recent: [Double], all: [Double])>(([], []))
+    /// The longest latency told apart, in microseconds; longer ones count as this long.
+    static let highestMicroseconds: UInt64 = 600_000_000
+    private let histograms: Mutex<(recent: Histogram<UInt64>, all: Histogram<UInt64>)>
 
     /// An empty recorder.
-    public init() {}
+    public init() {
+        let empty = Histogram<UInt64>(highestTrackableValue: Self.highestMicroseconds, numberOfSignificantValueDigits: .three)
+        histograms = Mutex((empty, empty))
+    }
 
     /// Records one latency.
     public func record(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        let milliseconds = Double(seconds) * 1_000 + Double(attoseconds) / 1e15
-        samples.withLock {
-            $0.recent.append(milliseconds)
-            $0.all.append(milliseconds)
+        let microseconds = max(0, seconds) * 1_000_000 + max(0, attoseconds) / 1_000_000_000_000
+        let value = min(UInt64(microseconds), Self.highestMicroseconds)
+        histograms.withLock {
+            _ = $0.recent.record(value)
+            _ = $0.all.record(value)
         }
     }
 
-    /// The latencies since the last call, emptied.
-    public func takeRecent() -> [Double] {
-        samples.withLock { samples in
-            defer { samples.recent.removeAll(keepingCapacity: true) }
-            return samples.recent
+    /// The latencies since the last call, which empties them.
+    public func takeRecent() -> LatencySummary {
+        histograms.withLock { histograms in
+            defer { histograms.recent.reset() }
+            return LatencySummary(histogram: histograms.recent)
         }
     }
 
     /// Every latency recorded.
-    public var all: [Double] { samples.withLock { $0.all } }
-
-    /// The `fraction` percentile (nearest rank) of `values`, in milliseconds; 0 when empty.
-    public static func percentile(_ values: [Double], _ fraction: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        let rank = min(sorted.count - 1, max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1))
-        return sorted[rank]
-    }
+    public var all: LatencySummary { histograms.withLock { LatencySummary(histogram: $0.all) } }
 }

@@ -1,4 +1,5 @@
 public import ExampleSupport
+import HummingbirdAuth
 import Foundation
 public import Hummingbird
 public import Logging
@@ -11,7 +12,10 @@ public import ServiceLifecycle
 /// on Hummingbird and Keel.
 ///
 /// ```swift
-/// let butler = try Butler(database: database, configuration: ButlerConfiguration())
+/// let configuration = try ButlerConfiguration()
+/// let butler = try Butler(
+///     database: database, configuration: configuration,
+///     authentication: try await ButlerAuthentication(configuration.authentication))
 /// try await butler.store.migrate()
 /// let app = butler.application(port: 8080, services: [], logger: logger)
 /// try await app.runService()
@@ -25,54 +29,73 @@ public final class Butler: Sendable {
     public let jobs: ButlerJobs
     /// The settings.
     public let configuration: ButlerConfiguration
-    /// Pool statistics for `/metrics` (PostgreSQL only).
-    let poolStatistics: @Sendable () -> PoolStatistics?
+    /// How bearer tokens are checked.
+    public let authentication: ButlerAuthentication
+    /// Each user's (and, for `/health` and `/metrics`, each client address's) request limit.
+    public let requestLimits: RequestRateLimits
+    /// Brings the database pools' metrics up to date for `/metrics`.
+    let publishDatabaseMetrics: @Sendable () -> Void
 
-    /// A butler on `database`, its jobs calling through `limiters` (in-process ones when `nil`),
-    /// its price and chain-data caches tiered on `redis` when given (their services are in
-    /// ``cacheServices``).
+    /// A butler on `database` checking tokens with `authentication`, its jobs calling through
+    /// `limiters` (in-process ones when `nil`), its price and chain-data caches and its per-user
+    /// request limits kept in Redis when `redis` is given (the caches' services are in
+    /// ``cacheServices``). `publishDatabaseMetrics` runs before each `/metrics` answer.
     public init(
-        database: any SQLDatabase, configuration: ButlerConfiguration, limiters: ButlerLimiters? = nil,
-        redis: RedisClient? = nil, poolStatistics: @escaping @Sendable () -> PoolStatistics? = { nil }
+        database: any SQLDatabase, configuration: ButlerConfiguration, authentication: ButlerAuthentication,
+        limiters: ButlerLimiters? = nil, redis: RedisClient? = nil,
+        publishDatabaseMetrics: @escaping @Sendable () -> Void = {}
     ) throws {
         store = ButlerStore(database: database)
         prices = try ExampleCache(name: "crypto-butler-prices", maximumCapacity: 10_000, timeToLive: .seconds(60), redis: redis)
         jobs = try ButlerJobs(
             store: store, prices: prices, apiLatency: configuration.apiLatency,
             limiters: limiters ?? .inProcess(coinGeckoInterval: configuration.coinGeckoInterval), redis: redis)
+        requestLimits = try RequestRateLimits(
+            name: "crypto-butler", rate: configuration.requestRate, burst: configuration.requestBurst, redis: redis)
         self.configuration = configuration
-        self.poolStatistics = poolStatistics
+        self.authentication = authentication
+        self.publishDatabaseMetrics = publishDatabaseMetrics
     }
 
     /// The services of tiered caches (their invalidation subscriptions), to run beside the Redis
     /// client; none for caches in memory.
     public var cacheServices: [any Service] { [prices.service, jobs.chainCache.service].compactMap { $0 } }
 
-    /// The routes: `/health`, `/metrics`, and `/v1/portfolios…` behind the bearer token.
+    /// The routes: `/health` and `/metrics` (limited per client address), and `/v1/portfolios…`
+    /// behind the bearer token (limited per user). Every request is traced (a span per request,
+    /// its statements' spans inside) and counted and timed in the metrics.
     public func router() -> Router<ButlerContext> {
         let router = Router(context: ButlerContext.self)
+        router.add(middleware: TracingMiddleware())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: BodyDeadlineMiddleware(timeout: configuration.bodyTimeout))
-        router.get("health") { _, _ -> Response in
+        let open = router.group().add(
+            middleware: RequestRateLimitMiddleware(limits: requestLimits) { _, context in
+                context.remoteAddress?.ipAddress.map { .address($0) }
+            })
+        open.get("health") { _, _ -> Response in
             _ = try await self.store.database.query("SELECT 1")
             return Self.json(#"{"status":"ok","database":"ok"}"#)
         }
-        router.get("metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+        open.get("metrics") { _, _ -> Response in
+            ExampleMetrics.response { self.publishMetrics() }
         }
-        let api = router.group("v1/portfolios").add(middleware: BearerTokenMiddleware(tokens: configuration.tokens))
+        let api = router.group("v1/portfolios")
+            .add(middleware: ButlerAuthenticator(authentication: authentication))
+            .add(middleware: RequestRateLimitMiddleware(limits: requestLimits) { _, context in context.identity.map { .user($0.name) } })
         api.get { _, context -> PortfolioList in
-            PortfolioList(portfolios: try await self.store.portfolios(of: context.user!))
+            PortfolioList(portfolios: try await self.store.portfolios(of: try context.requireIdentity().name))
         }
         api.post { request, context -> EditedResponse<Portfolio> in
             let input = try await request.decode(as: PortfolioInput.self, context: context).normalized
             if let problem = input.problem { throw HTTPError(.badRequest, message: problem) }
-            let portfolio = try await self.store.create(input, for: context.user!)
+            let portfolio = try await self.store.create(input, for: try context.requireIdentity().name)
             return EditedResponse(status: .created, response: portfolio)
         }
         api.get(":id/valuation") { _, context -> Valuation in
             let id = try context.parameters.require("id", as: Int64.self)
-            guard let portfolio = try await self.store.portfolio(id, of: context.user!) else {
+            guard let portfolio = try await self.store.portfolio(id, of: try context.requireIdentity().name) else {
                 throw HTTPError(.notFound, message: "no portfolio \(id)")
             }
             return try await self.valuation(of: portfolio)
@@ -100,19 +123,14 @@ public final class Butler: Sendable {
         return Valuation(portfolioID: portfolio.id, lines: lines, totalUSD: lines.reduce(0) { $0 + $1.valueUSD })
     }
 
-    /// Keel's statistics as plain text.
-    func metricsText() -> String {
-        var text = ""
-        if let pool = poolStatistics() {
-            text += "keel_pool_open \(pool.open)\nkeel_pool_in_use \(pool.inUse)\nkeel_pool_idle \(pool.idle)\n"
-            text += "keel_pool_waiting \(pool.waiting)\nkeel_pool_wait_count \(pool.waitCount)\nkeel_pool_timeouts \(pool.timeouts)\n"
-        }
-        text += "keel_cache_entries{cache=\"prices\"} \(prices.count)\n"
-        text += "keel_cache_hits_total{cache=\"prices\"} \(prices.lookupCount - prices.fetchCount)\n"
-        text += "keel_cache_misses_total{cache=\"prices\"} \(prices.fetchCount)\n"
-        text += jobs.limiters.metricsText()
-        text += "butler_coingecko_calls_total \(jobs.coinGeckoCalls)\n"
-        return text
+    /// Brings every gauge and counter of the service up to date for a scrape: the pools', the
+    /// caches', the limiters', CoinGecko's breaker's.
+    func publishMetrics() {
+        publishDatabaseMetrics()
+        prices.publishMetrics()
+        jobs.chainCache.publishMetrics()
+        jobs.limiters.publishMetrics()
+        jobs.coinGeckoBreaker.publishMetrics()
     }
 
     /// The Hummingbird application on `127.0.0.1:port`, running `services` (the database, the

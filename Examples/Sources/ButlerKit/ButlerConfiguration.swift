@@ -3,8 +3,14 @@ import Foundation
 
 /// crypto-butler's settings.
 public struct ButlerConfiguration: Sendable {
-    /// Token to user: `BUTLER_TOKENS="token:user,token:user"`; default one demo token.
-    public var tokens: [String: String]
+    /// How callers authenticate: a static token table (`BUTLER_TOKENS="token:user,token:user"`),
+    /// or bearer JWTs (the default; see ``ButlerJWTSettings``).
+    public var authentication: ButlerAuthenticationSettings
+    /// Requests per second each user (or client address, for `/health` and `/metrics`) may make
+    /// (`HTTP_RATE_LIMIT_PER_SECOND`, default 50); past it, 429 with `Retry-After`.
+    public var requestRate: Int
+    /// How many requests a user may make at once (`HTTP_RATE_LIMIT_BURST`, default 100).
+    public var requestBurst: Int
     /// How often the background jobs run; `nil` runs them once at start only.
     public var jobsInterval: Duration?
     /// The simulated external APIs' latency.
@@ -15,20 +21,19 @@ public struct ButlerConfiguration: Sendable {
     /// default); past it, 408.
     public var bodyTimeout: Duration
 
-    /// The demo token the default table holds.
-    public static let demoToken = "butler-demo-token"
-
     /// Settings from the environment (`BUTLER_TOKENS`, `token:user` pairs separated by commas,
-    /// spaces around them ignored, the demo token when the variable is absent;
-    /// `BUTLER_API_LATENCY_MS`, the simulated APIs' latency, 100 by default), with the defaults
-    /// otherwise.
+    /// spaces around them ignored, or the JWT settings of ``ButlerJWTSettings`` when it is absent;
+    /// `BUTLER_API_LATENCY_MS`, the simulated APIs' latency, 100 by default;
+    /// `HTTP_RATE_LIMIT_PER_SECOND` and `HTTP_RATE_LIMIT_BURST`), with the defaults otherwise.
     ///
     /// #### Errors
     /// `ExampleConfigurationError` naming the variable when a value is present but does not
-    /// parse (a service must never fall back to the demo token because of a typo); the tokens
+    /// parse (a service must never fall back to demo keys because of a typo); tokens and secrets
     /// themselves never appear in it.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExampleConfigurationError) {
-        tokens = try Self.tokens(environment["BUTLER_TOKENS"]) ?? [Self.demoToken: "demo"]
+        authentication = try ButlerAuthenticationSettings(environment: environment)
+        requestRate = try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_PER_SECOND", in: environment, default: 50, range: 1...10_000_000)
+        requestBurst = try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_BURST", in: environment, default: 100, range: 1...10_000_000)
         apiLatency = .milliseconds(try ExampleConfigurationError.integer("BUTLER_API_LATENCY_MS", in: environment, default: 100, range: 0...60_000))
         jobsInterval = .seconds(60)
         coinGeckoInterval = .seconds(2)

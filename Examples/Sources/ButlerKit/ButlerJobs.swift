@@ -1,3 +1,4 @@
+public import CircuitBreaker
 import ExampleSupport
 import RateLimit
 import Redis
@@ -17,6 +18,9 @@ public struct ButlerJobs: Sendable {
     /// CoinGecko's limits as the reference used them (5 at once, starts ≥ 2 s apart) and the EVM
     /// RPC's (5 at once, starts ≥ 50 ms apart), in-process or fleet-wide.
     public let limiters: ButlerLimiters
+    /// CoinGecko's breaker: five failures in a row stop the jobs calling it for 30 s. Each call
+    /// is retried (3 attempts, exponential back-off with full jitter) while the breaker lets it.
+    public let coinGeckoBreaker: CircuitBreaker<ContinuousClock>
     /// CoinGecko calls made so far.
     public var coinGeckoCalls: Int { coinGecko.calls }
     /// Chain data, 1,000 entries for 30 s (tiered, shared by the fleet, with a Redis client).
@@ -31,6 +35,7 @@ public struct ButlerJobs: Sendable {
         coinGecko = SimulatedCoinGecko(latency: apiLatency)
         evm = SimulatedService(name: "simulated EVM RPC", latency: apiLatency...apiLatency)
         self.limiters = limiters
+        coinGeckoBreaker = try CircuitBreaker(name: "coingecko", configuration: CircuitBreakerConfiguration())
         chainCache = try ExampleCache(name: "crypto-butler-chain", maximumCapacity: 1_000, timeToLive: .seconds(30), redis: redis)
     }
 
@@ -44,15 +49,24 @@ public struct ButlerJobs: Sendable {
 
     /// One CoinGecko call for every price, one batched upsert, and the price cache refreshed.
     public func collectPrices() async throws {
-        let latest = try await limiters.coinGecko.withPermit(isolation: nil) { try await coinGecko.prices() }
+        let latest = try await callCoinGecko { try await coinGecko.prices() }
         try await store.savePrices(latest)
         await prices.insert(contentsOf: latest.map { ($0.key, $0.value) })
     }
 
     /// One CoinGecko call, one batched upsert of every ranking.
     public func collectRankings() async throws {
-        let rankings = try await limiters.coinGecko.withPermit(isolation: nil) { try await coinGecko.rankings() }
+        let rankings = try await callCoinGecko { try await coinGecko.rankings() }
         try await store.saveRankings(rankings)
+    }
+
+    /// One CoinGecko call through its limiter and breaker, retried as ``coinGeckoBreaker`` says.
+    func callCoinGecko<Result: Sendable>(_ call: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        let limiter = limiters.coinGecko
+        let breaker = coinGeckoBreaker
+        return try await retry(RetryPolicy(maxAttempts: 3), isolation: nil) {
+            try await breaker.run { try await limiter.withPermit(isolation: nil) { try await call() } }
+        }
     }
 
     /// Contract addresses of every coin on every chain, flushed to the database every 100.

@@ -11,8 +11,9 @@ public struct ButlerLimiters: Sendable {
     public let evm: any PermitLimiting
     /// Where the limits are kept, for the start-up log.
     public let placement: String
-    /// `/metrics` lines of the limiters' statistics.
-    let metricsText: @Sendable () -> String
+    /// Sends the limiters' statistics to their metrics (`keel_ratelimit_…` in this process,
+    /// `keel_redis_limiter_…` in Redis), for `/metrics`.
+    public let publishMetrics: @Sendable () -> Void
 
     /// Limits of this process alone.
     public static func inProcess(coinGeckoInterval: Duration) -> ButlerLimiters {
@@ -20,11 +21,9 @@ public struct ButlerLimiters: Sendable {
         let evm = RateLimiter(limits: .evmRPC, name: "evm")
         return ButlerLimiters(
             coinGecko: coinGecko, evm: evm, placement: "in-process (set REDIS_URL to share them across processes)",
-            metricsText: {
-                [("coingecko", coinGecko.statistics), ("evm", evm.statistics)].map { name, statistics in
-                    "keel_ratelimit_acquired_total{limiter=\"\(name)\"} \(statistics.acquired)\n"
-                        + "keel_ratelimit_waited_total{limiter=\"\(name)\"} \(statistics.waited)\n"
-                }.joined()
+            publishMetrics: {
+                coinGecko.publishMetrics()
+                evm.publishMetrics()
             })
     }
 
@@ -44,12 +43,9 @@ public struct ButlerLimiters: Sendable {
             failurePolicy: .localFallback(share: 1 / Double(max(processes, 1))))
         return ButlerLimiters(
             coinGecko: coinGecko, evm: evm, placement: "fleet-wide, in Redis at \(address)",
-            metricsText: {
-                [("coingecko", coinGecko.statistics), ("evm", evm.statistics)].map { name, statistics in
-                    "keel_ratelimit_acquired_total{limiter=\"\(name)\"} \(statistics.allowed)\n"
-                        + "keel_ratelimit_waited_total{limiter=\"\(name)\"} \(statistics.denied + statistics.deniedLocally)\n"
-                        + "keel_ratelimit_redis_reachable{limiter=\"\(name)\"} \(statistics.isRedisReachable ? 1 : 0)\n"
-                }.joined()
+            publishMetrics: {
+                coinGecko.publishMetrics()
+                evm.publishMetrics()
             })
     }
 }

@@ -12,7 +12,7 @@ public struct SimulatedCoinGecko: Sendable {
 
     /// The simulated API.
     public let service: SimulatedService
-    private let counter = CallCounter()
+    private let counter = CallCounter(label: "butler_coingecko_calls_total")
 
     /// An API answering after `latency`.
     public init(latency: Duration) {
@@ -20,17 +20,17 @@ public struct SimulatedCoinGecko: Sendable {
     }
 
     /// How many calls were made so far (`butler_coingecko_calls_total` in `/metrics`).
-    public var calls: Int { counter.count.load(ordering: .relaxed) }
+    public var calls: Int { counter.value }
 
     /// `/simple/price` for every tracked coin, in one call.
     public func prices() async throws -> [String: Double] {
-        counter.count.add(1, ordering: .relaxed)
+        counter.add()
         return try await service.call { Dictionary(uniqueKeysWithValues: Self.coins.map { ($0, Self.price(of: $0)) }) }
     }
 
     /// `/coins/markets`: rank and market cap of every tracked coin.
     public func rankings() async throws -> [(coin: String, rank: Int, marketCap: Double)] {
-        counter.count.add(1, ordering: .relaxed)
+        counter.add()
         return try await service.call {
             Self.coins.sorted { Self.price(of: $0) > Self.price(of: $1) }.enumerated().map { index, coin in
                 (coin, index + 1, Self.price(of: coin) * 1_000_000)

@@ -74,6 +74,15 @@ public final class ExampleCache<Value: Codable & Sendable>: Sendable {
         }
     }
 
+    /// Sends the cache's statistics to its metrics (`keel_cache_…`, and `keel_tiered_cache_…`
+    /// when tiered), for `/metrics`.
+    public func publishMetrics() {
+        switch level {
+        case .memory(let cache): cache.publishMetrics()
+        case .tiered(let cache): cache.publishMetrics()
+        }
+    }
+
     /// Values in this process's memory.
     public var count: Int {
         switch level {

@@ -60,8 +60,20 @@ public struct ExampleDatabase: Sendable {
         }
     }
 
+    /// Sends the pools' statistics to their metrics factory (`keel_pool_…`; for `/metrics`).
+    public func publishMetrics() {
+        switch backend {
+        case .sqlite(let database):
+            database.readerPool?.publishMetrics()
+            database.writerPool.publishMetrics()
+        case .postgres(let database): database.pool.publishMetrics()
+        }
+    }
+
     /// Opens the example's database: PostgreSQL when `environment` has a non-empty `DATABASE_URL`
     /// and no `databasePath` was given, else SQLite at `databasePath` or in a new temporary folder.
+    /// Statements that take 1 s or longer are logged as warnings (with their text, never their
+    /// binds).
     ///
     /// - Parameters:
     ///   - pool: The PostgreSQL pool's settings.
@@ -74,7 +86,8 @@ public struct ExampleDatabase: Sendable {
         var logger = Logger(label: "keel.example")
         logger.logLevel = .warning
         if databasePath == nil, let url = environment["DATABASE_URL"], !url.isEmpty {
-            let configuration = try PostgresConfiguration(connectionString: url, logger: logger)
+            var configuration = try PostgresConfiguration(connectionString: url, logger: logger)
+            configuration.slowStatementLogLevel = .warning
             let database = try PostgresDatabase(configuration: configuration, pool: pool)
             return ExampleDatabase(backend: .postgres(database), location: "PostgreSQL (\(configuration))")
         }
@@ -87,6 +100,7 @@ public struct ExampleDatabase: Sendable {
             path = folder.appendingPathComponent("example.sqlite").path
         }
         var configuration = SQLiteConfiguration(path: path, logger: logger)
+        configuration.slowStatementLogLevel = .warning
         adjustSQLite(&configuration)
         let database = try await SQLiteDatabase(configuration: configuration)
         return ExampleDatabase(backend: .sqlite(database), location: "SQLite at \(path)")

@@ -7,7 +7,8 @@ public import ServiceLifecycle
 /// saas-api: the Elite Creatif leads and campaigns API (reference 004) on Hummingbird and Keel.
 ///
 /// ```swift
-/// let api = SaasAPI(database: database, slowRequestThreshold: .milliseconds(500), logger: logger)
+/// let limits = try RequestRateLimits(name: "saas-api", rate: 50, burst: 100, redis: nil)
+/// let api = try SaasAPI(database: database, slowRequestThreshold: .milliseconds(500), requestLimits: limits, logger: logger)
 /// try await api.store.migrate()
 /// try await api.application(port: 8081, logger: logger).runService()
 /// ```
@@ -21,30 +22,49 @@ public struct SaasAPI: Sendable {
     /// How long a request's body may take to arrive in all (`HTTP_BODY_TIMEOUT_SECS`): a body
     /// trickled slowly enough to dodge the idle timeout is cut off with a 408.
     public let bodyTimeout: Duration
+    /// Each client address's request limit (the API has no users).
+    public let requestLimits: RequestRateLimits
+    let publishDatabaseMetrics: @Sendable () -> Void
     let logger: Logger
 
-    /// An API on `database`.
+    /// An API on `database`, each client address limited by `requestLimits`;
+    /// `publishDatabaseMetrics` runs before each `/metrics` answer.
     public init(
         database: any SQLDatabase, slowRequestThreshold: Duration, logsEveryRequest: Bool = false, bodyTimeout: Duration = ExampleServer.defaultBodyTimeout,
-        logger: Logger
+        requestLimits: RequestRateLimits, publishDatabaseMetrics: @escaping @Sendable () -> Void = {}, logger: Logger
     ) throws {
         store = try SaasStore(database: database)
         self.slowRequestThreshold = slowRequestThreshold
         self.logsEveryRequest = logsEveryRequest
         self.bodyTimeout = bodyTimeout
+        self.requestLimits = requestLimits
+        self.publishDatabaseMetrics = publishDatabaseMetrics
         self.logger = logger
     }
 
-    /// The routes.
+    /// The routes, each request traced (a span per request, its statements' spans inside),
+    /// counted and timed in the metrics, and limited per client address.
     public func router() -> Router<SaasContext> {
         let router = Router(context: SaasContext.self)
+        router.add(middleware: TracingMiddleware())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: BodyDeadlineMiddleware(timeout: bodyTimeout))
         router.add(middleware: SlowRequestMiddleware(threshold: slowRequestThreshold, logsEveryRequest: logsEveryRequest, logger: logger))
+        router.add(
+            middleware: RequestRateLimitMiddleware(limits: requestLimits) { _, context in
+                context.remoteAddress?.ipAddress.map { .address($0) }
+            })
         let store = store
         router.get("health") { _, _ -> String in
             _ = try await store.database.query("SELECT 1")
             return "ok"
+        }
+        router.get("metrics") { [publishDatabaseMetrics] _, _ -> Response in
+            ExampleMetrics.response {
+                publishDatabaseMetrics()
+                store.publishMetrics()
+            }
         }
 
         let leads = router.group("leads")

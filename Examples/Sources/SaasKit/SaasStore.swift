@@ -16,9 +16,14 @@ public struct SaasStore: Sendable {
     /// Wakes the notification streams after each change.
     public let feed: NotificationFeed
 
+    /// Sends the count cache's statistics to its metrics (`keel_cache_…`), for `/metrics`.
+    public func publishMetrics() {
+        counts.publishMetrics()
+    }
+
     /// A store on `database`.
     public init(database: any SQLDatabase) throws {
-        counts = try Cache(maximumCapacity: 16, timeToLive: .seconds(5))
+        counts = try Cache(configuration: CacheConfiguration(maximumCapacity: 16, timeToLive: .seconds(5)), name: "saas-api-counts")
         self.database = database
         feed = NotificationFeed(database: database)
     }

@@ -202,7 +202,7 @@ struct BotFleetCommand: AsyncParsableCommand {
                         try await Task.sleep(until: start.advanced(by: .seconds(second)), clock: .continuous)
                         let done = progress.cycles.load(ordering: .relaxed)
                         let recent = fleetStore.latencies.takeRecent()
-                        var line = "t=\(second)s cycles=\(done) (+\(done - previous)/s) query p50=\(Self.ms(LatencyRecorder.percentile(recent, 0.5))) p99=\(Self.ms(LatencyRecorder.percentile(recent, 0.99)))"
+                        var line = "t=\(second)s cycles=\(done) (+\(done - previous)/s) query p50=\(Self.ms(recent.percentile(0.5))) p99=\(Self.ms(recent.percentile(0.99)))"
                         line += " cache hit \(String(format: "%.1f", fleet.cacheHitRatio * 100))%"
                         if let statistics = store.poolStatistics {
                             line += " pool checked-out \(statistics.inUse)/20 overflow \(statistics.overflowInUse)"
@@ -247,8 +247,8 @@ struct BotFleetCommand: AsyncParsableCommand {
         table.append(["cycles", "\(done) (\(String(format: "%.0f", Double(done) / (elapsed.milliseconds / 1000)))/s)"])
         table.append(["failed cycles", "\(report.failures)"])
         table.append(["queries", "\(fleetStore.statements) (\(String(format: "%.1f", Double(fleetStore.statements) / Double(max(1, done)))) per cycle)"])
-        table.append(["query latency p50", Self.ms(LatencyRecorder.percentile(all, 0.5))])
-        table.append(["query latency p99", Self.ms(LatencyRecorder.percentile(all, 0.99))])
+        table.append(["query latency p50", Self.ms(all.percentile(0.5))])
+        table.append(["query latency p99", Self.ms(all.percentile(0.99))])
         table.append(["cache hit rate", noCache ? "off" : String(format: "%.2f%% (%d lookups, %d fetches; reference target > 70%%)", report.hitRate * 100, report.lookups, report.fetches)])
         table.append(["market-data fetches", "\(report.marketFetches)"])
         if let page = progress.lastPage.withLock({ $0 }) {

@@ -16,9 +16,15 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         abstract: "A portfolio API on Hummingbird with Keel's pool, cache, rate limiters and batched upserts.",
         discussion: """
             Rebuilds the Crypto Pocket Butler backend (reference document 000): GET/POST /v1/portfolios and \
-            GET /v1/portfolios/:id/valuation behind a bearer token (a static token table, BUTLER_TOKENS = \
-            "token:user,..."; default token "butler-demo-token"), GET /health and GET /metrics (Keel's \
-            statistics as text). Background jobs, at start and every --jobs-interval seconds: price \
+            GET /v1/portfolios/:id/valuation behind a bearer JWT (RS256 or ES256 keys from a JSON Web Key \
+            Set in BUTLER_JWKS or the file BUTLER_JWKS_FILE, or HS256 with BUTLER_JWT_SECRET; issuer \
+            BUTLER_JWT_ISSUER, audience BUTLER_JWT_AUDIENCE and clock skew BUTLER_JWT_LEEWAY_SECS, default \
+            30, checked; with none of these a key pair is made at start-up and a demo token valid for an \
+            hour printed), or a static token table instead (BUTLER_TOKENS = "token:user,..."); each user \
+            limited to HTTP_RATE_LIMIT_PER_SECOND (default 50) requests per second in bursts of \
+            HTTP_RATE_LIMIT_BURST (100), answered 429 with Retry-After past it. GET /health and GET \
+            /metrics (Prometheus's text format: Keel's pools, caches and limiters, and the HTTP requests), \
+            limited per client address. Background jobs, at start and every --jobs-interval seconds: price \
             collection from a simulated CoinGecko through its limiter (5 at once, 2 s apart) upserted in \
             one batch into the price cache (10,000 entries, 60 s) and the database, top-coin rankings, \
             contract addresses flushed every 100, and multi-chain wallet balances fetched in parallel \
@@ -58,6 +64,7 @@ struct CryptoButlerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ExampleMetrics.bootstrap()
         var logger = Logger(label: "crypto-butler")
         logger.logLevel = .info
         let environment = ProcessInfo.processInfo.environment
@@ -71,7 +78,6 @@ struct CryptoButlerCommand: AsyncParsableCommand {
         var configuration = try ButlerConfiguration(environment: environment)
         configuration.jobsInterval = .milliseconds(Int(jobsInterval * 1000))
         configuration.coinGeckoInterval = .milliseconds(Int(coingeckoInterval * 1000))
-        let poolStatistics: @Sendable () -> PoolStatistics? = { store.poolStatistics }
         let port = port
         var services: [any Service] = [store.service]
         let limiters: ButlerLimiters
@@ -88,8 +94,23 @@ struct CryptoButlerCommand: AsyncParsableCommand {
             limiters = .inProcess(coinGeckoInterval: configuration.coinGeckoInterval)
         }
         logger.info("Rate limits: \(limiters.placement)")
+        let authentication = try await ButlerAuthentication(configuration.authentication)
+        switch authentication {
+        case .tokens(let tokens):
+            logger.info("Authentication: a static table of \(tokens.count) token\(tokens.count == 1 ? "" : "s") (BUTLER_TOKENS)")
+        case .jwt(let verifier):
+            if verifier.settings.keys == .generated {
+                let token = try await verifier.demoToken(for: "demo")
+                logger.info("Authentication: JWTs signed by a key pair made at start-up (set BUTLER_JWKS, BUTLER_JWKS_FILE or BUTLER_JWT_SECRET for your own)")
+                logger.info("Demo token for user demo, valid for an hour: \(token)")
+            } else {
+                logger.info("Authentication: JWTs (issuer \(verifier.settings.issuer ?? "any"), audience \(verifier.settings.audience ?? "any"), clock skew \(verifier.settings.leeway))")
+            }
+        }
         let butler = try Butler(
-            database: store.database, configuration: configuration, limiters: limiters, redis: redis, poolStatistics: poolStatistics)
+            database: store.database, configuration: configuration, authentication: authentication, limiters: limiters,
+            redis: redis, publishDatabaseMetrics: { store.publishMetrics() })
+        logger.info("Request limits: \(configuration.requestRate) per second per user, bursts of \(configuration.requestBurst), \(butler.requestLimits.placement)")
         services += butler.cacheServices
         logger.info("Price and chain-data caches: \(butler.prices.placement)")
         // The database (and Redis) run as services of the application, before the jobs: on

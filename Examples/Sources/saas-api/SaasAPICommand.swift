@@ -5,7 +5,9 @@ import Hummingbird
 import Logging
 import NIOPosix
 import Pooling
+import Redis
 import SaasKit
+import ServiceLifecycle
 
 /// `saas-api`: the Elite Creatif leads and campaigns API (reference 004) on Hummingbird and Keel.
 @main
@@ -22,7 +24,11 @@ struct SaasAPICommand: AsyncParsableCommand {
             chunks in one transaction, refused whole (422, with every row's error) when a row is bad, and \
             a middleware logging requests slower than SLOW_REQUEST_MS (default 500). A connection that sends \
             nothing, or trickles a request, for HTTP_IDLE_TIMEOUT_SECS (default 30) is closed, and a request \
-            whose body has not arrived within HTTP_BODY_TIMEOUT_SECS (default 120) is refused with 408.
+            whose body has not arrived within HTTP_BODY_TIMEOUT_SECS (default 120) is refused with 408. \
+            Each client address may make HTTP_RATE_LIMIT_PER_SECOND (default 50) requests per second in \
+            bursts of HTTP_RATE_LIMIT_BURST (100), answered 429 with Retry-After past it; with REDIS_URL \
+            the limits are kept in Redis and shared by every instance. GET /metrics answers in \
+            Prometheus's text format (Keel's pools and caches, and the HTTP requests).
 
             The pool is the reference's: 20 connections + 40 overflow, acquire timeout 30 s, recycled \
             after 1 h, pre-ping of connections idle over 500 ms (DB_MAX_CONNECTIONS, DB_MAX_OVERFLOW, DB_ACQUIRE_TIMEOUT_SECS, \
@@ -44,6 +50,7 @@ struct SaasAPICommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ExampleMetrics.bootstrap()
         let environment = ProcessInfo.processInfo.environment
         let production: Bool
         switch environment["ENV"]?.lowercased() {
@@ -69,14 +76,28 @@ struct SaasAPICommand: AsyncParsableCommand {
         logger.info("Database: \(store.location)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let port = port
+        var services: [any Service] = [store.service]
+        var redis: RedisClient?
+        if let url = environment["REDIS_URL"], !url.isEmpty {
+            let client = try RedisClient(configuration: try RedisConfiguration(url: url))
+            redis = client
+            services.append(client)
+        }
+        let requestLimits = try RequestRateLimits(
+            name: "saas-api",
+            rate: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_PER_SECOND", in: environment, default: 50, range: 1...10_000_000),
+            burst: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_BURST", in: environment, default: 100, range: 1...10_000_000),
+            redis: redis)
+        logger.info("Request limits: \(requestLimits.rate) per second per client address, bursts of \(requestLimits.burst), \(requestLimits.placement)")
         let api = try SaasAPI(
             database: store.database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production,
-            bodyTimeout: try ExampleServer.bodyTimeout(in: environment), logger: logger)
+            bodyTimeout: try ExampleServer.bodyTimeout(in: environment), requestLimits: requestLimits,
+            publishDatabaseMetrics: { store.publishMetrics() }, logger: logger)
         logger.info("Server ready on http://127.0.0.1:\(port) (slow request threshold \(slowMilliseconds) ms)")
         // The database runs as a service of the application: it closes after the server stops.
         let idleTimeout = try ExampleServer.idleTimeout(in: environment)
         try await api.application(
-            port: port, eventLoopGroup: .shared(group), services: [store.service], idleTimeout: idleTimeout, logger: logger)
+            port: port, eventLoopGroup: .shared(group), services: services, idleTimeout: idleTimeout, logger: logger)
             .runService()
         try await group.shutdownGracefully()
     }

@@ -24,10 +24,33 @@ import Testing
         }
     }
 
-    @Test func spacesAroundPairsAreIgnoredAndTheDemoTokenOnlyServesWhenNoTableIsGiven() throws {
+    @Test func spacesAroundPairsAreIgnoredAndGeneratedJWTKeysOnlyServeWhenNothingIsGiven() throws {
         let configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "tokA:alice, tokB:bob "])
-        #expect(configuration.tokens == ["tokA": "alice", "tokB": "bob"])
-        #expect(try ButlerConfiguration(environment: [:]).tokens == [ButlerConfiguration.demoToken: "demo"])
+        #expect(configuration.authentication == .tokens(["tokA": "alice", "tokB": "bob"]))
+        #expect(
+            try ButlerConfiguration(environment: [:]).authentication
+                == .jwt(ButlerJWTSettings(keys: .generated, issuer: ButlerJWTSettings.demoIssuer, audience: ButlerJWTSettings.demoAudience)))
+        let secret = String(repeating: "s", count: 32)
+        #expect(
+            try ButlerConfiguration(environment: ["BUTLER_JWT_SECRET": secret, "BUTLER_JWT_AUDIENCE": "api"]).authentication
+                == .jwt(ButlerJWTSettings(keys: .secret(secret), issuer: nil, audience: "api")))
+    }
+
+    @Test func jwtSettingsThatContradictOrAreTooWeakAreRefusedWithoutShowingTheSecret() {
+        let secret = "short-secret-value"
+        let cases: [([String: String], String)] = [
+            (["BUTLER_JWT_SECRET": secret], "BUTLER_JWT_SECRET"),
+            (["BUTLER_JWT_SECRET": String(repeating: "s", count: 32), "BUTLER_JWKS": "{}"], "BUTLER_JWKS"),
+            (["BUTLER_TOKENS": "tok:alice", "BUTLER_JWT_SECRET": String(repeating: "s", count: 32)], "BUTLER_JWT_SECRET"),
+            (["BUTLER_JWKS_FILE": "/nonexistent/keel-jwks.json"], "BUTLER_JWKS_FILE"),
+            (["BUTLER_JWT_LEEWAY_SECS": "a minute"], "BUTLER_JWT_LEEWAY_SECS"),
+            (["HTTP_RATE_LIMIT_PER_SECOND": "0"], "HTTP_RATE_LIMIT_PER_SECOND"),
+        ]
+        for (environment, variable) in cases {
+            let error = Self.refusal(environment)
+            #expect(error?.variable == variable, "\(environment.keys.sorted()) was accepted or blamed on another variable")
+            #expect(!(error.map(String.init(describing:)) ?? "").contains(secret))
+        }
     }
 
     @Test func aLatencyThatIsNotAWholeNumberIsRefused() throws {

@@ -22,7 +22,8 @@ import Testing
             configuration.jobsInterval = nil
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(5)
-            let butler = try Butler(database: database, configuration: configuration)
+            let butler = try Butler(
+                database: database, configuration: configuration, authentication: try await ButlerAuthentication(configuration.authentication))
             try await butler.store.migrate()
             try await butler.store.reset()
             var logger = Logger(label: "crypto-butler-test")
@@ -56,7 +57,7 @@ import Testing
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("keel_cache_entries{cache=\"prices\"}"))
+                #expect(String(buffer: response.body).contains(#"keel_cache_entries{cache="crypto-butler-prices"}"#))
             }
         }
     }

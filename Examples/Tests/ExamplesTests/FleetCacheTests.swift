@@ -59,8 +59,9 @@ struct FleetCacheTests {
             configuration.jobsInterval = nil
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(5)
-            let first = try Butler(database: database, configuration: configuration, redis: redis)
-            let second = try Butler(database: database, configuration: configuration, redis: redis)
+            let authentication = try await ButlerAuthentication(configuration.authentication)
+            let first = try Butler(database: database, configuration: configuration, authentication: authentication, redis: redis)
+            let second = try Butler(database: database, configuration: configuration, authentication: authentication, redis: redis)
             try await first.store.migrate()
             try await first.store.reset()
             try await withThrowingTaskGroup(of: Void.self) { group in

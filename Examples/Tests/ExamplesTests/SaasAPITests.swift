@@ -25,7 +25,8 @@ import Testing
         try await store.run { database in
             var logger = Logger(label: "saas-api-test")
             logger.logLevel = .critical
-            let api = try SaasAPI(database: database, slowRequestThreshold: .seconds(5), logger: logger)
+            let limits = try RequestRateLimits(name: "saas-api-test", rate: 1_000_000, burst: 1_000_000, redis: nil)
+            let api = try SaasAPI(database: database, slowRequestThreshold: .seconds(5), requestLimits: limits, logger: logger)
             try await api.store.migrate()
             if reset { try await api.store.reset() }
             try await api.application(port: 0, logger: logger).test(live ? .live : .router) { client in try await body(api, client) }

@@ -17,6 +17,9 @@ import Testing
         environment["DATABASE_URL"] = nil
         environment["REDIS_URL"] = nil
         environment["BUTLER_API_LATENCY_MS"] = "1"
+        environment["BUTLER_TOKENS"] = "butler-demo-token:demo"
+        environment["HTTP_RATE_LIMIT_PER_SECOND"] = "1000000"
+        environment["HTTP_RATE_LIMIT_BURST"] = "1000000"
         environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice

@@ -1,0 +1,79 @@
+import Cache
+import CoreMetrics
+import Foundation
+import RateLimit
+public import Redis
+import RedisRateLimit
+
+/// Per-caller request limits of an example service: a GCRA bucket of `rate` per second with
+/// bursts of `burst` for each caller (a user, or a client address), kept in this process or, with
+/// a Redis client, in Redis and shared by every process of the fleet.
+///
+/// The buckets of callers seen in the last minute are kept in a `Cache` (100,000 at most), so
+/// memory stays bounded however many callers come. A fleet bucket that cannot reach Redis limits
+/// on its own in this process. Refusals are counted in `http_requests_rate_limited_total`
+/// (dimension `scope`).
+///
+/// ```swift
+/// let limits = try RequestRateLimits(name: "saas-api", rate: 50, burst: 100, redis: nil)
+/// if let wait = await limits.wait(for: "address:127.0.0.1") { print("429, retry in \(wait)") }
+/// ```
+public final class RequestRateLimits: Sendable {
+    /// The service's name: the prefix of the fleet buckets' names.
+    public let name: String
+    /// Requests per second each caller may make.
+    public let rate: Int
+    /// How many a caller may make at once.
+    public let burst: Int
+    private let redis: RedisClient?
+    private let buckets: Cache<String, any RateLimiting, ContinuousClock>
+    private let refusedUsers: Counter
+    private let refusedAddresses: Counter
+
+    /// Limits of `rate` per second with bursts of `burst`, in Redis when `redis` is given.
+    ///
+    /// #### Errors
+    /// `CacheConfigurationError` never in practice (the bucket cache's settings are fixed).
+    public init(name: String, rate: Int, burst: Int, redis: RedisClient?) throws {
+        self.name = name
+        self.rate = max(1, rate)
+        self.burst = max(1, burst)
+        self.redis = redis
+        buckets = try Cache(
+            configuration: CacheConfiguration(maximumCapacity: 100_000, timeToLive: .seconds(60)), name: "\(name)-request-limits",
+            metricsFactory: nil)
+        refusedUsers = Counter(label: "http_requests_rate_limited_total", dimensions: [("scope", "user")])
+        refusedAddresses = Counter(label: "http_requests_rate_limited_total", dimensions: [("scope", "address")])
+    }
+
+    /// Where the buckets are kept, for the start-up log.
+    public var placement: String {
+        redis == nil ? "in-process" : "fleet-wide, in Redis"
+    }
+
+    /// Takes one request from `caller`'s bucket: `nil` when it may go now, else how long until it
+    /// may. `isUser` says whether the caller is a user (else a client address), for the counter.
+    /// A bucket whose Redis call fails lets the request through.
+    public func wait(for caller: String, isUser: Bool) async -> Duration? {
+        let bucket = bucket(for: caller)
+        guard let wait = (try? await bucket.tryAcquire(cost: 1)) ?? nil else { return nil }
+        (isUser ? refusedUsers : refusedAddresses).increment()
+        return wait
+    }
+
+    private func bucket(for caller: String) -> any RateLimiting {
+        if let bucket = buckets.value(for: caller) { return bucket }
+        let bucket: any RateLimiting
+        if let redis,
+            let shared = try? RedisTokenBucket(
+                name: "\(name):caller:\(caller)", rate: rate, per: .seconds(1), burst: burst, client: redis,
+                failurePolicy: .localFallback(share: 1), metricsFactory: nil)
+        {
+            bucket = shared
+        } else {
+            bucket = TokenBucket(rate: rate, per: .seconds(1), burst: burst)
+        }
+        buckets.insert(bucket, for: caller)
+        return bucket
+    }
+}
