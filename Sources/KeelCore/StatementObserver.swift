@@ -32,7 +32,7 @@ package struct StatementObserver: Sendable {
     }
 
     /// Runs `body`, the statement whose text `sql` renders, inside a `db.query` span; records its
-    /// duration, and logs it when it took ``slowThreshold`` or longer.
+    /// duration, and logs it when it took the slow-statement threshold or longer.
     ///
     /// `operation` names the statement's kind when it is not the text's first word (`COPY`, `BATCH`).
     @inline(__always)

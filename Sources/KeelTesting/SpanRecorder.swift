@@ -5,7 +5,7 @@ import Tracing
 ///
 /// The first use bootstraps swift-distributed-tracing with ``SpanRecorderTracer`` (once per
 /// process: a process that bootstraps a tracer of its own cannot use this). Only spans inside a
-/// ``record(_:)`` block are kept, so the rest of a test run costs nothing and keeps nothing.
+/// ``record(_:isolation:_:)`` block are kept, so the rest of a test run costs nothing and keeps nothing.
 ///
 /// ```swift
 /// let (rows, spans) = try await SpanRecorder.record { try await database.query("SELECT 1") }

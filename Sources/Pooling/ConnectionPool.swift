@@ -22,11 +22,12 @@ public import KeelCore
 /// connections. Leasing and returning an idle connection takes one lock each, creates no task and
 /// allocates nothing.
 ///
-/// Metrics (when ``PoolConfiguration/metricsFactory`` is set, dimension `pool`): gauges
-/// `keel_pool_connections_open`, `…_idle`, `…_in_use`, `keel_pool_waiting`; counters
-/// `keel_pool_connections_created_total`, `keel_pool_connection_failures_total`,
-/// `keel_pool_acquire_timeouts_total`, `keel_pool_waits_total`,
-/// `keel_pool_connections_closed_total` (dimension `reason`); timer `keel_pool_wait_duration`.
+/// Metrics (to ``PoolConfiguration/metricsFactory``, swift-metrics' bootstrapped factory unless
+/// set otherwise; dimension `pool`): gauges `keel_pool_connections_open`, `…_idle`, `…_in_use`,
+/// `keel_pool_waiting`; counters `keel_pool_connections_created_total`,
+/// `keel_pool_connection_failures_total`, `keel_pool_acquire_timeouts_total`,
+/// `keel_pool_waits_total`, `keel_pool_connections_closed_total` (dimension `reason`); timer
+/// `keel_pool_wait_duration`. Each lease is a `pool.acquire` span with the time it waited.
 public final class ConnectionPool<Source: ConnectionSource, PoolClock: Clock>: Service, Sendable
 where PoolClock.Duration == Duration {
     /// The connection type.

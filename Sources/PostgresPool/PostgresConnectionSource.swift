@@ -10,8 +10,8 @@ public struct PostgresConnectionSource: ConnectionSource {
 
     /// A source for `configuration` whose connections time their statements in the
     /// `keel_sql_statement_duration` timer of `metricsFactory` (none when `nil`), with the `pool`
-    /// dimension `poolName`: give the pool's ``Pooling/PoolConfiguration/name`` and
-    /// ``Pooling/PoolConfiguration/metricsFactory``, as ``PostgresDatabase`` does.
+    /// dimension `poolName`: give the pool's `PoolConfiguration.name` and
+    /// `PoolConfiguration.metricsFactory`, as ``PostgresDatabase`` does.
     public init(
         configuration: PostgresConfiguration, poolName: String = "default",
         metricsFactory: (any MetricsFactory)? = MetricsSystem.factory

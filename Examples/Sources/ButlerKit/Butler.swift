@@ -51,7 +51,8 @@ public final class Butler: Sendable {
             store: store, prices: prices, apiLatency: configuration.apiLatency,
             limiters: limiters ?? .inProcess(coinGeckoInterval: configuration.coinGeckoInterval), redis: redis)
         requestLimits = try RequestRateLimits(
-            name: "crypto-butler", rate: configuration.requestRate, burst: configuration.requestBurst, redis: redis)
+            name: "crypto-butler", rate: configuration.requestRate, per: configuration.requestPeriod,
+            burst: configuration.requestBurst, redis: redis)
         self.configuration = configuration
         self.authentication = authentication
         self.publishDatabaseMetrics = publishDatabaseMetrics

@@ -11,6 +11,8 @@ public struct ButlerConfiguration: Sendable {
     public var requestRate: Int
     /// How many requests a user may make at once (`HTTP_RATE_LIMIT_BURST`, default 100).
     public var requestBurst: Int
+    /// The period of ``requestRate``: a second.
+    public var requestPeriod: Duration = .seconds(1)
     /// How often the background jobs run; `nil` runs them once at start only.
     public var jobsInterval: Duration?
     /// The simulated external APIs' latency.

@@ -42,7 +42,7 @@ public struct RequestRateLimitMiddleware<Context: RequestContext>: RouterMiddlew
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             throw HTTPError(
                 .tooManyRequests, headers: [.retryAfter: String(seconds)],
-                message: "too many requests: at most \(limits.rate) per second (bursts of \(limits.burst)); retry in \(seconds) s")
+                message: "too many requests: at most \(limits.rate) per \(limits.period) (bursts of \(limits.burst)); retry in \(seconds) s")
         }
         return try await next(request, context)
     }

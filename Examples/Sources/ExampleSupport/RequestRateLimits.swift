@@ -5,12 +5,12 @@ import RateLimit
 public import Redis
 import RedisRateLimit
 
-/// Per-caller request limits of an example service: a GCRA bucket of `rate` per second with
-/// bursts of `burst` for each caller (a user, or a client address), kept in this process or, with
+/// Per-caller request limits of an example service: a GCRA bucket of `rate` per `period` (a
+/// second unless told otherwise) with bursts of `burst` for each caller (a user, or a client address), kept in this process or, with
 /// a Redis client, in Redis and shared by every process of the fleet.
 ///
-/// The buckets of callers seen in the last minute are kept in a `Cache` (100,000 at most), so
-/// memory stays bounded however many callers come. A fleet bucket that cannot reach Redis limits
+/// The buckets are kept in a `Cache` (100,000 at most) until they have been idle long enough to
+/// be full again, so memory stays bounded however many callers come. A fleet bucket that cannot reach Redis limits
 /// on its own in this process. Refusals are counted in `http_requests_rate_limited_total`
 /// (dimension `scope`).
 ///
@@ -21,8 +21,10 @@ import RedisRateLimit
 public final class RequestRateLimits: Sendable {
     /// The service's name: the prefix of the fleet buckets' names.
     public let name: String
-    /// Requests per second each caller may make.
+    /// Requests each caller may make per ``period``.
     public let rate: Int
+    /// The period of ``rate``.
+    public let period: Duration
     /// How many a caller may make at once.
     public let burst: Int
     private let redis: RedisClient?
@@ -30,18 +32,21 @@ public final class RequestRateLimits: Sendable {
     private let refusedUsers: Counter
     private let refusedAddresses: Counter
 
-    /// Limits of `rate` per second with bursts of `burst`, in Redis when `redis` is given.
+    /// Limits of `rate` per `period` with bursts of `burst`, in Redis when `redis` is given.
     ///
     /// #### Errors
     /// `CacheConfigurationError` never in practice (the bucket cache's settings are fixed).
-    public init(name: String, rate: Int, burst: Int, redis: RedisClient?) throws {
+    public init(name: String, rate: Int, per period: Duration = .seconds(1), burst: Int, redis: RedisClient?) throws {
         self.name = name
         self.rate = max(1, rate)
+        self.period = period > .zero ? period : .seconds(1)
         self.burst = max(1, burst)
         self.redis = redis
-        buckets = try Cache(
-            configuration: CacheConfiguration(maximumCapacity: 100_000, timeToLive: .seconds(60)), name: "\(name)-request-limits",
-            metricsFactory: nil)
+        // A bucket idle for burst / rate seconds is full again, so dropping it then loses nothing;
+        // one in constant use is replaced (with a full burst) once a day at most.
+        var configuration = CacheConfiguration<String, any RateLimiting>(maximumCapacity: 100_000, timeToLive: .seconds(86_400))
+        configuration.timeToIdle = max(.seconds(1), self.period * (Double(self.burst) / Double(self.rate)))
+        buckets = try Cache(configuration: configuration, name: "\(name)-request-limits", metricsFactory: nil)
         refusedUsers = Counter(label: "http_requests_rate_limited_total", dimensions: [("scope", "user")])
         refusedAddresses = Counter(label: "http_requests_rate_limited_total", dimensions: [("scope", "address")])
     }
@@ -66,12 +71,12 @@ public final class RequestRateLimits: Sendable {
         let bucket: any RateLimiting
         if let redis,
             let shared = try? RedisTokenBucket(
-                name: "\(name):caller:\(caller)", rate: rate, per: .seconds(1), burst: burst, client: redis,
+                name: "\(name):caller:\(caller)", rate: rate, per: period, burst: burst, client: redis,
                 failurePolicy: .localFallback(share: 1), metricsFactory: nil)
         {
             bucket = shared
         } else {
-            bucket = TokenBucket(rate: rate, per: .seconds(1), burst: burst)
+            bucket = TokenBucket(rate: rate, per: period, burst: burst)
         }
         buckets.insert(bucket, for: caller)
         return bucket

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import JWTKit
 import Logging
+import Synchronization
 import Testing
 import _CryptoExtras
 
@@ -75,6 +76,16 @@ import _CryptoExtras
         let signer = await JWTKeyCollection().add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
         #expect(try await verifier.user(for: try await signer.sign(Self.claims(expiresIn: -20))).name == "alice")
         #expect(try await verifier.user(for: try await signer.sign(Self.claims(notBeforeIn: 20))).name == "alice")
+    }
+
+    @Test func aTokenWhoseSignatureWasCheckedBeforeStillExpiresOnTime() async throws {
+        let clock = Mutex(Self.now)
+        let verifier = try await ButlerJWTVerifier(settings: Self.settings(.secret(Self.secret)), now: { clock.withLock { $0 } })
+        let signer = await JWTKeyCollection().add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
+        let token = try await signer.sign(Self.claims(expiresIn: 60))
+        #expect(try await verifier.user(for: token).name == "alice")
+        clock.withLock { $0 = Self.now.addingTimeInterval(60 + 31) }
+        await #expect(throws: ButlerAuthenticationError.expired) { try await verifier.user(for: token) }
     }
 
     @Test func eachRejectionIsA401ThatSaysWhyWithoutTheToken() async throws {

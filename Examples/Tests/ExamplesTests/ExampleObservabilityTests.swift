@@ -44,6 +44,7 @@ import Tracing
             configuration.apiLatency = .milliseconds(1)
             configuration.coinGeckoInterval = .milliseconds(1)
             configuration.requestRate = 1
+            configuration.requestPeriod = .seconds(3600)
             configuration.requestBurst = requestBurst
             let limiters = try redis.map { try ButlerLimiters.fleet(redis: $0, at: "test", coinGeckoInterval: .milliseconds(1)) }
             let butler = try Butler(
