@@ -64,7 +64,9 @@ package struct StatementObserver: Sendable {
         let elapsed = start.duration(to: .now)
         duration.recordNanoseconds(elapsed.inNanoseconds)
         if let slowThreshold, elapsed >= slowThreshold {
-            logSlow(sql: recordedText ?? sql(), operation: operation, elapsed: elapsed, failed: (try? outcome.get()) == nil)
+            var failed = false
+            if case .failure = outcome { failed = true }
+            logSlow(sql: recordedText ?? sql(), operation: operation, elapsed: elapsed, failed: failed)
         }
         return try outcome.get()
     }

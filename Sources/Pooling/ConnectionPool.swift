@@ -147,16 +147,7 @@ where PoolClock.Duration == Duration {
         line: UInt = #line,
         _ body: (Connection) async throws -> Result
     ) async throws -> Result {
-        let location = LeaseLocation(file: file, line: line)
-        // The common case, an idle connection, is served here without another async call.
-        let decision = firstDecision(deadline: nil, location: location)
-        let lease: Machine.Lease
-        if case .leased(let idle) = decision {
-            lease = idle
-            traceImmediateAcquire()
-        } else {
-            lease = try await acquireTraced(isolation: isolation, after: decision, deadline: nil, location: location)
-        }
+        let lease = try await acquireLease(isolation: isolation, deadline: nil, location: LeaseLocation(file: file, line: line))
         let result: Result
         do {
             result = try await body(lease.connection)
@@ -180,16 +171,20 @@ where PoolClock.Duration == Duration {
     public func leaseConnection(
         deadline: PoolClock.Instant? = nil, file: StaticString = #fileID, line: UInt = #line
     ) async throws -> ConnectionLease<Source, PoolClock> {
-        let location = LeaseLocation(file: file, line: line)
-        let decision = firstDecision(deadline: deadline, location: location)
-        let lease: Machine.Lease
-        if case .leased(let idle) = decision {
-            lease = idle
-            traceImmediateAcquire()
-        } else {
-            lease = try await acquireTraced(isolation: nil, after: decision, deadline: deadline, location: location)
-        }
+        let lease = try await acquireLease(isolation: nil, deadline: deadline, location: LeaseLocation(file: file, line: line))
         return ConnectionLease(lease: lease, pool: self)
+    }
+
+    /// A lease in a `pool.acquire` span. The common case, an idle connection, is served without
+    /// another async call (this is always inlined); the rest waits in ``acquireTraced(isolation:after:deadline:location:)``.
+    @inlinable @inline(__always)
+    func acquireLease(isolation: isolated (any Actor)?, deadline: PoolClock.Instant?, location: LeaseLocation) async throws -> Machine.Lease {
+        let decision = firstDecision(deadline: deadline, location: location)
+        if case .leased(let idle) = decision {
+            traceImmediateAcquire()
+            return idle
+        }
+        return try await acquireTraced(isolation: isolation, after: decision, deadline: deadline, location: location)
     }
 
     /// Asks the state machine for an idle connection, without waiting.

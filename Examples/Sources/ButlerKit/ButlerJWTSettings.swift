@@ -25,7 +25,7 @@ public struct ButlerJWTSettings: Sendable, Hashable {
     /// (`BUTLER_JWT_LEEWAY_SECS`, 0 to 600).
     public var leeway: Duration
 
-    /// Settings with `keys`, the issuer and audience the generated keys' demo token carries, and 30 s of leeway.
+    /// Settings with `keys`, the `issuer` and `audience` tokens must carry (`nil`: any), and `leeway`.
     public init(keys: Keys, issuer: String? = nil, audience: String? = nil, leeway: Duration = .seconds(30)) {
         self.keys = keys
         self.issuer = issuer
@@ -33,7 +33,7 @@ public struct ButlerJWTSettings: Sendable, Hashable {
         self.leeway = leeway
     }
 
-    /// The issuer and audience of the demo token.
+    /// The issuer of the demo token.
     public static let demoIssuer = "crypto-butler-demo"
     /// The audience of the demo token.
     public static let demoAudience = "crypto-butler"

@@ -6,7 +6,7 @@ public import Hummingbird
 ///
 /// ```swift
 /// router.add(middleware: RequestRateLimitMiddleware(limits: limits) { _, context in
-///     context.remoteAddress.map { .address("\($0)") }
+///     context.remoteAddress?.ipAddress.map { .address($0) }   // the address without its port
 /// })
 /// ```
 public struct RequestRateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
