@@ -107,7 +107,7 @@ extension Reliability {
             let name = FleetLimits.uniqueName("churn")
             let outputs = try await withThrowingTaskGroup(of: (status: Int32, output: String)?.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { try await runProgram(worker, arguments: ["churn", name, "9"], environment: environment) }
+                    group.addTask { try await runProgram(worker, arguments: ["churn", name, "12"], environment: environment) }
                 }
                 group.addTask {
                     try await Task.sleep(for: .seconds(3))
