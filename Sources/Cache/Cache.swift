@@ -13,7 +13,8 @@ import Tracing
 ///
 /// - Capacity: at most ``CacheConfiguration/maximumCapacity`` entries (or total weight), evicted by
 ///   W-TinyLFU: a frequency sketch admits a newcomer only when it is more popular than the entry it
-///   would push out, so a one-time scan does not flush the hot set as it would from an LRU.
+///   would push out, so a one-time scan does not flush the hot set as it would from an LRU. Its
+///   admission window adapts to the load: it grows where what was read recently is read next.
 /// - Freshness: fresh for the time to live (per entry if given, optionally jittered), then
 ///   served stale while one background fetch refreshes it (``CacheConfiguration/serveStaleFor``),
 ///   then kept as a fallback when fetches fail (``CacheConfiguration/staleIfErrorFor``), then gone.

@@ -206,13 +206,15 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     // MARK: Working alone
 
     /// Runs `body` with the shard and its policy to itself (every stripe taken, recorded reads
-    /// applied first).
+    /// applied first, the policy told the shard's hits so far).
     @inlinable func withExclusiveAccess<Result, Failure: Error>(
         _ body: (inout CacheShard<Key, Value>, inout CachePolicy) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         for stripe in 0..<stripeCount { lock(stripe, for: Self.writer) }
         defer { for stripe in 0..<stripeCount { unlock(stripe) } }
         for stripe in 0..<stripeCount { applyRecordedReads(of: stripe) }
+        // The stripes' counters share the lock words' lines, taken above.
+        policy.pointee.hits = peekCounts().hits + shard.pointee.statistics.hits
         return try body(&shard.pointee, &policy.pointee)
     }
 
