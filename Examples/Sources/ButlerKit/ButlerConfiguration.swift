@@ -34,8 +34,7 @@ public struct ButlerConfiguration: Sendable {
     /// themselves never appear in it.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExampleConfigurationError) {
         authentication = try ButlerAuthenticationSettings(environment: environment)
-        requestRate = try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_PER_SECOND", in: environment, default: 50, range: 1...10_000_000)
-        requestBurst = try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_BURST", in: environment, default: 100, range: 1...10_000_000)
+        (requestRate, requestBurst) = try RequestRateLimits.settings(in: environment)
         apiLatency = .milliseconds(try ExampleConfigurationError.integer("BUTLER_API_LATENCY_MS", in: environment, default: 100, range: 0...60_000))
         jobsInterval = .seconds(60)
         coinGeckoInterval = .seconds(2)

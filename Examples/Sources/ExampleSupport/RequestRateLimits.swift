@@ -4,6 +4,7 @@ import Foundation
 import RateLimit
 public import Redis
 import RedisRateLimit
+import Synchronization
 
 /// Per-caller request limits of an example service: a GCRA bucket of `rate` per `period` (a
 /// second unless told otherwise) with bursts of `burst` for each caller (a user, or a client address), kept in this process or, with
@@ -29,6 +30,8 @@ public final class RequestRateLimits: Sendable {
     public let burst: Int
     private let redis: RedisClient?
     private let buckets: Cache<String, any RateLimiting, ContinuousClock>
+    /// Held while a caller's first bucket is made, so that two first requests share one.
+    private let making = Mutex(())
     private let refusedUsers: Counter
     private let refusedAddresses: Counter
 
@@ -51,6 +54,18 @@ public final class RequestRateLimits: Sendable {
         refusedAddresses = Counter(label: "http_requests_rate_limited_total", dimensions: [("scope", "address")])
     }
 
+    /// The rate and burst the environment sets: `HTTP_RATE_LIMIT_PER_SECOND` (default 50) and
+    /// `HTTP_RATE_LIMIT_BURST` (default 100), each 1 to 10,000,000.
+    ///
+    /// #### Errors
+    /// `ExampleConfigurationError` naming the variable whose value does not parse or is out of range.
+    public static func settings(in environment: [String: String]) throws(ExampleConfigurationError) -> (rate: Int, burst: Int) {
+        (
+            rate: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_PER_SECOND", in: environment, default: 50, range: 1...10_000_000),
+            burst: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_BURST", in: environment, default: 100, range: 1...10_000_000)
+        )
+    }
+
     /// Where the buckets are kept, for the start-up log.
     public var placement: String {
         redis == nil ? "in-process" : "fleet-wide, in Redis"
@@ -68,6 +83,15 @@ public final class RequestRateLimits: Sendable {
 
     private func bucket(for caller: String) -> any RateLimiting {
         if let bucket = buckets.value(for: caller) { return bucket }
+        return making.withLock { _ in
+            if let bucket = buckets.value(for: caller) { return bucket }
+            let bucket = makeBucket(for: caller)
+            buckets.insert(bucket, for: caller)
+            return bucket
+        }
+    }
+
+    private func makeBucket(for caller: String) -> any RateLimiting {
         let bucket: any RateLimiting
         if let redis,
             let shared = try? RedisTokenBucket(
@@ -78,7 +102,6 @@ public final class RequestRateLimits: Sendable {
         } else {
             bucket = TokenBucket(rate: rate, per: period, burst: burst)
         }
-        buckets.insert(bucket, for: caller)
         return bucket
     }
 }

@@ -83,11 +83,8 @@ struct SaasAPICommand: AsyncParsableCommand {
             redis = client
             services.append(client)
         }
-        let requestLimits = try RequestRateLimits(
-            name: "saas-api",
-            rate: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_PER_SECOND", in: environment, default: 50, range: 1...10_000_000),
-            burst: try ExampleConfigurationError.integer("HTTP_RATE_LIMIT_BURST", in: environment, default: 100, range: 1...10_000_000),
-            redis: redis)
+        let limit = try RequestRateLimits.settings(in: environment)
+        let requestLimits = try RequestRateLimits(name: "saas-api", rate: limit.rate, burst: limit.burst, redis: redis)
         logger.info("Request limits: \(requestLimits.rate) per second per client address, bursts of \(requestLimits.burst), \(requestLimits.placement)")
         let api = try SaasAPI(
             database: store.database, slowRequestThreshold: .milliseconds(slowMilliseconds), logsEveryRequest: !production,

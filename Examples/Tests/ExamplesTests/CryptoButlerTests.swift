@@ -12,27 +12,6 @@ import Testing
     static let alice: HTTPFields = [.authorization: "Bearer alice-token", .contentType: "application/json"]
     static let bob: HTTPFields = [.authorization: "Bearer bob-token", .contentType: "application/json"]
 
-    /// Runs `body` against a butler on a fresh database of `kind`.
-    func withButler(
-        _ kind: ExampleDatabases.Kind, _ body: @escaping @Sendable (Butler, any TestClientProtocol) async throws -> Void
-    ) async throws {
-        let store = try await ExampleDatabases.open(kind)
-        try await store.run { database in
-            var configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice,bob-token:bob"])
-            configuration.jobsInterval = nil
-            configuration.apiLatency = .milliseconds(1)
-            configuration.coinGeckoInterval = .milliseconds(5)
-            let butler = try Butler(
-                database: database, configuration: configuration, authentication: try await ButlerAuthentication(configuration.authentication))
-            try await butler.store.migrate()
-            try await butler.store.reset()
-            var logger = Logger(label: "crypto-butler-test")
-            logger.logLevel = .warning
-            let app = butler.application(port: 0, services: [], logger: logger)
-            try await app.test(.router) { client in try await body(butler, client) }
-        }
-    }
-
     static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
     static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
@@ -50,7 +29,7 @@ import Testing
 
     @Test(arguments: ExampleDatabases.kinds)
     func healthAndMetricsAnswer(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { _, client in
+        try await ButlerTesting.withButler(kind) { _, client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""status":"ok""#))
@@ -64,7 +43,7 @@ import Testing
 
     @Test(arguments: ExampleDatabases.kinds)
     func portfoliosNeedAValidBearerToken(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { _, client in
+        try await ButlerTesting.withButler(kind) { _, client in
             for headers: HTTPFields in [[:], [.authorization: "Bearer wrong"], [.authorization: "Basic YWxpY2U6eA=="]] {
                 try await client.execute(uri: "/v1/portfolios", method: .get, headers: headers) { response in
                     #expect(response.status == .unauthorized)
@@ -80,7 +59,7 @@ import Testing
 
     @Test(arguments: ExampleDatabases.kinds)
     func createListAndValueAPortfolio(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { butler, client in
+        try await ButlerTesting.withButler(kind) { butler, client in
             let created = try await client.execute(
                 uri: "/v1/portfolios", method: .post, headers: Self.alice,
                 body: Self.body(#"{"name":"Long term","holdings":[{"coin":"ethereum","amount":2},{"coin":"bitcoin","amount":0.5}]}"#)
@@ -124,7 +103,7 @@ import Testing
 
     @Test(arguments: ExampleDatabases.kinds)
     func badInputIsRefusedWithAJSONErrorAndNothingWritten(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { butler, client in
+        try await ButlerTesting.withButler(kind) { butler, client in
             let bodies: [(String, HTTPResponse.Status)] = [
                 (#"{"name":"broken","holdings":["#, .badRequest),
                 (#"{"name":5,"holdings":[]}"#, .badRequest),
@@ -147,7 +126,7 @@ import Testing
 
     @Test(arguments: ExampleDatabases.kinds)
     func jobsAreIdempotent(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { butler, _ in
+        try await ButlerTesting.withButler(kind) { butler, _ in
             try await butler.jobs.runAll()
             let first = try await butler.store.jobTablesSnapshot()
             try await butler.jobs.runAll()

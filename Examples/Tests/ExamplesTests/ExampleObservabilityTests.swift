@@ -33,29 +33,17 @@ import Tracing
         return logger
     }
 
-    /// A butler on a fresh SQLite database with a token for alice, tiered on `redis` when given.
+    /// A butler on a fresh SQLite database allowing each user `requestBurst` requests an hour, its
+    /// limiters and tiered caches on `redis` when given.
     static func withButler(
         redis: RedisClient? = nil, requestBurst: Int = 1_000, _ body: @escaping @Sendable (Butler, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let store = try await ExampleDatabases.open(.sqlite)
-        try await store.run { database in
-            var configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice"])
-            configuration.jobsInterval = nil
-            configuration.apiLatency = .milliseconds(1)
+        try await ButlerTesting.withButler(redis: redis, fleetLimiters: true, configure: { configuration in
             configuration.coinGeckoInterval = .milliseconds(1)
             configuration.requestRate = 1
             configuration.requestPeriod = .seconds(3600)
             configuration.requestBurst = requestBurst
-            let limiters = try redis.map { try ButlerLimiters.fleet(redis: $0, at: "test", coinGeckoInterval: .milliseconds(1)) }
-            let butler = try Butler(
-                database: database, configuration: configuration, authentication: try await ButlerAuthentication(configuration.authentication),
-                limiters: limiters, redis: redis, publishDatabaseMetrics: { store.publishMetrics() })
-            try await butler.store.migrate()
-            try await butler.store.reset()
-            try await butler.application(port: 0, services: [], logger: logger).test(.router) { client in
-                try await body(butler, client)
-            }
-        }
+        }, body)
     }
 
     /// Portfolio requests: two good ones, a refused token, a valuation (a cache load), and a 429.

@@ -36,26 +36,16 @@ import Testing
     }
 
     /// A butler allowing each user 1 request an hour in bursts of 2 (so no test is slow enough
-    /// for a request to come back), its limits in `redis`
-    /// when given; `bob-token` authenticates `bob`.
+    /// for a request to come back), its limits in `redis` when given; `bob-token` authenticates
+    /// `bob`.
     static func withButler(
         redis: RedisClient? = nil, bob: String = "bob", _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let store = try await ExampleDatabases.open(.sqlite)
-        try await store.run { database in
-            var configuration = try ButlerConfiguration(environment: ["BUTLER_TOKENS": "alice-token:alice,bob-token:\(bob)"])
-            configuration.jobsInterval = nil
+        try await ButlerTesting.withButler(tokens: "alice-token:alice,bob-token:\(bob)", redis: redis, configure: { configuration in
             configuration.requestRate = 1
             configuration.requestPeriod = .seconds(3600)
             configuration.requestBurst = 2
-            let butler = try Butler(
-                database: database, configuration: configuration, authentication: try await ButlerAuthentication(configuration.authentication),
-                redis: redis)
-            try await butler.store.migrate()
-            try await butler.application(port: 0, services: [], logger: logger).test(.router) { client in
-                try await body(client)
-            }
-        }
+        }) { _, client in try await body(client) }
     }
 
     @Test func aUserPastTheBurstGets429WithRetryAfterAndOtherUsersDoNot() async throws {

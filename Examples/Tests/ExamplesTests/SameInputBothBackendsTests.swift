@@ -80,7 +80,7 @@ extension SaasAPITests {
 extension CryptoButlerTests {
     @Test(arguments: ExampleDatabases.kinds)
     func portfoliosAreStoredAsTheyCanBeServed(_ kind: ExampleDatabases.Kind) async throws {
-        try await withButler(kind) { butler, client in
+        try await ButlerTesting.withButler(kind) { butler, client in
             for body in [
                 #"{"name":"A\u0000B","holdings":[]}"#, #"{"name":"   ","holdings":[]}"#,
                 #"{"name":"Big","holdings":[{"coin":"bitcoin","amount":1e300}]}"#,
