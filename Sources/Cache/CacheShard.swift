@@ -19,11 +19,19 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         @usableFromInline var value: Value?
         /// `nil` at a free position.
         @usableFromInline var key: Key?
+        /// The key's bytes, when it is a short `String`.
+        @usableFromInline var prefix: CacheKeyPrefix
 
         @inlinable init(freshUntil: Int64, value: Value?, key: Key?) {
             self.freshUntil = freshUntil
             self.value = value
             self.key = key
+            prefix = CacheKeyPrefix(key)
+        }
+
+        /// Whether it holds `key` (at a position in use).
+        @inlinable @inline(__always) func holds(_ key: Key) -> Bool {
+            prefix.matches(key) || CacheKeyHashing.equal(self.key.unsafelyUnwrapped, key)
         }
     }
 
@@ -119,7 +127,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// around the comparison, so two cores writing the same hot key wrote its reference count in
     /// turn, which on two cores made the 75/25 workload slower than on one.)
     @inlinable static func position(in shard: borrowing Self, of key: Key, hash: Int) -> Int32? {
-        shard.index.bucket(of: hash) { CacheKeyHashing.equal(shard.stored[Int($0)].key.unsafelyUnwrapped, key) }.map(shard.index.position(at:))
+        shard.index.bucket(of: hash) { shard.stored[Int($0)].holds(key) }.map(shard.index.position(at:))
     }
 
     /// The positions of every entry.
@@ -137,7 +145,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// as a borrowed value it was still copied bit by bit (232 bytes, including the line of
     /// statistics that writers on the other core change).
     @inlinable static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
-        guard let bucket = shard.pointee.index.bucket(of: hash, where: { CacheKeyHashing.equal(shard.pointee.stored[Int($0)].key.unsafelyUnwrapped, key) }) else {
+        guard let bucket = shard.pointee.index.bucket(of: hash, where: { shard.pointee.stored[Int($0)].holds(key) }) else {
             return .missing
         }
         let position = shard.pointee.index.position(at: bucket)
