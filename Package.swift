@@ -154,6 +154,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),
@@ -346,7 +347,7 @@ let package = Package(
             name: "ObservabilityTests",
             dependencies: [
                 "KeelTesting", "SQLBackendTestSupport", "RedisTestSupport", "PostgresPool", "SQLitePool", "Pooling",
-                "SQLCore", "Cache", "CircuitBreaker", "Batching", "Redis",
+                "SQLCore", "Cache", "CacheRedis", "CircuitBreaker", "Batching", "Redis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -156,16 +156,10 @@ where CacheClock.Duration == Duration {
         }
     }
 
-    /// ``value(for:tag:orFetch:)`` for a caller that has counted this lookup already (with
-    /// ``value(for:)``) when `counting` is false: the lookup then counts no hit or miss.
-    package func value(
-        for key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
-    ) async throws -> Value {
-        try await lookUp(key, tag: tag, counting: counting, orFetch: fetch).value
-    }
-
-    /// The value of `key` and how it was found.
-    private func lookUp(
+    /// The value of `key` and how it was found, as ``value(for:tag:orFetch:)`` finds it but with no
+    /// span of its own; a caller that has counted this lookup already (with ``value(for:)``)
+    /// passes `counting: false`, and the lookup then counts no hit or miss.
+    package func lookUp(
         _ key: Key, tag: String?, counting: Bool, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, result: CacheLoadResult) {
         let hash = CacheKeyHashing.hash(key, seed: keySeed)

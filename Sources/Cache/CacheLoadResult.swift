@@ -1,5 +1,5 @@
 /// How ``Cache/value(for:tag:orFetch:)`` answered: the `keel.cache.result` attribute of its span.
-enum CacheLoadResult: String, Sendable {
+package enum CacheLoadResult: String, Sendable {
     /// A fresh value from the cache.
     case hit
     /// A value past its time to live, served while a refresh runs.

@@ -4,6 +4,7 @@ public import KeelCore
 public import Logging
 public import Redis
 public import ServiceLifecycle
+import Tracing
 
 /// A cache a fleet of processes shares: each process keeps recent values in memory (level 1, a
 /// Keel `Cache`), and every process reads and writes the same values in Redis (level 2).
@@ -172,6 +173,11 @@ where CacheClock.Duration == Duration {
     /// The value of `key` from memory, Redis, or `fetch` (one fetch for the fleet's concurrent
     /// misses); tagged with `tag` for ``invalidate(tag:)``.
     ///
+    /// Each call is a `cache.load` span whose `keel.cache.result` attribute says which level
+    /// answered: `hit` (memory), `shared_hit` (a fresh value in Redis), or as the memory level's
+    /// load answered: `miss` (fetched, or a value another process stored meanwhile), `stale`, or
+    /// `stale_if_error`.
+    ///
     /// #### Errors
     /// The fetch's error when there is no value to fall back on; `CancellationError` when the
     /// calling task is cancelled while it waits (the load goes on for the others). Never a Redis
@@ -179,11 +185,28 @@ where CacheClock.Duration == Duration {
     public func value(
         for key: String, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        try await withSpan("cache.load") { span in
+            let (value, result) = try await lookUp(key, tag: tag, orFetch: fetch)
+            if span.isRecording {
+                span.attributes["keel.cache.name"] = configuration.name
+                span.attributes["keel.cache.result"] = result
+            }
+            return value
+        }
+    }
+
+    /// The value of `key` and the level that answered (see ``value(for:tag:orFetch:)``).
+    private func lookUp(
+        _ key: String, tag: String?, orFetch fetch: @escaping @Sendable () async throws -> Value
+    ) async throws -> (value: Value, result: String) {
         // Memory (counting the hit or the miss), then a fresh value in Redis read by this task
         // itself; only what is neither goes through the memory level's single flight.
-        if let value = local.value(for: key) { return value }
-        if let value = try await freshSharedValue(for: key, tag: tag) { return value }
-        return try await local.value(for: key, tag: tag, counting: false) { [self] in try await load(key, tag: tag, fetch: fetch) }
+        if let value = local.value(for: key) { return (value, CacheLoadResult.hit.rawValue) }
+        if let value = try await freshSharedValue(for: key, tag: tag) { return (value, "shared_hit") }
+        let (value, result) = try await local.lookUp(key, tag: tag, counting: false) { [self] in
+            try await load(key, tag: tag, fetch: fetch)
+        }
+        return (value, result.rawValue)
     }
 
     /// The fresh value of `key` in Redis, kept in memory too; `nil` when there is none (or it is

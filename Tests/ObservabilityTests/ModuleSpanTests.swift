@@ -1,5 +1,6 @@
 import Batching
 import Cache
+import CacheRedis
 import CircuitBreaker
 import KeelTesting
 import Redis
@@ -22,6 +23,26 @@ import Tracing
         let loads = spans.filter { $0.operationName == "cache.load" }
         #expect(loads.map { $0.attributes.text("keel.cache.result") } == ["miss", "hit"])
         #expect(loads.allSatisfy { $0.attributes.text("keel.cache.name") == "prices" })
+    }
+
+    @Test(.enabled(if: TestDatabaseEnvironment.runsRedisTests, TestDatabaseEnvironment.redisSkipReason))
+    func aTieredCacheLoadSaysWhichLevelAnswered() async throws {
+        let name = RedisTestSupport.uniqueName("tiered-span")
+        try await RedisTestSupport.withClient(try RedisTestSupport.configuration()) { client in
+            let settings = TieredCacheConfiguration(name: name, maximumCapacity: 10, timeToLive: .seconds(60))
+            // Two processes' caches: the second finds in Redis what the first fetched.
+            let first = try TieredCache(configuration: settings, codec: JSONTieredCacheCodec<Int>(), client: client)
+            let second = try TieredCache(configuration: settings, codec: JSONTieredCacheCodec<Int>(), client: client)
+            let (values, spans) = try await SpanRecorder.record {
+                [try await first.value(for: "bitcoin") { 1 }, try await first.value(for: "bitcoin") { 2 },
+                 try await second.value(for: "bitcoin") { 3 }]
+            }
+            _ = try await client.send(RedisCommand("DEL", "keel:cache:\(name):k:bitcoin"))
+            #expect(values == [1, 1, 1])
+            let loads = spans.filter { $0.operationName == "cache.load" }
+            #expect(loads.map { $0.attributes.text("keel.cache.result") } == ["miss", "hit", "shared_hit"])
+            #expect(loads.allSatisfy { $0.attributes.text("keel.cache.name") == name })
+        }
     }
 
     @Test func eachRetryAttemptIsASpanAndAFailedOneCarriesItsError() async throws {
