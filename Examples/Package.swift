@@ -58,6 +58,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "RateLimit", package: "keel"),
                 .product(name: "RedisRateLimit", package: "keel"),
+                .product(name: "KeelCore", package: "keel"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

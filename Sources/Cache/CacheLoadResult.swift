@@ -1,4 +1,5 @@
-/// How ``Cache/value(for:tag:orFetch:)`` answered: the `keel.cache.result` attribute of its span.
+/// How ``Cache/value(for:tag:orFetch:)`` (or a `TieredCache`'s) answered: the `keel.cache.result`
+/// attribute of its span.
 package enum CacheLoadResult: String, Sendable {
     /// A fresh value from the cache.
     case hit
@@ -8,4 +9,6 @@ package enum CacheLoadResult: String, Sendable {
     case miss
     /// The last good value, served because the fetch failed within the stale-if-error window.
     case staleIfError = "stale_if_error"
+    /// A fresh value from the level a fleet shares (a `TieredCache`'s Redis).
+    case sharedHit = "shared_hit"
 }

@@ -189,7 +189,7 @@ where CacheClock.Duration == Duration {
             let (value, result) = try await lookUp(key, tag: tag, orFetch: fetch)
             if span.isRecording {
                 span.attributes["keel.cache.name"] = configuration.name
-                span.attributes["keel.cache.result"] = result
+                span.attributes["keel.cache.result"] = result.rawValue
             }
             return value
         }
@@ -198,15 +198,12 @@ where CacheClock.Duration == Duration {
     /// The value of `key` and the level that answered (see ``value(for:tag:orFetch:)``).
     private func lookUp(
         _ key: String, tag: String?, orFetch fetch: @escaping @Sendable () async throws -> Value
-    ) async throws -> (value: Value, result: String) {
+    ) async throws -> (value: Value, result: CacheLoadResult) {
         // Memory (counting the hit or the miss), then a fresh value in Redis read by this task
         // itself; only what is neither goes through the memory level's single flight.
-        if let value = local.value(for: key) { return (value, CacheLoadResult.hit.rawValue) }
-        if let value = try await freshSharedValue(for: key, tag: tag) { return (value, "shared_hit") }
-        let (value, result) = try await local.lookUp(key, tag: tag, counting: false) { [self] in
-            try await load(key, tag: tag, fetch: fetch)
-        }
-        return (value, result.rawValue)
+        if let value = local.value(for: key) { return (value, .hit) }
+        if let value = try await freshSharedValue(for: key, tag: tag) { return (value, .sharedHit) }
+        return try await local.lookUp(key, tag: tag, counting: false) { [self] in try await load(key, tag: tag, fetch: fetch) }
     }
 
     /// The fresh value of `key` in Redis, kept in memory too; `nil` when there is none (or it is

@@ -1,10 +1,10 @@
 import Cache
 import CoreMetrics
 import Foundation
+import KeelCore
 import RateLimit
 public import Redis
 import RedisRateLimit
-import Synchronization
 
 /// Per-caller request limits of an example service: a GCRA bucket of `rate` per `period` (a
 /// second unless told otherwise) with bursts of `burst` for each caller (a user, or a client address), kept in this process or, with
@@ -31,7 +31,7 @@ public final class RequestRateLimits: Sendable {
     private let redis: RedisClient?
     private let buckets: Cache<String, any RateLimiting, ContinuousClock>
     /// Held while a caller's first bucket is made, so that two first requests share one.
-    private let making = Mutex(())
+    private let making = Locked(())
     private let refusedUsers: Counter
     private let refusedAddresses: Counter
 
