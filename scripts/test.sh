@@ -15,7 +15,8 @@
 #      KEEL_RELIABILITY_DATABASE_URL, KEEL_RELIABILITY_PG_RESTART, KEEL_REDIS_PID_FILE)
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
 #      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
-#      (RELIABILITY.md) in a second run of their own, then the Examples package's tests,
+#      (RELIABILITY.md) in a second run of their own, then the Examples package's tests; the
+#      PostgreSQL and Redis suites run a second time on the poll(2) reactor (KEEL_REACTOR=poll),
 #   4. stops the servers and deletes their folders on exit, failure or Ctrl-C.
 # Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
 #        scripts/test.sh --filter Reliability           (the fault-injection scenarios, RELIABILITY.md)
@@ -50,6 +51,10 @@ if [ $# -eq 0 ]; then
   # Everything: the unit and integration tests, then the reliability scenarios on their own, so
   # that their timing checks do not share the two cores with the other suites.
   swift test --skip Reliability
+  # The network clients' suites again on the portable poll(2) reactor, the one platforms without
+  # epoll use.
+  KEEL_REACTOR=poll swift test --skip-build \
+    --filter 'PostgresPoolTests|BatchingTests|MigrationsTests|RedisTests|RedisRateLimitTests|CacheRedisTests|CircuitBreakerRedisTests|SocketReactorTests'
   swift test --filter Reliability
   # The example services' integration tests (Examples/, a package of its own), on both databases.
   swift test --package-path Examples

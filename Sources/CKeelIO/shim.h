@@ -16,6 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/// Keel's readiness events, the same for every poller: readable, writable, and failure (hang-up
+/// or error, which ends every wait).
+static const uint32_t keel_event_readable = 1;
+static const uint32_t keel_event_writable = 2;
+static const uint32_t keel_event_failure = 4;
+
 #ifdef __linux__
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -35,24 +41,82 @@ static inline int keel_epoll_remove(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event) == 0 ? 0 : -errno;
 }
 
-/// Waits for up to `capacity` events; writes each one's token and event mask. Returns the count,
-/// or -errno.
+/// Waits for up to `capacity` events; writes each one's token and its `keel_event_…` bits.
+/// Returns the count, or -errno.
 static inline int keel_epoll_wait(int epfd, uint64_t *tokens, uint32_t *masks, int capacity, int timeout_ms) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;
     int count = epoll_wait(epfd, events, capacity, timeout_ms);
     if (count < 0) return -errno;
     for (int i = 0; i < count; i++) {
+        uint32_t found = events[i].events, mask = 0;
+        if (found & EPOLLIN) mask |= keel_event_readable;
+        if (found & EPOLLOUT) mask |= keel_event_writable;
+        if (found & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) mask |= keel_event_failure;
         tokens[i] = events[i].data.u64;
-        masks[i] = events[i].events;
+        masks[i] = mask;
     }
     return count;
 }
 
-static const uint32_t keel_epoll_readable = EPOLLIN;
-static const uint32_t keel_epoll_writable = EPOLLOUT;
-static const uint32_t keel_epoll_failure = EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+/// A non-blocking, close-on-exec eventfd, or -errno.
+static inline int keel_eventfd(void) {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
+}
+
+/// Adds one to an eventfd's counter (wakes a wait on it).
+static inline void keel_eventfd_signal(int fd) { eventfd_t one = 1; (void)eventfd_write(fd, one); }
+
+/// Resets an eventfd's counter.
+static inline void keel_eventfd_drain(int fd) { eventfd_t value; (void)eventfd_read(fd, &value); }
 #endif
+
+/// The `poll(2)` events for `keel_event_…` bits.
+static inline short keel_poll_events(uint32_t interest) {
+    short events = 0;
+    if (interest & keel_event_readable) events |= POLLIN;
+    if (interest & keel_event_writable) events |= POLLOUT;
+    return events;
+}
+
+/// The `keel_event_…` bits of `poll(2)`'s `revents`.
+static inline uint32_t keel_poll_found(short revents) {
+    uint32_t found = 0;
+    if (revents & POLLIN) found |= keel_event_readable;
+    if (revents & POLLOUT) found |= keel_event_writable;
+    if (revents & (POLLERR | POLLHUP | POLLNVAL)) found |= keel_event_failure;
+    return found;
+}
+
+/// `poll(2)` over `count` entries. Returns the count of entries with events, or -errno.
+static inline int keel_poll(struct pollfd *entries, unsigned long count, int timeout_ms) {
+    int found = poll(entries, (nfds_t)count, timeout_ms);
+    return found >= 0 ? found : -errno;
+}
+
+/// A pipe whose two ends are non-blocking and close-on-exec: `fds[0]` reads, `fds[1]` writes.
+/// Returns 0 or -errno.
+static inline int keel_pipe(int *fds) {
+    if (pipe(fds) != 0) return -errno;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL, 0) | O_NONBLOCK);
+    }
+    return 0;
+}
+
+/// Writes one byte to a pipe (a full pipe already wakes its reader).
+static inline void keel_pipe_signal(int fd) { char byte = 1; (void)write(fd, &byte, 1); }
+
+/// Reads a pipe until it is empty.
+static inline void keel_pipe_drain(int fd) {
+    char bytes[64];
+    while (read(fd, bytes, sizeof bytes) > 0) {}
+}
+
+/// Closes `fd`.
+static inline void keel_close(int fd) { (void)close(fd); }
 
 /// A new descriptor for the same socket as `fd` (close-on-exec). Returns it, or -errno.
 static inline int keel_duplicate_fd(int fd) {

@@ -1,17 +1,22 @@
-#if os(Linux)
 import CKeelIO
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
-/// One thread running epoll over the sockets of Keel's network clients (PostgreSQL, Redis): a
-/// task that must wait for a socket suspends here, and the reactor resumes it when the socket is
-/// ready, its deadline has passed, or it was interrupted.
+/// One thread waiting on the sockets of Keel's network clients (PostgreSQL, Redis): a task that
+/// must wait for a socket suspends here, and the reactor resumes it when the socket is ready, its
+/// deadline has passed, or it was interrupted.
 ///
 /// Every call that could wait on the network is a non-blocking call plus a ``wait(for:_:)``
-/// here, so no cooperative thread is ever parked on I/O. Sockets are registered once,
-/// edge-triggered, so a wait costs no system call: readiness that arrives while nobody waits is
-/// kept in the socket's ``SocketSlot`` and ends the next wait at once. A wait may end early;
-/// callers re-check their condition after every wake-up.
+/// here, so no cooperative thread is ever parked on I/O. Readiness that arrives while nobody
+/// waits is kept in the socket's ``SocketSlot`` and ends the next wait at once. A wait may end
+/// early; callers re-check their condition after every wake-up.
+///
+/// It waits with a ``Backend``: epoll on Linux, where sockets are registered once,
+/// edge-triggered, so a wait costs no system call; `poll(2)` on every POSIX system.
 ///
 /// Deadlines are checked every ``deadlineResolution`` while any slot has one armed: arming one
 /// costs an atomic store, no timer and no allocation.
@@ -34,8 +39,37 @@ package final class SocketReactor: TaskExecutor, Sendable {
         }
     }
 
-    /// The process-wide reactor, started on first use.
-    package static let shared = SocketReactor()
+    /// What a reactor waits with.
+    package enum Backend: String, Sendable, CaseIterable {
+        /// Linux's epoll, edge-triggered: a wait costs no system call.
+        case epoll
+        /// `poll(2)`, on every POSIX system: a system call per wait and a walk over the sockets
+        /// per turn.
+        case poll
+
+        /// The backends this platform has.
+        package static var available: [Backend] {
+            #if os(Linux)
+            [.epoll, .poll]
+            #else
+            [.poll]
+            #endif
+        }
+
+        /// `KEEL_REACTOR` from the environment (`epoll` or `poll`) when this platform has it;
+        /// otherwise epoll on Linux and poll elsewhere.
+        package static var standard: Backend {
+            if let name = getenv("KEEL_REACTOR").map({ String(cString: $0) }), let chosen = Backend(rawValue: name),
+                available.contains(chosen)
+            {
+                return chosen
+            }
+            return available[0]
+        }
+    }
+
+    /// The process-wide reactor, started on first use, on ``Backend/standard``.
+    package static let shared = SocketReactor(backend: .standard)
 
     /// How often armed deadlines are checked, in milliseconds: a deadline ends a wait at most this
     /// much late.
@@ -44,8 +78,10 @@ package final class SocketReactor: TaskExecutor, Sendable {
     /// Milliseconds of the monotonic clock deadlines are measured in.
     package static var now: Int64 { keel_monotonic_ms() }
 
-    private let epoll: Int32
-    /// The watched sockets by their slot's token, the data of their epoll events.
+    /// What this reactor waits with.
+    package let backend: Backend
+    private let poller: any SocketPoller
+    /// The watched sockets by their slot's token.
     private let slots = Locked<[UInt64: SocketSlot]>([:])
     /// The token of the next slot: never reused, so an event read just before its socket was
     /// removed finds no slot rather than the next socket's.
@@ -53,20 +89,20 @@ package final class SocketReactor: TaskExecutor, Sendable {
     private let wakeups = Atomic<Int>(0)
     /// How many slots have a deadline armed.
     private let armedDeadlines = Atomic<Int>(0)
-    /// Jobs of tasks that prefer the reactor, and whether the thread sleeps in `epoll_wait` with
-    /// no time limit.
+    /// Jobs of tasks that prefer the reactor, and whether the thread waits with no time limit.
     private let jobs = Locked<(queue: [UnownedJob], sleeping: Bool)>(([], false))
-    /// Written to wake the thread when a job or a first deadline arrives while it sleeps.
-    private let eventfd: Int32
-    /// The epoll token of `eventfd`; slots' tokens start at 1.
-    private static let eventfdToken: UInt64 = 0
 
-    private init() {
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
-        eventfd = CKeelIO.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        precondition(eventfd >= 0, "eventfd failed: errno \(errno)")
-        precondition(keel_epoll_add(epoll, eventfd, Self.eventfdToken) == 0, "cannot watch the reactor's eventfd")
+    /// Starts a reactor and its thread, which runs for the rest of the process.
+    ///
+    /// - Precondition: `backend` is one of ``Backend/available``.
+    package init(backend: Backend) {
+        precondition(Backend.available.contains(backend), "the \(backend) reactor is not available on this platform")
+        self.backend = backend
+        #if os(Linux)
+        poller = backend == .epoll ? EpollPoller() : PollPoller()
+        #else
+        poller = PollPoller()
+        #endif
         BlockingThread.start(name: "keel-socket-reactor") { [self] in self.loop() }
     }
 
@@ -87,11 +123,10 @@ package final class SocketReactor: TaskExecutor, Sendable {
         guard watched >= 0 else { return .failure(SystemCallError(call: "fcntl", errno: -watched)) }
         let slot = SocketSlot(socket: watched, token: nextToken.wrappingAdd(1, ordering: .relaxed).oldValue, reactor: self)
         slots.withLock { $0[slot.token] = slot }
-        let result = keel_epoll_add(epoll, watched, slot.token)
-        guard result == 0 else {
+        if let error = poller.watch(slot) {
             slots.withLock { $0[slot.token] = nil }
-            _ = Glibc.close(watched)
-            return .failure(SystemCallError(call: "epoll_ctl", errno: -result))
+            keel_close(watched)
+            return .failure(error)
         }
         return .success(slot)
     }
@@ -100,10 +135,10 @@ package final class SocketReactor: TaskExecutor, Sendable {
     /// must not be used afterwards.
     package func remove(_ slot: SocketSlot) {
         slot.disarm()
-        _ = keel_epoll_remove(epoll, slot.socket)
+        poller.unwatch(slot)
         slots.withLock { $0[slot.token] = nil }
         slot.deliver(SocketSlot.failure)?.resume()
-        _ = Glibc.close(slot.socket)
+        keel_close(slot.socket)
     }
 
     /// Suspends until the slot's socket is ready for `interest` (or hung up, or in error), its
@@ -113,7 +148,11 @@ package final class SocketReactor: TaskExecutor, Sendable {
         let events = interest.events
         if slot.takeReady(events) { return }
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            if slot.takeReadyOrPark(events, continuation) { continuation.resume() }
+            if slot.takeReadyOrPark(events, continuation) {
+                continuation.resume()
+            } else {
+                poller.parked(on: slot)
+            }
         }
     }
 
@@ -125,7 +164,7 @@ package final class SocketReactor: TaskExecutor, Sendable {
             defer { jobs.sleeping = false }
             return jobs.sleeping
         }
-        if wake { _ = eventfd_write(eventfd, 1) }
+        if wake { poller.wake() }
     }
 
     func deadlineArmed() {
@@ -134,7 +173,7 @@ package final class SocketReactor: TaskExecutor, Sendable {
             defer { jobs.sleeping = false }
             return jobs.sleeping
         }
-        if wake { _ = eventfd_write(eventfd, 1) }
+        if wake { poller.wake() }
     }
 
     func deadlineDisarmed() {
@@ -143,13 +182,10 @@ package final class SocketReactor: TaskExecutor, Sendable {
 
     private func loop() {
         var running: [UnownedJob] = []
-        let capacity = 64
-        let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-        let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
         var ready: [UnsafeContinuation<Void, Never>] = []
-        ready.reserveCapacity(capacity)
+        ready.reserveCapacity(64)
         var found: [(SocketSlot, UInt32)] = []
-        found.reserveCapacity(capacity)
+        found.reserveCapacity(64)
         var nextDeadlineCheck: Int64 = 0
         let executor = asUnownedTaskExecutor()
         while true {
@@ -162,23 +198,12 @@ package final class SocketReactor: TaskExecutor, Sendable {
                 jobs.sleeping = true
                 return -1
             }
-            let count = keel_epoll_wait(epoll, tokens, masks, Int32(capacity), timeout)
+            poller.wait(timeout: timeout, slots: slots, found: &found)
             if timeout < 0 { jobs.withLock { $0.sleeping = false } }
-            if count > 0 {
-                slots.withLock { slots in
-                    for index in 0..<Int(count) {
-                        if let slot = slots[tokens[index]] { found.append((slot, masks[index])) }
-                    }
-                }
-                for index in 0..<Int(count) where tokens[index] == Self.eventfdToken {
-                    var value: eventfd_t = 0
-                    _ = eventfd_read(eventfd, &value)
-                }
-                for (slot, mask) in found {
-                    if let waiter = slot.deliver(mask) { ready.append(waiter) }
-                }
-                found.removeAll(keepingCapacity: true)
+            for (slot, mask) in found {
+                if let waiter = slot.deliver(mask) { ready.append(waiter) }
             }
+            found.removeAll(keepingCapacity: true)
             if armedDeadlines.load(ordering: .relaxed) > 0 {
                 let now = Self.now
                 if now >= nextDeadlineCheck {
@@ -197,4 +222,3 @@ package final class SocketReactor: TaskExecutor, Sendable {
         }
     }
 }
-#endif

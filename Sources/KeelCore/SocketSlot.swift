@@ -1,4 +1,3 @@
-#if os(Linux)
 import CKeelIO
 import Synchronization
 
@@ -21,14 +20,16 @@ package final class SocketSlot: Sendable {
         var interruption: Interruption?
     }
 
-    package static let readable = keel_epoll_readable
-    package static let writable = keel_epoll_writable
+    /// The socket has something to read.
+    package static let readable = keel_event_readable
+    /// The socket takes more to write.
+    package static let writable = keel_event_writable
     /// Hang-up and error end every wait: the caller finds out from its next read or write.
-    package static let failure = keel_epoll_failure
+    package static let failure = keel_event_failure
 
     /// The slot's own descriptor of the socket, open until the reactor removes the slot.
     package let socket: Int32
-    /// The slot's epoll token, unique in the process.
+    /// The slot's token, unique in the process: its epoll event's data.
     let token: UInt64
     let state = Locked(State())
     /// The deadline in ``keel_monotonic_ms()`` milliseconds; 0 when none is set.
@@ -58,6 +59,16 @@ package final class SocketSlot: Sendable {
             state.waiter = waiter
             state.interest = events
             return false
+        }
+    }
+
+    /// What a level-triggered poller watches the socket for: what the waiting task waits for; with
+    /// no task waiting, readable (which hang-ups also end), unless readiness is already kept; then
+    /// nothing (0), until a task takes it.
+    func levelTriggeredInterest() -> UInt32 {
+        state.withLock { state in
+            if state.waiter != nil { return state.interest }
+            return state.ready & (Self.readable | Self.failure) == 0 ? Self.readable : 0
         }
     }
 
@@ -113,4 +124,3 @@ package final class SocketSlot: Sendable {
         if deadline.exchange(0, ordering: .relaxed) != 0 { reactor.deadlineDisarmed() }
     }
 }
-#endif

@@ -1,9 +1,6 @@
 import CKeelIO
 import CLibPQ
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeelCore
 import Logging
 import CoreMetrics
@@ -712,7 +709,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             if timedOut { state.timedOut = true }
             lost.store(true, ordering: .relaxed)
             // Under the lock, so `releaseResources()` cannot close (and the number be reused) meanwhile.
-            _ = Glibc.shutdown(slot.socket, Int32(SHUT_RDWR))
+            keel_shutdown(slot.socket)
             return true
         }
         guard abandoned else { return }
