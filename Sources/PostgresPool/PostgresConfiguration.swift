@@ -62,6 +62,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// After a task cancellation sends a cancel request, how long the statement may take to end
     /// before its connection is closed (the server or network does not answer). Default 5 s.
     public var cancelGracePeriod: Duration = .seconds(5)
+    /// The clock of a connection's timers: ``queryTimeout`` (and ``checkTimeout``, which bounds
+    /// the pool's checks the same way) and ``cancelGracePeriod``. Tests pass a manual clock to
+    /// fire them without waiting. Default `ContinuousClock()`.
+    public var clock: any Clock<Duration> = ContinuousClock()
     /// SQL run on every new connection, in order, before it is handed out: session settings such
     /// as `SET search_path = app` or `SET TIME ZONE 'UTC'`. Each string runs as one simple-protocol
     /// exchange (several statements separated by `;` are allowed; nothing is prepared), right after

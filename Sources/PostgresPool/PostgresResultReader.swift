@@ -1,0 +1,115 @@
+import CLibPQ
+import Foundation
+import SQLCore
+
+/// What the results libpq returns for one statement come to: its rows, the rows it affected, and
+/// its first error, which is kept rather than thrown so that the connection reads every result
+/// and stays in step with the server. Every path of ``PostgresConnection`` reads through one.
+struct PostgresResultReader {
+    /// The statement's binds, redacted from the server's error texts.
+    let binds: [SQLValue]
+    /// The rows of the last result that had rows.
+    var rows: [SQLRow] = []
+    /// The rows the last command affected (or returned).
+    var affected = 0
+    /// The first error.
+    var failure: PostgresError?
+
+    init(binds: [SQLValue]) {
+        self.binds = binds
+    }
+
+    /// Takes one result: rows, a command's count or an error. Returns the status of a result it
+    /// does not handle (COPY, a single row, a pipeline's sync), for the caller.
+    mutating func take(_ result: OpaquePointer) -> ExecStatusType? {
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_TUPLES_OK:
+            rows = Self.rows(of: result)
+            affected = Self.affectedRows(result)
+        case PGRES_COMMAND_OK:
+            affected = Self.affectedRows(result)
+        case PGRES_EMPTY_QUERY:
+            break
+        case PGRES_FATAL_ERROR, PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR:
+            record(Self.serverError(of: result, binds: binds))
+        default:
+            return status
+        }
+        return nil
+    }
+
+    /// Keeps `error` unless an earlier one is kept.
+    mutating func record(_ error: PostgresError) {
+        if failure == nil { failure = error }
+    }
+
+    /// The server's error in `result`: SQLSTATE, severity, message, detail, hint and constraint,
+    /// with `binds` redacted from the texts.
+    static func serverError(of result: OpaquePointer, binds: [SQLValue]) -> PostgresError {
+        func field(_ code: UInt8) -> String? {
+            PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
+        }
+        let redaction = PostgresBindRedaction(binds: binds)
+        let sqlState = field(UInt8(ascii: "C"))
+        var hint = redaction.apply(to: field(UInt8(ascii: "H")))
+        if sqlState == "26000" || sqlState == "42P05" {
+            // A prepared statement missing, or prepared twice under one name: the server
+            // connection changed under the session, as behind a pooler in transaction mode.
+            hint = (hint.map { $0 + ". " } ?? "")
+                + "Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction), set PostgresConfiguration.pgBouncerTransactionMode"
+        }
+        return PostgresError(
+            code: .server, sqlState: sqlState, severity: field(UInt8(ascii: "V")),
+            message: redaction.apply(to: field(UInt8(ascii: "M")) ?? "unknown error") ?? "unknown error",
+            detail: redaction.apply(to: field(UInt8(ascii: "D"))), hint: hint,
+            constraint: field(UInt8(ascii: "n")))
+    }
+
+    /// libpq's last error message on `handle`, trimmed.
+    static func errorMessage(of handle: OpaquePointer) -> String {
+        let message = PQerrorMessage(handle).map { String(cString: $0) } ?? ""
+        let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? "the connection failed" : trimmed
+    }
+
+    /// The rows a command affected, from its tag.
+    static func affectedRows(_ result: OpaquePointer) -> Int {
+        guard let text = PQcmdTuples(result), text.pointee != 0 else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    /// The result's column names.
+    static func columns(of result: OpaquePointer) -> SQLColumns {
+        SQLColumns((0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) })
+    }
+
+    /// Every row of the result, decoded.
+    static func rows(of result: OpaquePointer) -> [SQLRow] {
+        let count = PQntuples(result)
+        guard count > 0 else { return [] }
+        let columns = columns(of: result)
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(count))
+        for index in 0..<count { rows.append(row(index, of: result, columns: columns)) }
+        return rows
+    }
+
+    /// Row `index` of the result, decoded.
+    static func row(_ index: Int32, of result: OpaquePointer, columns: SQLColumns) -> SQLRow {
+        let fields = Int32(columns.count)
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(fields))
+        for field in 0..<fields {
+            if PQgetisnull(result, index, field) == 1 {
+                values.append(.null)
+            } else {
+                values.append(
+                    PostgresTextDecoder.value(
+                        type: PQftype(result, field), pointer: PQgetvalue(result, index, field),
+                        length: Int(PQgetlength(result, index, field))))
+            }
+        }
+        return SQLRow(columns: columns, values: values)
+    }
+}
