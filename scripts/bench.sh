@@ -70,6 +70,18 @@ case " ${suites[*]} " in
     export KEEL_CAFFEINE_CLASSPATH="/usr/share/java/caffeine.jar:$out/caffeine"
     ;;
 esac
+# The postgres suite's JVM peer: HikariCP over pgjdbc (Debian's libhikaricp-java and
+# libpostgresql-jdbc-java), driven by Benchmarks/Peers/HikariCP after Keel's benchmarks.
+case " ${suites[*]} " in
+  *" postgres "*)
+    keel_install_missing_java_peer libhikaricp-java /usr/share/java/HikariCP.jar
+    keel_install_missing_java_peer libpostgresql-jdbc-java /usr/share/java/postgresql.jar
+    mkdir -p "$out/hikaricp"
+    javac -d "$out/hikaricp" -cp /usr/share/java/HikariCP.jar Benchmarks/Peers/HikariCP/HikariPeer.java
+    hikari_classpath="/usr/share/java/HikariCP.jar:/usr/share/java/postgresql.jar:/usr/share/java/slf4j-api.jar:$out/hikaricp"
+    [ -f /usr/share/java/slf4j-nop.jar ] && hikari_classpath+=":/usr/share/java/slf4j-nop.jar"
+    ;;
+esac
 if [ ${#args[@]} -gt 0 ]; then
   swift package --package-path Benchmarks --allow-writing-to-directory "$out" \
     benchmark "${args[@]}" --format jmh --path "$out" --no-progress >"$out/benchmark.log" 2>&1 \
@@ -80,7 +92,7 @@ if $batching; then
     benchmark --target BatchingBenchmarks --format histogramPercentiles --path "$out" --no-progress \
     >"$out/batching.log" 2>&1 || { cat "$out/batching.log" >&2; exit 1; }
 fi
-python3 scripts/bench_report.py $(ls "$out"/*.jmh.json "$out"/*rows_per_second*.tsv 2>/dev/null)
+python3 scripts/bench_report.py $(ls "$out"/*.jmh.json "$out"/*rows_per_second*.tsv 2>/dev/null) | tee "$out/report.txt"
 
 # The cache suite's hit ratios come from a replay harness, not from timed samples.
 case " ${suites[*]} " in
@@ -89,21 +101,12 @@ case " ${suites[*]} " in
     "$(swift build -c release --package-path Benchmarks --show-bin-path)/CacheHitRatio"
     ;;
 esac
-rm -rf "$out"
 
-# The practical limit of the postgres suite's workload: pgbench in prepared mode, same server,
-# same query, as many connections as each workload's pool (its `kv` table was made by the suite).
+# The postgres suite's peers outside Swift, same server, same query, after Keel's samples:
+# pgbench in prepared mode (the C limit) and HikariCP, with compare lines against Keel's figures.
 case " ${suites[*]} " in
   *" postgres "*)
-    script=$(mktemp /tmp/keel-pgbench.XXXXXX)
-    printf '\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n' >"$script"
-    for workload in 1x1 16x10 64x20; do
-      connections=${workload#*x}
-      threads=$(( connections < 2 ? 1 : 2 ))
-      tps=$("$(keel_postgres_bindir)/pgbench" -n -M prepared -f "$script" -c "$connections" -j "$threads" -T 5 \
-        "$TEST_DATABASE_URL" 2>/dev/null | awk '/^tps/ { print $3; exit }')
-      echo "figure: postgres/pgbench-qps/select-$workload value=${tps:-failed} unit=qps"
-    done
-    rm -f "$script"
+    python3 scripts/bench_postgres_peers.py "$out/report.txt" "$(keel_postgres_bindir)/pgbench" "$hikari_classpath"
     ;;
 esac
+rm -rf "$out"

@@ -49,6 +49,8 @@ CUSTOM = {
     "reactor wakeups per 1000 queries": ("thread-hops-per-query", 2e-3, "hops"),
     # A thread of the client blocked and was switched back in (getrusage's ru_nvcsw + ru_nivcsw).
     "context switches per 1000 queries": ("context-switches-per-query", 1e-3, "switches"),
+    # The machine's (client and server) busy cores over the sample, from /proc/stat.
+    "busy cores (x1000)": ("busy-cores", 1e-3, "cores"),
 }
 UNITS = {"postgres": "qps"}
 

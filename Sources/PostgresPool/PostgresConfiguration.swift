@@ -62,6 +62,24 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// After a task cancellation sends a cancel request, how long the statement may take to end
     /// before its connection is closed (the server or network does not answer). Default 5 s.
     public var cancelGracePeriod: Duration = .seconds(5)
+    /// How many of a ``PostgresDatabase``'s pooled connections carry its statements multiplexed;
+    /// 0 (the default) for none.
+    ///
+    /// When above 0, ``PostgresDatabase/query(_:)`` and ``PostgresDatabase/execute(_:)`` do not
+    /// lease a connection each: their statements, from any number of tasks, are written onto up
+    /// to this many connections (no more than the pool's `maxConnections`) in libpq's pipeline
+    /// mode, without waiting for earlier results, all those queued in one write, and each result
+    /// goes back to its caller. Each statement is its own sync point: an error fails that
+    /// statement only. A cancelled caller is answered at once with `CancellationError` and its
+    /// statement's result is dropped (the statement itself may still run; no cancel request is
+    /// sent, since it would reach the others). ``queryTimeout`` bounds how long the server may
+    /// send nothing while statements are in flight, then the connection is closed and they fail.
+    /// Transactions, ``PostgresDatabase/withConnection(isolation:_:)``, batches, COPY and
+    /// ``PostgresDatabase/forEachRow(_:_:)`` lease connections of their own as before.
+    ///
+    /// Multiplexed statements run outside any transaction and must not change the session
+    /// (`SET`, `LISTEN`, temporary tables): they share connections.
+    public var multiplexedConnections = 0
     /// The clock of a connection's timers: ``queryTimeout`` (and ``checkTimeout``, which bounds
     /// the pool's checks the same way) and ``cancelGracePeriod``. Tests pass a manual clock to
     /// fire them without waiting. Default `ContinuousClock()`.

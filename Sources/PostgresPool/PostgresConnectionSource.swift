@@ -6,7 +6,8 @@ public import Pooling
 public struct PostgresConnectionSource: ConnectionSource {
     /// How connections are opened.
     public let configuration: PostgresConfiguration
-    private let observer: StatementObserver
+    /// Spans, the statement timer and the slow-statement log of the connections' statements.
+    let observer: StatementObserver
 
     /// A source for `configuration` whose connections time their statements in the
     /// `keel_sql_statement_duration` timer of `metricsFactory` (none when `nil`), with the `pool`

@@ -22,6 +22,8 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// How many connections a statement may find already ended before it gives up: every pooled
     /// one, plus a fresh one.
     private let maxAttempts: Int
+    /// Carries ``query(_:)`` and ``execute(_:)`` when ``PostgresConfiguration/multiplexedConnections`` is above 0.
+    private let multiplexer: PostgresMultiplexer?
 
     /// PostgreSQL's dialect.
     public var dialect: SQLDialect { .postgres }
@@ -41,6 +43,10 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
             source: PostgresConnectionSource(configuration: configuration, poolName: pool.name, metricsFactory: pool.metricsFactory),
             configuration: pool)
         maxAttempts = pool.maxConnections + pool.maxOverflow + 1
+        multiplexer =
+            configuration.multiplexedConnections > 0
+            ? PostgresMultiplexer(laneCount: min(configuration.multiplexedConnections, pool.maxConnections), pool: self.pool)
+            : nil
     }
 
     /// Runs the pool (opens connections, maintenance) until ``shutdown()`` or cancellation.
@@ -59,7 +65,8 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// ``PostgresError``, `PoolError`, or `CancellationError`.
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> Int {
-        try await withRetry { try await $0.execute(statement) }
+        if let multiplexer { return try await multiplexed(statement, on: multiplexer).affected }
+        return try await withRetry { try await $0.execute(statement) }
     }
 
     /// Runs a statement on a pooled connection and returns its rows.
@@ -67,7 +74,16 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// #### Errors
     /// As ``execute(_:)``.
     public func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await withRetry { try await $0.query(statement) }
+        if let multiplexer { return try await multiplexed(statement, on: multiplexer).rows }
+        return try await withRetry { try await $0.query(statement) }
+    }
+
+    /// Runs `statement` on the multiplexed connections, observed as a pooled connection's are.
+    private func multiplexed(
+        _ statement: SQLStatement, on multiplexer: PostgresMultiplexer
+    ) async throws -> PostgresMultiplexedStatement.Outcome {
+        let rendered = try statement.render(for: .postgres)
+        return try await pool.source.observer.observe(sql: { rendered.sql }) { try await multiplexer.run(rendered) }
     }
 
     /// Runs `body` in a transaction on one pooled connection.

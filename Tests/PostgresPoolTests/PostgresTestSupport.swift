@@ -34,12 +34,14 @@ enum PostgresTestSupport {
     @discardableResult
     static func withDatabase<Result: Sendable>(
         maxConnections: Int = 4,
+        multiplexedConnections: Int = 0,
         _ body: (PostgresDatabase) async throws -> Result
     ) async throws -> Result {
         var pool = PoolConfiguration()
         pool.maxConnections = maxConnections
         pool.validation = .never
-        let database = try PostgresDatabase(configuration: configuration(), pool: pool)
+        let database = try PostgresDatabase(
+            configuration: configuration { $0.multiplexedConnections = multiplexedConnections }, pool: pool)
         return try await withRunning(database.run, shutdown: database.shutdown) { try await body(database) }
     }
 

@@ -5,16 +5,22 @@
 //
 // Workloads `select-<workers>x<pool size>`: each benchmark opens its client once (see `Fixture`),
 // then each sample runs `queriesPerSample` queries split over the workers, with random keys.
-// Keel runs twice: `keel`, its workers on Swift's global executor, and `keel-on-reactor`, its
-// workers preferring `PostgresConnection.taskExecutor`. Besides throughput, each sample records
+// Keel runs three times: `keel`, its workers on Swift's global executor; `keel-on-reactor`, its
+// workers preferring `PostgresConnection.taskExecutor`; and `keel-multiplexed`, its statements
+// pipelined onto 2 of the pool's connections (`PostgresConfiguration.multiplexedConnections`;
+// KEEL_BENCH_MULTIPLEXED_CONNECTIONS sets another count). Besides throughput, each sample records
 // (custom metrics, one value per sample): the p50 and p99 latency of its queries in ns, the
 // client CPU per query in ns (getrusage over the sample / queries), the context switches per
-// 1,000 queries (getrusage), and for Keel the reactor wake-ups per 1,000 queries (on the global
+// 1,000 queries (getrusage), the machine's busy cores (client and server, /proc/stat) times 1,000,
+// and for Keel the reactor wake-ups per 1,000 queries (on the global
 // executor each wake-up is two thread hops; on the reactor, none).
 //
 // Workload `pgbouncer-select-16x10`: the same (16, 10) workload through scripts/bench.sh's
 // PgBouncer in transaction mode (`keel`, `pgBouncerTransactionMode`: statements unnamed) against
 // Keel connected directly (`direct`) in the same run.
+//
+// pgbench and HikariCP run on the same workloads after these benchmarks (scripts/bench.sh,
+// scripts/bench_postgres_peers.py), with compare lines against `keel` and `keel-on-reactor`.
 
 import Benchmark
 import Foundation
@@ -26,6 +32,8 @@ import SQLCore
 import Synchronization
 
 let queriesPerSample = 4000
+/// The connections `keel-multiplexed` writes its statements onto (`PostgresConfiguration.multiplexedConnections`).
+let multiplexedConnections = Int(ProcessInfo.processInfo.environment["KEEL_BENCH_MULTIPLEXED_CONNECTIONS"] ?? "") ?? 2
 let rowCount = 10_000
 
 enum BenchmarkSetupError: Error {
@@ -67,6 +75,17 @@ func usage() -> (cpu: Duration, contextSwitches: Int) {
     return (duration(usage.ru_utime) + duration(usage.ru_stime), usage.ru_nvcsw + usage.ru_nivcsw)
 }
 
+/// The machine's busy and total CPU time so far, in jiffies over all CPUs (/proc/stat).
+func machineJiffies() -> (busy: Int, total: Int) {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+        let line = stat.split(separator: "\n").first
+    else { return (0, 0) }
+    let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+    guard fields.count > 4 else { return (0, 0) }
+    let total = fields.reduce(0, +)
+    return (total - fields[3] - fields[4], total)
+}
+
 func nanoseconds(_ duration: Duration) -> Int {
     Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
 }
@@ -77,6 +96,7 @@ func sample(
     query: @escaping @Sendable (Int) async throws -> Void
 ) async throws {
     let before = usage()
+    let jiffiesBefore = machineJiffies()
     let wakeupsBefore = PostgresConnection.reactorWakeups
     let started = ContinuousClock.now
     benchmark.startMeasurement()
@@ -102,6 +122,7 @@ func sample(
     benchmark.stopMeasurement()
     let wall = started.duration(to: .now)
     let after = usage()
+    let jiffiesAfter = machineJiffies()
     let cpu = after.cpu - before.cpu
     let wakeups = PostgresConnection.reactorWakeups - wakeupsBefore
     let sorted = latencies.sorted()
@@ -118,6 +139,10 @@ func sample(
     benchmark.measurement(
         .custom("context switches per 1000 queries", useScalingFactor: false),
         (after.contextSwitches - before.contextSwitches) * 1000 / queriesPerSample)
+    let totalJiffies = max(jiffiesAfter.total - jiffiesBefore.total, 1)
+    benchmark.measurement(
+        .custom("busy cores (x1000)", useScalingFactor: false),
+        (jiffiesAfter.busy - jiffiesBefore.busy) * 1000 * ProcessInfo.processInfo.activeProcessorCount / totalJiffies)
     if countWakeups {
         benchmark.measurement(
             .custom("reactor wakeups per 1000 queries", useScalingFactor: false), wakeups * 1000 / queriesPerSample)
@@ -160,9 +185,10 @@ func close(_ name: String) async {
 
 // MARK: Keel
 
-func openKeel(connections: Int, throughPgBouncer: Bool = false) async throws -> Fixture {
+func openKeel(connections: Int, throughPgBouncer: Bool = false, multiplexedConnections: Int = 0) async throws -> Fixture {
     var configuration = try PostgresConfiguration(connectionString: throughPgBouncer ? pgBouncerURL() : databaseURL())
     configuration.pgBouncerTransactionMode = throughPgBouncer
+    configuration.multiplexedConnections = multiplexedConnections
     configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
     var pool = PoolConfiguration(logger: configuration.logger)
     pool.minConnections = connections
@@ -233,6 +259,7 @@ let benchmarks: @Sendable () -> Void = {
             .custom("p99 latency (ns)", useScalingFactor: false),
             .custom("client CPU per query (ns)", useScalingFactor: false),
             .custom("context switches per 1000 queries", useScalingFactor: false),
+            .custom("busy cores (x1000)", useScalingFactor: false),
         ]
         return Benchmark.Configuration(
             metrics: common + (countingWakeups ? [.custom("reactor wakeups per 1000 queries", useScalingFactor: false)] : []),
@@ -243,7 +270,7 @@ let benchmarks: @Sendable () -> Void = {
         )
     }
     for (workers, connections) in [(1, 1), (16, 10), (64, 20)] {
-        for client in ["keel", "keel-on-reactor", "postgresnio"] {
+        for client in ["keel", "keel-on-reactor", "keel-multiplexed", "postgresnio"] {
             let name = "select-\(workers)x\(connections)/\(client)"
             let isKeel = client != "postgresnio"
             let executor = client == "keel-on-reactor" ? PostgresConnection.taskExecutor : nil
@@ -253,7 +280,10 @@ let benchmarks: @Sendable () -> Void = {
                 }
             } setup: {
                 try await open(name, connections: connections) {
-                    try await isKeel ? openKeel(connections: connections) : openPostgresNIO(connections: connections)
+                    guard isKeel else { return try await openPostgresNIO(connections: connections) }
+                    return try await openKeel(
+                        connections: connections,
+                        multiplexedConnections: client == "keel-multiplexed" ? min(multiplexedConnections, connections) : 0)
                 }
             } teardown: {
                 await close(name)

@@ -1,0 +1,139 @@
+import KeelCore
+import Pooling
+import SQLCore
+
+/// Carries the statements of many tasks on a few pooled connections at once, in libpq's pipeline
+/// mode (see ``PostgresConfiguration/multiplexedConnections``).
+///
+/// Each *lane* is served, while it has work, by one connection leased from the pool: the lane's
+/// driver writes every statement queued since its last turn in one flush, without waiting for
+/// earlier results, and hands each result to its caller in order. A lane with nothing queued and
+/// nothing in flight gives its connection back to the pool. A statement goes to the lane with
+/// the fewest statements queued or in flight.
+final class PostgresMultiplexer: Sendable {
+    private struct Lane {
+        var queue: [PostgresMultiplexedStatement] = []
+        /// Statements queued or in flight.
+        var load = 0
+        /// A driver serves the lane (or is leasing its connection).
+        var active = false
+        /// The socket of the driver's connection, to wake it when a statement is queued.
+        var slot: SocketSlot?
+    }
+
+    private let lanes: Locked<[Lane]>
+    private let pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>
+
+    /// A multiplexer of `laneCount` lanes over `pool`'s connections.
+    init(laneCount: Int, pool: ConnectionPool<PostgresConnectionSource, ContinuousClock>) {
+        lanes = Locked(Array(repeating: Lane(), count: max(laneCount, 1)))
+        self.pool = pool
+    }
+
+    /// Runs `rendered` on a lane and returns its rows and the rows it affected.
+    ///
+    /// #### Errors
+    /// ``PostgresError``; a `PoolError` when no connection could be leased; `CancellationError`
+    /// when the task is cancelled (its statement may still run: the others on its connection are
+    /// left alone).
+    func run(_ rendered: SQLRenderedStatement) async throws -> PostgresMultiplexedStatement.Outcome {
+        let statement = PostgresMultiplexedStatement(rendered: rendered, binds: try PostgresBinds(rendered.binds))
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                if statement.park(continuation) {
+                    submit(statement)
+                } else {
+                    continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            statement.cancel()
+        }
+    }
+
+    private func submit(_ statement: PostgresMultiplexedStatement) {
+        let (lane, start, slot) = lanes.withLock { lanes -> (Int, Bool, SocketSlot?) in
+            var chosen = 0
+            for index in lanes.indices where lanes[index].load < lanes[chosen].load { chosen = index }
+            lanes[chosen].queue.append(statement)
+            lanes[chosen].load += 1
+            let start = !lanes[chosen].active
+            lanes[chosen].active = true
+            return (chosen, start, lanes[chosen].slot)
+        }
+        if start {
+            Task { await drive(lane) }
+        } else {
+            // The driver may be waiting for its socket: a readiness it finds nothing behind wakes it.
+            slot?.deliver(SocketSlot.readable)?.resume()
+        }
+    }
+
+    /// Serves `lane` on leased connections until it has nothing left.
+    private func drive(_ lane: Int) async {
+        while true {
+            do {
+                let stopped = try await pool.withConnection { connection in
+                    await connection.serveMultiplexed(lane: lane, of: self)
+                }
+                // Stopped with nothing left: a statement queued since has started a driver of its own.
+                if stopped { return }
+            } catch {
+                // No connection: every statement waiting on the lane fails with the pool's error.
+                for statement in stop(lane) { statement.finish(.failure(error)) }
+                return
+            }
+            let more = lanes.withLock { lanes in
+                if lanes[lane].queue.isEmpty && lanes[lane].load == 0 {
+                    lanes[lane].active = false
+                    return false
+                }
+                return true
+            }
+            if !more { return }
+        }
+    }
+
+    /// Marks `lane` stopped and returns what was queued on it.
+    private func stop(_ lane: Int) -> [PostgresMultiplexedStatement] {
+        lanes.withLock { lanes in
+            let queued = lanes[lane].queue
+            lanes[lane].queue.removeAll()
+            lanes[lane].load -= queued.count
+            lanes[lane].active = false
+            lanes[lane].slot = nil
+            return queued
+        }
+    }
+
+    /// The driver of `lane` serves it on the connection of `slot` (`nil`: it stopped serving).
+    func attach(_ slot: SocketSlot?, to lane: Int) {
+        lanes.withLock { $0[lane].slot = slot }
+    }
+
+    /// What was queued on `lane` since the driver's last turn, after `finished` statements of the
+    /// lane ended; `nil` when nothing is queued and `inFlight` is 0 (the driver gives its
+    /// connection back; a statement queued later starts a new driver).
+    func take(from lane: Int, finished: Int, inFlight: Int) -> [PostgresMultiplexedStatement]? {
+        lanes.withLock { lanes in
+            lanes[lane].load -= finished
+            let queued = lanes[lane].queue
+            if queued.isEmpty && inFlight == 0 {
+                lanes[lane].active = false
+                lanes[lane].slot = nil
+                return nil
+            }
+            lanes[lane].queue.removeAll(keepingCapacity: true)
+            return queued
+        }
+    }
+
+    /// The driver of `lane` lost its connection with `finished` statements ended (the failed
+    /// ones included): it serves what is left on another connection when anything is queued.
+    func lost(_ lane: Int, finished: Int) {
+        lanes.withLock { lanes in
+            lanes[lane].load -= finished
+            lanes[lane].slot = nil
+        }
+    }
+}
