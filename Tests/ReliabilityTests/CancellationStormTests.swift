@@ -10,7 +10,10 @@ extension Reliability {
     /// Scenario 4: 10,000 tasks take a limiter permit, read through a cache (single-flight), lease
     /// a pooled connection, query and hold it, and are cancelled at random moments: while waiting
     /// for the permit, for the fetch, for a connection (which the pool may be opening: connections
-    /// live 300 ms), mid-query or while holding. Nothing may leak.
+    /// live 300 ms), mid-query or while holding. Nothing may leak. Run twice: with leased
+    /// connections, and multiplexed (`multiplexedConnections = 2`: the query goes through
+    /// `database.query` onto the shared pipelined connections, with no connection of its own to
+    /// wait for or hold).
     @Suite struct CancellationStorm {
         /// How far a task got: the stage it was in when it ended.
         enum Stage: String, CaseIterable {
@@ -33,15 +36,18 @@ extension Reliability {
             }
         }
 
-        @Test(.enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason))
-        func tenThousandRandomCancellationsLeakNothing() async throws {
-            let application = "keel-storm"
+        @Test(
+            .enabled(if: ReliabilityEnvironment.runsPostgresScenarios, ReliabilityEnvironment.skipReason),
+            arguments: [false, true])
+        func tenThousandRandomCancellationsLeakNothing(multiplexed: Bool) async throws {
+            let application = multiplexed ? "keel-storm-multiplexed" : "keel-storm"
             var pool = ReliabilityEnvironment.quietPool()
             pool.maxConnections = 8
             pool.maxLifetime = .milliseconds(300)
             pool.maxLifetimeJitter = 0.5
             pool.validation = .always
-            let configuration = try ReliabilityEnvironment.configuration(applicationName: application)
+            var configuration = try ReliabilityEnvironment.configuration(applicationName: application)
+            configuration.multiplexedConnections = multiplexed ? 2 : 0
             let limiter = RateLimiter(maxConcurrent: 40)
             let cache = try Cache<Int, Int, ContinuousClock>(
                 configuration: CacheConfiguration(maximumCapacity: 1_000, timeToLive: .milliseconds(5)), clock: ContinuousClock())
@@ -78,6 +84,16 @@ extension Reliability {
                                     _ = try await cache.value(for: index % 16) {
                                         try await Task.sleep(for: .milliseconds(Int.random(in: 1...5)))
                                         return index
+                                    }
+                                    if multiplexed {
+                                        reach(.inQuery)
+                                        let pause = Double.random(in: 0...0.004)
+                                        let rows = try await database.query("SELECT \(index)::bigint, pg_sleep(\(pause))")
+                                        guard try rows.first?.decode(Int.self, at: 0) == index else {
+                                            throw StormError.wrongAnswer
+                                        }
+                                        reach(.done)
+                                        return
                                     }
                                     reach(.waitingForConnection)
                                     try await database.withConnection { connection in
@@ -125,7 +141,10 @@ extension Reliability {
 
             let limiterStatistics = limiter.statistics
             let cacheStatistics = cache.statistics
-            var figures = ScenarioFigures("4 cancellation storm (10,000 tasks: permit, cache fetch, connection, query, hold; 5 in 6 cancelled at a random stage)")
+            var figures = ScenarioFigures(
+                multiplexed
+                    ? "4 cancellation storm, multiplexed (10,000 tasks: permit, cache fetch, query on 2 shared connections; cancelled at a random stage)"
+                    : "4 cancellation storm (10,000 tasks: permit, cache fetch, connection, query, hold; 5 in 6 cancelled at a random stage)")
             figures.record("storm took", afterwards.1)
             figures.record("succeeded / cancelled / failed otherwise", "\(outcomes["succeeded"]) / \(outcomes["cancelled"]) / \(outcomes["failed"])")
             figures.record("cancelled while", Stage.allCases.map { "\($0.rawValue): \(cancelledAt[$0.rawValue])" }.joined(separator: ", "))
@@ -140,7 +159,7 @@ extension Reliability {
             #expect(outcomes["succeeded"] + outcomes["cancelled"] == taskCount)
             #expect(outcomes["failed"] == 0)
             #expect(outcomes["cancelled"] > 1_000)
-            for stage in [Stage.waitingForPermit, .waitingForConnection, .inQuery, .holding] {
+            for stage in multiplexed ? [Stage.waitingForPermit, .inQuery] : [.waitingForPermit, .waitingForConnection, .inQuery, .holding] {
                 #expect(cancelledAt[stage.rawValue] > 0, "no task was cancelled \(stage.rawValue)")
             }
             #expect(statistics.inUse == 0 && statistics.waiting == 0)
