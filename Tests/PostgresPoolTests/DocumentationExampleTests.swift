@@ -28,6 +28,36 @@ struct PostgresPoolDocumentationExampleTests {
         #expect(value == "one")
     }
 
+    @Test func multiplexingExampleWorksAsWritten() async throws {
+        let url = try TestDatabaseEnvironment.requirePostgresURL()
+        var configuration = try PostgresConfiguration(connectionString: url)
+        configuration.multiplexedConnections = 2
+        let database = try PostgresDatabase(configuration: configuration)
+        var total = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            let sums = try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for task in 0..<16 {
+                    tasks.addTask {
+                        var sum = 0
+                        for index in 0..<100 {
+                            let rows = try await database.query("SELECT \(task * 100 + index)::int8 AS n")
+                            sum += try rows[0].decode(Int.self, "n")
+                        }
+                        return sum
+                    }
+                }
+                var total = 0
+                for try await sum in tasks { total += sum }
+                return total
+            }
+            total = sums
+            await database.shutdown()
+            try await group.waitForAll()
+        }
+        #expect(total == (0..<1_600).reduce(0, +))
+    }
+
     @Test(.enabled(if: TestDatabaseEnvironment.runsClusterTests, TestDatabaseEnvironment.clusterSkipReason))
     func clusterExampleWorksAsWritten() async throws {
         let clusterURL = try TestDatabaseEnvironment.require("TEST_CLUSTER_URL")
