@@ -6,16 +6,17 @@ public import SQLCore
 import SQLitePool
 import Testing
 
-/// The backends the SQL integration tests run on: SQLite always, PostgreSQL directly and through
-/// PgBouncer in transaction mode when scripts/test.sh started them (or in CI, where a missing one
-/// fails). Shared by the Batching and Migrations tests.
+/// The backends the SQL integration tests run on: SQLite always, PostgreSQL directly (with leased
+/// connections, and multiplexed: `multiplexedConnections = 2`) and through PgBouncer in
+/// transaction mode when scripts/test.sh started them (or in CI, where a missing one fails).
+/// Shared by the Batching and Migrations tests.
 public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
-    case sqlite, postgres, pgBouncer
+    case sqlite, postgres, postgresMultiplexed, pgBouncer
 
     /// The backends this run tests.
     public static var available: [Backend] {
         var backends: [Backend] = [.sqlite]
-        if TestDatabaseEnvironment.runsPostgresTests { backends.append(.postgres) }
+        if TestDatabaseEnvironment.runsPostgresTests { backends += [.postgres, .postgresMultiplexed] }
         if TestDatabaseEnvironment.runsPgBouncerTests { backends.append(.pgBouncer) }
         return backends
     }
@@ -40,7 +41,7 @@ public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
                 await database.close()
                 throw error
             }
-        case .postgres, .pgBouncer:
+        case .postgres, .postgresMultiplexed, .pgBouncer:
             var pool = PoolConfiguration()
             pool.maxConnections = 4
             var configuration: PostgresConfiguration
@@ -49,6 +50,7 @@ public enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
                 configuration.pgBouncerTransactionMode = true
             } else {
                 configuration = try PostgresConfiguration(connectionString: TestDatabaseEnvironment.requirePostgresURL())
+                if self == .postgresMultiplexed { configuration.multiplexedConnections = 2 }
             }
             let database = try PostgresDatabase(configuration: configuration, pool: pool)
             return try await withRunning(database.run, shutdown: database.shutdown) {
