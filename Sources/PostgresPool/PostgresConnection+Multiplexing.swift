@@ -56,6 +56,9 @@ extension PostgresConnection {
         multiplexer.attach(slot, to: lane)
         var lastProgress = SocketReactor.now
         while true {
+            // Callers this driver resumed last turn run first and queue their next statements,
+            // which then go out together.
+            await Task.yield()
             let inFlight = sent.count - head
             guard let batch = multiplexer.take(from: lane, finished: finished, inFlight: inFlight) else { return true }
             finished = 0
