@@ -85,24 +85,23 @@ extension Reliability {
                                         try await Task.sleep(for: .milliseconds(Int.random(in: 1...5)))
                                         return index
                                     }
-                                    if multiplexed {
+                                    /// Queries `index` back after a pause of up to 4 ms.
+                                    func query(on database: any SQLDatabase) async throws {
                                         reach(.inQuery)
                                         let pause = Double.random(in: 0...0.004)
                                         let rows = try await database.query("SELECT \(index)::bigint, pg_sleep(\(pause))")
                                         guard try rows.first?.decode(Int.self, at: 0) == index else {
                                             throw StormError.wrongAnswer
                                         }
+                                    }
+                                    if multiplexed {
+                                        try await query(on: database)
                                         reach(.done)
                                         return
                                     }
                                     reach(.waitingForConnection)
                                     try await database.withConnection { connection in
-                                        reach(.inQuery)
-                                        let pause = Double.random(in: 0...0.004)
-                                        let rows = try await connection.query("SELECT \(index)::bigint, pg_sleep(\(pause))")
-                                        guard try rows.first?.decode(Int.self, at: 0) == index else {
-                                            throw StormError.wrongAnswer
-                                        }
+                                        try await query(on: connection)
                                         reach(.holding)
                                         try await Task.sleep(for: .microseconds(Int.random(in: 0...500)))
                                     }
@@ -126,6 +125,11 @@ extension Reliability {
                 let stormTime = ContinuousClock.now - start
                 // Background fetches end within milliseconds; give them a moment.
                 for _ in 0..<200 where cache.statistics.loadsInFlight > 0 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                // Multiplexed, the statements of cancelled callers still run to their end on the
+                // shared connections, which their lanes then give back: give them a moment too.
+                for _ in 0..<500 where database.pool.statistics.inUse > 0 {
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 let statistics = database.pool.statistics
