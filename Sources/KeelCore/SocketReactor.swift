@@ -22,7 +22,7 @@ import Synchronization
 /// costs an atomic store, no timer and no allocation.
 ///
 /// The reactor is also a `TaskExecutor`: a task that prefers it runs on the reactor's thread,
-/// between its epoll waits, so when its socket is ready it resumes on the same thread at once:
+/// between its waits for sockets, so when its socket is ready it resumes on the same thread at once:
 /// no thread hop and no wake-up.
 package final class SocketReactor: TaskExecutor, Sendable {
     /// What a wait waits for.
@@ -113,9 +113,9 @@ package final class SocketReactor: TaskExecutor, Sendable {
     ///
     /// A client library (libpq) may close its descriptor as soon as it finds the connection lost,
     /// and the process's next socket may then get the same number. Watched by that number, the new
-    /// socket would be removed from the epoll set when the lost connection is closed, and its
-    /// answers never heard. The slot's duplicate keeps its number, and the epoll registration,
-    /// until ``remove(_:)``.
+    /// socket would be removed from the epoll set (or watched as the lost one) when the lost
+    /// connection is closed, and its answers never heard. The slot's duplicate keeps its number,
+    /// and its registration, until ``remove(_:)``.
     ///
     /// - Returns: the slot, or the errno of the failed system call.
     package func add(_ socket: Int32) -> Result<SocketSlot, SystemCallError> {
