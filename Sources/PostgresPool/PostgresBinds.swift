@@ -4,30 +4,35 @@ import SQLCore
 /// A statement's bind values in libpq's parameter arrays: explicit type OIDs, text format for
 /// all but `bytea` (binary), `NULL` as a null pointer.
 struct PostgresBinds {
+    /// Where a value is in `bytes`, and its format.
+    private struct Parameter {
+        /// Its start in `bytes`, or -1 for `NULL`.
+        var offset: Int32
+        var length: Int32
+        /// 0 for text, 1 for binary.
+        var format: Int32
+    }
+
     /// The parameters' type OIDs (0 for `NULL`: the server infers it).
     private(set) var types: [Oid] = []
+    /// Every value, each followed by a NUL.
     private var bytes: [UInt8] = []
-    /// Each value's start in `bytes`, or -1 for `NULL`.
-    private var offsets: [Int] = []
-    private var lengths: [Int32] = []
-    private var formats: [Int32] = []
+    private var parameters: [Parameter] = []
 
     /// Encodes `values`.
     ///
     /// #### Errors
     /// ``PostgresError`` (client) for text containing a NUL character, which PostgreSQL cannot store.
     init(_ values: [SQLValue]) throws(PostgresError) {
+        guard !values.isEmpty else { return }
         types.reserveCapacity(values.count)
-        offsets.reserveCapacity(values.count)
-        lengths.reserveCapacity(values.count)
-        formats.reserveCapacity(values.count)
+        parameters.reserveCapacity(values.count)
+        bytes.reserveCapacity(values.count * 24)
         for (index, value) in values.enumerated() {
             switch value {
             case .null:
                 types.append(PostgresTypeOID.unspecified)
-                offsets.append(-1)
-                lengths.append(0)
-                formats.append(0)
+                parameters.append(Parameter(offset: -1, length: 0, format: 0))
                 continue
             case .bool(let value): appendText(value ? "t" : "f", type: PostgresTypeOID.bool)
             case .int64(let value): appendText(String(value), type: PostgresTypeOID.int8)
@@ -39,9 +44,7 @@ struct PostgresBinds {
                 appendText(value, type: PostgresTypeOID.text)
             case .blob(let value):
                 types.append(PostgresTypeOID.bytea)
-                offsets.append(bytes.count)
-                lengths.append(Int32(value.count))
-                formats.append(1)
+                parameters.append(Parameter(offset: Int32(bytes.count), length: Int32(value.count), format: 1))
                 bytes.append(contentsOf: value)
                 bytes.append(0)
             case .date(let value): appendText(SQLTimestamp.string(from: value), type: PostgresTypeOID.timestamptz)
@@ -59,11 +62,9 @@ struct PostgresBinds {
 
     private mutating func appendText(_ text: String, type: Oid) {
         types.append(type)
-        offsets.append(bytes.count)
         let start = bytes.count
         bytes.append(contentsOf: text.utf8)
-        lengths.append(Int32(bytes.count - start))
-        formats.append(0)
+        parameters.append(Parameter(offset: Int32(start), length: Int32(bytes.count - start), format: 0))
         bytes.append(0)
     }
 
@@ -83,18 +84,19 @@ struct PostgresBinds {
     ) -> Result {
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self)
-            return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(offsets.count, 1)) {
-                pointers in
-                for (index, offset) in offsets.enumerated() {
-                    pointers[index] = offset < 0 ? nil : UnsafePointer(base! + offset)
-                }
-                return types.withUnsafeBufferPointer { types in
-                    lengths.withUnsafeBufferPointer { lengths in
-                        formats.withUnsafeBufferPointer { formats in
-                            body(
-                                Int32(offsets.count), types.baseAddress, UnsafePointer(pointers.baseAddress),
-                                lengths.baseAddress, formats.baseAddress)
-                        }
+            let count = max(parameters.count, 1)
+            return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 2) { lengthsAndFormats in
+                    for (index, parameter) in parameters.enumerated() {
+                        pointers[index] = parameter.offset < 0 ? nil : UnsafePointer(base! + Int(parameter.offset))
+                        lengthsAndFormats[index] = parameter.length
+                        lengthsAndFormats[count + index] = parameter.format
+                    }
+                    return types.withUnsafeBufferPointer { types in
+                        body(
+                            Int32(parameters.count), types.baseAddress, UnsafePointer(pointers.baseAddress),
+                            UnsafePointer(lengthsAndFormats.baseAddress),
+                            UnsafePointer(lengthsAndFormats.baseAddress.map { $0 + count }))
                     }
                 }
             }

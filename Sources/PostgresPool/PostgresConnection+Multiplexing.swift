@@ -20,6 +20,8 @@ extension PostgresConnection {
 
         let kind: Kind
         var reader: PostgresResultReader
+        /// The prepared statement a caller's statement ran, to keep the columns its result had.
+        var key: PostgresStatementCache.Key?
     }
 
     /// Serves `lane` of `multiplexer` until the lane has nothing queued or in flight (returns
@@ -129,13 +131,12 @@ extension PostgresConnection {
     /// the statement cache does not hold it yet, and records what was sent.
     private func queue(_ statement: PostgresMultiplexedStatement, into sent: inout [Sent]) throws(PostgresError) {
         let binds = statement.binds
-        var name: String?
+        var prepared: PostgresStatementCache.Prepared?
         if statements.capacity > 0 {
             let key = PostgresStatementCache.Key(sql: statement.rendered.sql, types: binds.types)
-            if let cached = statements.name(for: key) {
-                name = cached
-            } else {
-                let (newName, evicted) = statements.insert(key)
+            prepared = statements.prepared(for: key)
+            if prepared == nil {
+                let (new, evicted) = statements.insert(key)
                 if let evicted {
                     try sendMessage { PQsendQueryParams(handle, "DEALLOCATE \(evicted)", 0, nil, nil, nil, nil, 0) }
                     try sendMessage { PQpipelineSync(handle) }
@@ -143,25 +144,31 @@ extension PostgresConnection {
                 }
                 try sendMessage {
                     binds.types.withUnsafeBufferPointer { types in
-                        PQsendPrepare(handle, newName, statement.rendered.sql, Int32(types.count), types.baseAddress)
+                        PQsendPrepare(handle, new.name, statement.rendered.sql, Int32(types.count), types.baseAddress)
                     }
                 }
                 try sendMessage { PQpipelineSync(handle) }
                 sent.append(Sent(kind: .preparation(key), reader: PostgresResultReader(binds: statement.rendered.binds)))
-                name = newName
+                prepared = new
             }
         }
         try sendMessage {
             binds.withParameters { count, types, values, lengths, formats in
-                if let name {
-                    PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                if let prepared {
+                    prepared.cName.withUnsafeBufferPointer { name in
+                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
+                    }
                 } else {
                     PQsendQueryParams(handle, statement.rendered.sql, count, types, values, lengths, formats, 0)
                 }
             }
         }
         try sendMessage { PQpipelineSync(handle) }
-        sent.append(Sent(kind: .statement(statement), reader: PostgresResultReader(binds: statement.rendered.binds)))
+        sent.append(
+            Sent(
+                kind: .statement(statement),
+                reader: PostgresResultReader(binds: statement.rendered.binds, columns: prepared?.columns),
+                key: prepared?.key))
     }
 
     /// Ends entry `index` (its sync point arrived): resumes its caller, or passes a failed
@@ -170,6 +177,9 @@ extension PostgresConnection {
         let entry = sent[index]
         switch entry.kind {
         case .statement(let statement):
+            if let key = entry.key, entry.reader.readColumns, let columns = entry.reader.columns {
+                statements.remember(columns, for: key)
+            }
             if let failure = entry.reader.failure {
                 statement.finish(.failure(failure))
             } else {

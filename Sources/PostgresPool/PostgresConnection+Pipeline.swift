@@ -42,7 +42,7 @@ extension PostgresConnection {
                 let distinct = Set(zip(rendered, binds).map { PostgresStatementCache.Key(sql: $0.sql, types: $1.types) })
                 if distinct.count <= statements.capacity {
                     for index in rendered.indices {
-                        names[index] = try await preparedName(of: rendered[index], binds: binds[index])
+                        names[index] = try await prepare(rendered[index], binds: binds[index])?.name
                     }
                 }
                 guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }

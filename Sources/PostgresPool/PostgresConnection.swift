@@ -236,8 +236,13 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         let binds = try PostgresBinds(rendered.binds)
         return try await exclusively {
             try await roundTrip(cancellable: isCancellable, timeout: timeout ?? queryTimeout) {
-                try await send(rendered, binds: binds, singleRow: false)
-                var reader = PostgresResultReader(binds: rendered.binds)
+                let prepared = try await send(rendered, binds: binds, singleRow: false)
+                var reader = PostgresResultReader(binds: rendered.binds, columns: prepared?.columns)
+                defer {
+                    if let prepared, reader.readColumns, let columns = reader.columns {
+                        statements.remember(columns, for: prepared.key)
+                    }
+                }
                 try await readResults(into: &reader) { _, status in
                     switch status {
                     case PGRES_COPY_IN:
@@ -372,13 +377,20 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         }
     }
 
-    /// Sends a statement: prepared (and cached) when the cache is on, unnamed otherwise.
-    func send(_ rendered: SQLRenderedStatement, binds: PostgresBinds, singleRow: Bool) async throws {
+    /// Sends a statement: prepared (and cached) when the cache is on, unnamed otherwise. Returns
+    /// the prepared statement it ran, if any.
+    @discardableResult
+    func send(
+        _ rendered: SQLRenderedStatement, binds: PostgresBinds, singleRow: Bool
+    ) async throws -> PostgresStatementCache.Prepared? {
         try checkAliveBeforeSend()
-        if let name = try await preparedName(of: rendered, binds: binds) {
+        let prepared = try await prepare(rendered, binds: binds)
+        if let prepared {
             try sendMessage {
-                binds.withParameters { count, _, values, lengths, formats in
-                    PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                prepared.cName.withUnsafeBufferPointer { name in
+                    binds.withParameters { count, _, values, lengths, formats in
+                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
+                    }
                 }
             }
         } else {
@@ -390,20 +402,21 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         }
         if singleRow { PQsetSingleRowMode(handle) }
         try await flush()
+        return prepared
     }
 
-    /// The name of the statement prepared for `rendered`'s SQL and bind types, prepared now (one
-    /// round trip) when the cache does not hold it yet; `nil` when the statement cache is off.
-    func preparedName(of rendered: SQLRenderedStatement, binds: PostgresBinds) async throws -> String? {
+    /// The statement prepared for `rendered`'s SQL and bind types, prepared now (one round trip)
+    /// when the cache does not hold it yet; `nil` when the statement cache is off.
+    func prepare(_ rendered: SQLRenderedStatement, binds: PostgresBinds) async throws -> PostgresStatementCache.Prepared? {
         guard statements.capacity > 0 else { return nil }
         let key = PostgresStatementCache.Key(sql: rendered.sql, types: binds.types)
-        if let cached = statements.name(for: key) { return cached }
-        let (name, evicted) = statements.insert(key)
+        if let cached = statements.prepared(for: key) { return cached }
+        let (prepared, evicted) = statements.insert(key)
         do {
             if let evicted { try await command("DEALLOCATE \(evicted)") }
             try sendMessage {
                 binds.types.withUnsafeBufferPointer { types in
-                    PQsendPrepare(handle, name, rendered.sql, Int32(types.count), types.baseAddress)
+                    PQsendPrepare(handle, prepared.name, rendered.sql, Int32(types.count), types.baseAddress)
                 }
             }
             try await flush()
@@ -415,7 +428,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         // A cancel request that reached the server between the two messages found it idle and did
         // nothing: stop here rather than run the statement.
         if state.withLock({ $0.isCancelRequested }) { throw CancellationError() }
-        return name
+        return prepared
     }
 
     /// Runs a statement with no binds and no result rows, outside the statement cache.

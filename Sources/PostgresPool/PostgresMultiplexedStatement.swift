@@ -1,24 +1,27 @@
-import KeelCore
 import SQLCore
+import Synchronization
 
 /// One statement of a multiplexed caller (see ``PostgresConfiguration/multiplexedConnections``):
 /// what to send, and the caller waiting for its outcome, resumed exactly once: by its result, by
 /// the failure of its connection, or at once by its task's cancellation (a result that arrives
 /// later is dropped).
-final class PostgresMultiplexedStatement: Sendable {
+final class PostgresMultiplexedStatement: @unchecked Sendable {
+    // @unchecked Sendable: `continuation` is written once, by `park`, before `state` publishes it
+    // (created → waiting); it is read only by the one call that then moves `state` on from
+    // waiting (`cancel` or `finish`).
+
     /// A statement's rows and the rows it affected.
     typealias Outcome = (rows: [SQLRow], affected: Int)
 
-    private enum State {
-        case created
-        case waiting(UnsafeContinuation<Outcome, any Error>)
-        case cancelled
-        case finished
-    }
+    private static let created: UInt8 = 0
+    private static let waiting: UInt8 = 1
+    private static let cancelled: UInt8 = 2
+    private static let finished: UInt8 = 3
 
     let rendered: SQLRenderedStatement
     let binds: PostgresBinds
-    private let state = Locked(State.created)
+    private let state = Atomic<UInt8>(created)
+    private var continuation: UnsafeContinuation<Outcome, any Error>?
 
     init(rendered: SQLRenderedStatement, binds: PostgresBinds) {
         self.rendered = rendered
@@ -26,47 +29,29 @@ final class PostgresMultiplexedStatement: Sendable {
     }
 
     /// Whether the caller stopped waiting.
-    var isCancelled: Bool {
-        state.withLock { state in
-            if case .cancelled = state { return true }
-            return false
-        }
-    }
+    var isCancelled: Bool { state.load(ordering: .acquiring) == Self.cancelled }
 
     /// Parks the caller; `false` when its task was cancelled already (the caller then resumes
     /// `continuation` with `CancellationError` itself and sends nothing).
     func park(_ continuation: UnsafeContinuation<Outcome, any Error>) -> Bool {
-        state.withLock { state in
-            guard case .created = state else { return false }
-            state = .waiting(continuation)
-            return true
-        }
+        self.continuation = continuation
+        return state.compareExchange(expected: Self.created, desired: Self.waiting, ordering: .acquiringAndReleasing).exchanged
     }
 
     /// The caller's task was cancelled: it is resumed with `CancellationError` now.
     func cancel() {
-        let waiting = state.withLock { state -> UnsafeContinuation<Outcome, any Error>? in
-            switch state {
-            case .created:
-                state = .cancelled
-                return nil
-            case .waiting(let continuation):
-                state = .cancelled
-                return continuation
-            case .cancelled, .finished:
-                return nil
-            }
+        if state.compareExchange(expected: Self.created, desired: Self.cancelled, ordering: .acquiringAndReleasing).exchanged {
+            return
         }
-        waiting?.resume(throwing: CancellationError())
+        if state.compareExchange(expected: Self.waiting, desired: Self.cancelled, ordering: .acquiringAndReleasing).exchanged {
+            continuation?.resume(throwing: CancellationError())
+        }
     }
 
     /// Resumes the caller with `outcome`, unless it stopped waiting.
     func finish(_ outcome: Result<Outcome, any Error>) {
-        let waiting = state.withLock { state -> UnsafeContinuation<Outcome, any Error>? in
-            guard case .waiting(let continuation) = state else { return nil }
-            state = .finished
-            return continuation
+        if state.compareExchange(expected: Self.waiting, desired: Self.finished, ordering: .acquiringAndReleasing).exchanged {
+            continuation?.resume(with: outcome)
         }
-        waiting?.resume(with: outcome)
     }
 }

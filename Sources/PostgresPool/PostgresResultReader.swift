@@ -14,9 +14,15 @@ struct PostgresResultReader {
     var affected = 0
     /// The first error.
     var failure: PostgresError?
+    /// The columns of the rows: given when known (a prepared statement's), read from the first
+    /// result with rows otherwise.
+    var columns: SQLColumns?
+    /// Whether ``columns`` was read from a result, rather than given and found to match.
+    private(set) var readColumns = false
 
-    init(binds: [SQLValue]) {
+    init(binds: [SQLValue], columns: SQLColumns? = nil) {
         self.binds = binds
+        self.columns = columns
     }
 
     /// Takes one result: rows, a command's count or an error. Returns the status of a result it
@@ -25,7 +31,7 @@ struct PostgresResultReader {
         let status = PQresultStatus(result)
         switch status {
         case PGRES_TUPLES_OK:
-            rows = Self.rows(of: result)
+            rows = decodeRows(of: result)
             affected = Self.affectedRows(result)
         case PGRES_COMMAND_OK:
             affected = Self.affectedRows(result)
@@ -37,6 +43,33 @@ struct PostgresResultReader {
             return status
         }
         return nil
+    }
+
+    /// Every row of the result, decoded with ``columns`` when the result has those columns.
+    private mutating func decodeRows(of result: OpaquePointer) -> [SQLRow] {
+        let count = PQntuples(result)
+        guard count > 0 else { return [] }
+        let names: SQLColumns
+        if let known = columns, Self.result(result, has: known) {
+            names = known
+        } else {
+            names = Self.columns(of: result)
+            columns = names
+            readColumns = true
+        }
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(count))
+        for index in 0..<count { rows.append(Self.row(index, of: result, columns: names)) }
+        return rows
+    }
+
+    /// Whether the result's columns are `columns`, by name and in order.
+    private static func result(_ result: OpaquePointer, has columns: SQLColumns) -> Bool {
+        guard PQnfields(result) == columns.count else { return false }
+        for (field, name) in columns.names.enumerated() {
+            guard let found = PQfname(result, Int32(field)), name.withCString({ strcmp($0, found) }) == 0 else { return false }
+        }
+        return true
     }
 
     /// Keeps `error` unless an earlier one is kept.

@@ -1,15 +1,29 @@
 import CLibPQ
+import SQLCore
 
-/// A connection's prepared statements: SQL text and parameter types to the statement's name,
-/// least recently used evicted first.
+/// A connection's prepared statements: SQL text and parameter types to the statement's name and
+/// the columns of its results, least recently used evicted first.
 struct PostgresStatementCache {
     struct Key: Hashable {
         let sql: String
         let types: [Oid]
     }
 
-    private struct Entry {
+    /// A prepared statement, as a statement call needs it.
+    struct Prepared {
+        /// Its key in the cache.
+        let key: Key
+        /// Its name.
         let name: String
+        /// Its name for libpq: null-terminated, converted once rather than at every call.
+        let cName: ContiguousArray<CChar>
+        /// The columns of its results, once a result was read (a statement's result columns do
+        /// not change while it stays prepared).
+        var columns: SQLColumns?
+    }
+
+    private struct Entry {
+        var prepared: Prepared
         var lastUse: UInt64
     }
 
@@ -25,27 +39,33 @@ struct PostgresStatementCache {
 
     var count: Int { entries.count }
 
-    /// The statement's name, when prepared; marks it used.
-    mutating func name(for key: Key) -> String? {
+    /// The statement, when prepared; marks it used.
+    mutating func prepared(for key: Key) -> Prepared? {
         clock &+= 1
-        guard let entry = entries[key] else { return nil }
+        guard entries[key] != nil else { return nil }
         entries[key]!.lastUse = clock
-        return entry.name
+        return entries[key]!.prepared
     }
 
     /// Names a new statement and, when the cache is full, evicts the least recently used one,
     /// whose name is returned so the caller can deallocate it.
-    mutating func insert(_ key: Key) -> (name: String, evicted: String?) {
+    mutating func insert(_ key: Key) -> (prepared: Prepared, evicted: String?) {
         var evicted: String?
         if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries[oldest.key] = nil
-            evicted = oldest.value.name
+            evicted = oldest.value.prepared.name
         }
         nextNumber += 1
         let name = "keel_\(nextNumber)"
+        let prepared = Prepared(key: key, name: name, cName: name.utf8CString, columns: nil)
         clock &+= 1
-        entries[key] = Entry(name: name, lastUse: clock)
-        return (name, evicted)
+        entries[key] = Entry(prepared: prepared, lastUse: clock)
+        return (prepared, evicted)
+    }
+
+    /// Keeps the columns of a statement's results.
+    mutating func remember(_ columns: SQLColumns, for key: Key) {
+        entries[key]?.prepared.columns = columns
     }
 
     /// Forgets a statement (its preparation failed).
