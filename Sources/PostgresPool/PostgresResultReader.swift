@@ -117,17 +117,6 @@ struct PostgresResultReader {
         SQLColumns((0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) })
     }
 
-    /// Every row of the result, decoded.
-    static func rows(of result: OpaquePointer) -> [SQLRow] {
-        let count = PQntuples(result)
-        guard count > 0 else { return [] }
-        let columns = columns(of: result)
-        var rows: [SQLRow] = []
-        rows.reserveCapacity(Int(count))
-        for index in 0..<count { rows.append(row(index, of: result, columns: columns)) }
-        return rows
-    }
-
     /// Row `index` of the result, decoded.
     static func row(_ index: Int32, of result: OpaquePointer, columns: SQLColumns) -> SQLRow {
         let fields = Int32(columns.count)

@@ -49,88 +49,88 @@ import Testing
         }
     }
 
-    @Test(arguments: SocketReactor.Backend.available)
-    func aWaitForReadingEndsWhenThePeerWrites(backend: SocketReactor.Backend) async throws {
+    /// Runs `body` with `backend`'s reactor, a socket pair and the slot of its watched socket,
+    /// then removes the slot.
+    func withWatchedPair(
+        _ backend: SocketReactor.Backend, _ body: (SocketReactor, SocketPair, SocketSlot) async throws -> Void
+    ) async throws {
         let reactor = try #require(Self.reactors[backend])
         let pair = try SocketPair()
         let slot = try reactor.add(pair.watched).get()
         defer { reactor.remove(slot) }
-        for round in 0..<50 {
-            async let waited: Void = reactor.wait(for: .readable, slot)
-            pair.send(UInt8(round))
-            await waited
-            var received: [UInt8] = []
-            while received.isEmpty {
-                guard let bytes = pair.receive() else {
-                    Issue.record("the stream ended")
-                    return
+        try await body(reactor, pair, slot)
+    }
+
+    @Test(arguments: SocketReactor.Backend.available)
+    func aWaitForReadingEndsWhenThePeerWrites(backend: SocketReactor.Backend) async throws {
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            for round in 0..<50 {
+                async let waited: Void = reactor.wait(for: .readable, slot)
+                pair.send(UInt8(round))
+                await waited
+                var received: [UInt8] = []
+                while received.isEmpty {
+                    guard let bytes = pair.receive() else {
+                        Issue.record("the stream ended")
+                        return
+                    }
+                    received = bytes
+                    if received.isEmpty { await reactor.wait(for: .readable, slot) }
                 }
-                received = bytes
-                if received.isEmpty { await reactor.wait(for: .readable, slot) }
+                #expect(received == [UInt8(round)])
             }
-            #expect(received == [UInt8(round)])
         }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
     func dataThatArrivedBeforeTheWaitEndsItAtOnce(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        pair.send(7)
-        await reactor.wait(for: .readable, slot)
-        #expect(pair.receive() == [7])
-        #expect(slot.interruption == nil)
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            pair.send(7)
+            await reactor.wait(for: .readable, slot)
+            #expect(pair.receive() == [7])
+            #expect(slot.interruption == nil)
+        }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
     func aWaitForWritingEndsWhileTheSocketTakesMore(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        await reactor.wait(for: .writable, slot)
-        var byte: UInt8 = 1
-        #expect(write(pair.watched, &byte, 1) == 1)
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            await reactor.wait(for: .writable, slot)
+            var byte: UInt8 = 1
+            #expect(write(pair.watched, &byte, 1) == 1)
+        }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
     func aHangUpEndsTheWaitAndEveryLaterOne(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        async let waited: Void = reactor.wait(for: .readable, slot)
-        shutdown(pair.peer, Int32(SHUT_RDWR))
-        await waited
-        #expect(pair.receive() == nil)
-        await reactor.wait(for: .readable, slot)
-        await reactor.wait(for: .readable, slot)
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            async let waited: Void = reactor.wait(for: .readable, slot)
+            shutdown(pair.peer, Int32(SHUT_RDWR))
+            await waited
+            #expect(pair.receive() == nil)
+            await reactor.wait(for: .readable, slot)
+            await reactor.wait(for: .readable, slot)
+        }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
     func aDeadlineEndsAWaitOnASilentSocket(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        slot.arm(deadline: SocketReactor.now + 2)
-        await reactor.wait(for: .readable, slot)
-        #expect(slot.interruption == .deadline)
-        #expect(pair.receive() == [])
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            slot.arm(deadline: SocketReactor.now + 2)
+            await reactor.wait(for: .readable, slot)
+            #expect(slot.interruption == .deadline)
+            #expect(pair.receive() == [])
+        }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
     func anInterruptionEndsAWaitOnASilentSocket(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        async let waited: Void = reactor.wait(for: .readable, slot)
-        slot.interrupt()
-        await waited
-        #expect(slot.interruption == .cancellation)
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            async let waited: Void = reactor.wait(for: .readable, slot)
+            slot.interrupt()
+            await waited
+            #expect(slot.interruption == .cancellation)
+        }
     }
 
     @Test(arguments: SocketReactor.Backend.available)
@@ -181,18 +181,16 @@ import Testing
 
     @Test(arguments: SocketReactor.Backend.available)
     func aTaskThatPrefersTheReactorRunsOnIt(backend: SocketReactor.Backend) async throws {
-        let reactor = try #require(Self.reactors[backend])
-        let pair = try SocketPair()
-        let slot = try reactor.add(pair.watched).get()
-        defer { reactor.remove(slot) }
-        let received = await withTaskExecutorPreference(reactor) { () -> [UInt8]? in
-            pair.send(3)
-            return await { () async -> [UInt8]? in
-                await reactor.wait(for: .readable, slot)
-                return pair.receive()
-            }()
+        try await withWatchedPair(backend) { reactor, pair, slot in
+            let received = await withTaskExecutorPreference(reactor) { () -> [UInt8]? in
+                pair.send(3)
+                return await { () async -> [UInt8]? in
+                    await reactor.wait(for: .readable, slot)
+                    return pair.receive()
+                }()
+            }
+            #expect(received == [3])
         }
-        #expect(received == [3])
     }
 
     @Test func theSharedReactorWaitsWithTheBackendTheEnvironmentNames() {
