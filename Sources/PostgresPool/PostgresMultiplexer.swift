@@ -62,7 +62,9 @@ final class PostgresMultiplexer: Sendable {
             return (chosen, start, lanes[chosen].slot)
         }
         if start {
-            Task { await drive(lane) }
+            // Detached: the driver serves every caller of the lane, so it is part of no caller's
+            // trace (its lease would show as the first caller's) and takes no caller's priority.
+            Task.detached { [self] in await drive(lane) }
         } else {
             // The driver may be waiting for its socket: a readiness it finds nothing behind wakes it.
             slot?.deliver(SocketSlot.readable)?.resume()
