@@ -78,7 +78,7 @@ def pgbench_round(pgbench, script, url, connections, seconds, log_dir):
     }
 
 
-def pgbench_figures(pgbench, url, workers, connections):
+def pgbench_figures(pgbench, url, connections):
     with tempfile.TemporaryDirectory() as folder:
         script = os.path.join(folder, "select.sql")
         with open(script, "w") as file:
@@ -131,7 +131,7 @@ def main():
     for workers, connections in WORKLOADS:
         workload = f"select-{workers}x{connections}"
         peers = {
-            "pgbench": pgbench_figures(pgbench, url, workers, connections),
+            "pgbench": pgbench_figures(pgbench, url, connections),
             "hikaricp": hikari_figures(class_path, url, workers, connections),
         }
         for peer, rounds in peers.items():

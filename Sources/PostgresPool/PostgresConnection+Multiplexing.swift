@@ -142,27 +142,13 @@ extension PostgresConnection {
                     try sendMessage { PQpipelineSync(handle) }
                     sent.append(Sent(kind: .deallocation, reader: PostgresResultReader(binds: [])))
                 }
-                try sendMessage {
-                    binds.types.withUnsafeBufferPointer { types in
-                        PQsendPrepare(handle, new.name, statement.rendered.sql, Int32(types.count), types.baseAddress)
-                    }
-                }
+                try sendPreparation(of: new, sql: statement.rendered.sql, binds: binds)
                 try sendMessage { PQpipelineSync(handle) }
                 sent.append(Sent(kind: .preparation(key), reader: PostgresResultReader(binds: statement.rendered.binds)))
                 prepared = new
             }
         }
-        try sendMessage {
-            binds.withParameters { count, types, values, lengths, formats in
-                if let prepared {
-                    prepared.cName.withUnsafeBufferPointer { name in
-                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
-                    }
-                } else {
-                    PQsendQueryParams(handle, statement.rendered.sql, count, types, values, lengths, formats, 0)
-                }
-            }
-        }
+        try sendQuery(statement.rendered.sql, binds: binds, prepared: prepared)
         try sendMessage { PQpipelineSync(handle) }
         sent.append(
             Sent(

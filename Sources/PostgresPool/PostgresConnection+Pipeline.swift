@@ -38,25 +38,17 @@ extension PostgresConnection {
                 // Statements are prepared first (once per SQL text and connection, outside the
                 // pipeline), so a batch of chunks sharing one SQL text is parsed and planned once.
                 // More distinct texts than the cache holds would evict each other: those run unnamed.
-                var names: [String?] = Array(repeating: nil, count: rendered.count)
+                var prepared: [PostgresStatementCache.Prepared?] = Array(repeating: nil, count: rendered.count)
                 let distinct = Set(zip(rendered, binds).map { PostgresStatementCache.Key(sql: $0.sql, types: $1.types) })
                 if distinct.count <= statements.capacity {
                     for index in rendered.indices {
-                        names[index] = try await prepare(rendered[index], binds: binds[index])?.name
+                        prepared[index] = try await prepare(rendered[index], binds: binds[index])
                     }
                 }
                 guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
                 defer { PQexitPipelineMode(handle) }
-                for ((statement, binds), name) in zip(zip(rendered, binds), names) {
-                    try sendMessage {
-                        binds.withParameters { count, types, values, lengths, formats in
-                            if let name {
-                                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
-                            } else {
-                                PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
-                            }
-                        }
-                    }
+                for index in rendered.indices {
+                    try sendQuery(rendered[index].sql, binds: binds[index], prepared: prepared[index])
                 }
                 try sendMessage { PQpipelineSync(handle) }
                 try await flush()

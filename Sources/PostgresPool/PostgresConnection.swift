@@ -385,21 +385,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     ) async throws -> PostgresStatementCache.Prepared? {
         try checkAliveBeforeSend()
         let prepared = try await prepare(rendered, binds: binds)
-        if let prepared {
-            try sendMessage {
-                prepared.cName.withUnsafeBufferPointer { name in
-                    binds.withParameters { count, _, values, lengths, formats in
-                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
-                    }
-                }
-            }
-        } else {
-            try sendMessage {
-                binds.withParameters { count, types, values, lengths, formats in
-                    PQsendQueryParams(handle, rendered.sql, count, types, values, lengths, formats, 0)
-                }
-            }
-        }
+        try sendQuery(rendered.sql, binds: binds, prepared: prepared)
         if singleRow { PQsetSingleRowMode(handle) }
         try await flush()
         return prepared
@@ -414,11 +400,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         let (prepared, evicted) = statements.insert(key)
         do {
             if let evicted { try await command("DEALLOCATE \(evicted)") }
-            try sendMessage {
-                binds.types.withUnsafeBufferPointer { types in
-                    PQsendPrepare(handle, prepared.name, rendered.sql, Int32(types.count), types.baseAddress)
-                }
-            }
+            try sendPreparation(of: prepared, sql: rendered.sql, binds: binds)
             try await flush()
             if let failure = try await readResults(binds: rendered.binds).failure { throw failure }
         } catch {
@@ -429,6 +411,30 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         // nothing: stop here rather than run the statement.
         if state.withLock({ $0.isCancelRequested }) { throw CancellationError() }
         return prepared
+    }
+
+    /// Queues `sql` with `binds`: as `prepared` when given, as an unnamed statement otherwise.
+    func sendQuery(_ sql: String, binds: PostgresBinds, prepared: PostgresStatementCache.Prepared?) throws(PostgresError) {
+        try sendMessage {
+            binds.withParameters { count, types, values, lengths, formats in
+                if let prepared {
+                    prepared.cName.withUnsafeBufferPointer { name in
+                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
+                    }
+                } else {
+                    PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 0)
+                }
+            }
+        }
+    }
+
+    /// Queues the preparation of `prepared` for `sql`, with the types of `binds`.
+    func sendPreparation(of prepared: PostgresStatementCache.Prepared, sql: String, binds: PostgresBinds) throws(PostgresError) {
+        try sendMessage {
+            binds.types.withUnsafeBufferPointer { types in
+                PQsendPrepare(handle, prepared.name, sql, Int32(types.count), types.baseAddress)
+            }
+        }
     }
 
     /// Runs a statement with no binds and no result rows, outside the statement cache.
