@@ -88,24 +88,16 @@ struct CachePolicy: Sendable {
 
     // MARK: Accesses
 
-    /// Counts a sighting of `hash` (a read, whether it found an entry or not).
+    /// Counts a read of `hash` that found an entry the policy does not otherwise hear of (a stale one).
     @inlinable mutating func countSighting(of hash: Int) {
         sketch.increment(hash)
     }
 
-    /// Applies a read recorded without the policy: counts `hash` and, when `position` (-1 for a
-    /// miss) still holds an entry of that hash, treats it as accessed.
-    ///
-    /// A read of a protected entry only marks it referenced, and leaves the sketch alone: its
-    /// count matters only once it is demoted to probation, where its reads count again. (Readers
-    /// mark protected entries themselves and record only the other reads; see ``CacheReadMarks``.)
+    /// Applies a read recorded without the policy: when `position` still holds an entry of
+    /// `hash`, treats it as accessed (see ``touch(_:)``).
     @inlinable mutating func recordRead(hash: Int, position: Int32) {
         let slot = Int(position)
-        guard position >= 0, slot < links.count, links[slot].region != .absent, links[slot].hash == hash else {
-            sketch.increment(hash)
-            return
-        }
-        if links[slot].region != .protected { sketch.increment(hash) }
+        guard position >= 0, slot < links.count, links[slot].region != .absent, links[slot].hash == hash else { return }
         touch(position)
     }
 
@@ -117,9 +109,10 @@ struct CachePolicy: Sendable {
         return list.appends &- link.appendedAt &- 1 < UInt32(truncatingIfNeeded: max(1, list.count / 2))
     }
 
-    /// An access: a probation entry is promoted; a protected entry is marked referenced, so that
-    /// demotion passes it over once; a window entry moves to the back of the window unless it is
-    /// in the back half already (it is not among the older half that eviction takes from).
+    /// An access, counted by the sketch: a probation entry is promoted; a protected entry has the
+    /// read counted in its mark, which the sketch hears of when demotion passes it (see
+    /// ``CacheReadMarks``); a window entry moves to the back of the window unless it is in the back
+    /// half already (it is not among the older half that eviction takes from).
     ///
     /// Reads of hot keys so write nothing to the lists: two cores applying their reads to one
     /// shard's policy would otherwise pass the lists' memory back and forth on every read
@@ -127,11 +120,14 @@ struct CachePolicy: Sendable {
     /// segmented LRU and RocksDB's cache bump recently used items lazily for the same reason.
     @inlinable mutating func touch(_ position: Int32) {
         switch links[Int(position)].region {
-        case .protected: readMarks.setReferenced(position)
+        case .protected: readMarks.countRead(position)
         case .window:
+            sketch.increment(links[Int(position)].hash)
             windowHits &+= 1
             if !isRecentInWindow(position) { moveToBack(position) }
-        case .probation: moveToBack(position)
+        case .probation:
+            sketch.increment(links[Int(position)].hash)
+            moveToBack(position)
         case .absent: break
         }
     }
@@ -148,13 +144,15 @@ struct CachePolicy: Sendable {
             append(position, to: .protected)
             // The protected list's clock: its oldest entry goes to probation unless it was read
             // since it last came by, when it goes round once more (each entry at most once per
-            // promotion, as readers may mark entries again meanwhile).
+            // promotion, as readers may count reads again meanwhile). The sketch hears of the
+            // reads counted meanwhile.
             var secondChances = lists[Int(Region.protected.rawValue)].count
             while lists[Int(Region.protected.rawValue)].weight > protectedCapacity {
                 let oldest = lists[Int(Region.protected.rawValue)].head
-                let read = readMarks.takeReference(oldest)
+                let reads = readMarks.takeReads(oldest)
+                if reads > 0 { sketch.increment(links[Int(oldest)].hash, by: reads) }
                 unlink(oldest)
-                if read && secondChances > 0 {
+                if reads > 0 && secondChances > 0 {
                     secondChances -= 1
                     append(oldest, to: .protected)
                 } else {
@@ -260,7 +258,10 @@ struct CachePolicy: Sendable {
             // the main lists, however small the window left them, still take in newcomers read
             // more often than what they hold.
             let protected = lists[Int(Region.protected.rawValue)].head
-            if protected != -1 && sketch.frequency(links[Int(probation.head)].hash) > sketch.frequency(links[Int(protected)].hash) {
+            if protected != -1
+                && sketch.frequency(links[Int(probation.head)].hash)
+                    > min(15, sketch.frequency(links[Int(protected)].hash) + readMarks.reads(protected))
+            {
                 links[Int(probation.head)].isNewcomer = false
                 evicted = protected
             } else {

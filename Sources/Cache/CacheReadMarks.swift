@@ -1,21 +1,26 @@
 public import Synchronization
 
-/// Which entries of a shard are in its policy's protected list, and which of those were read
-/// since the policy last looked: the state that lets a reader of a protected entry leave the
+/// Which entries of a shard are in its policy's protected list, and how often each of those was
+/// read since the policy last looked: the state that lets a reader of a protected entry leave the
 /// ``CachePolicy`` alone.
 ///
-/// The protected list is a clock (second chance): a read of a protected entry only sets the
-/// entry's referenced mark, and the policy, about to demote the list's oldest entry to probation,
-/// moves it to the back instead when the mark is set, clearing it. Under a skewed load most reads
-/// are of protected entries, so most reads leave the policy's lists and sketch alone: reporting
-/// them made the two cores pass those lines back and forth (measured on two cores: 10.7-11.7 M
-/// reads/s when every hit was reported, 14.8-16.8 M when none was). A hot entry's mark is set
-/// already, so reading it writes nothing.
+/// A read of a protected entry only adds one to the count in the entry's mark. The policy takes
+/// the count when its clock (second chance) comes by the entry, about to demote the protected
+/// list's oldest entry to probation: it adds the reads to its frequency sketch, as if it had heard
+/// of each, and moves the entry to the back instead when there were any. Under a skewed load most
+/// reads are of protected entries, so most reads leave the policy's lists and sketch alone:
+/// reporting them made the two cores pass those lines back and forth (measured on two cores:
+/// 10.7-11.7 M reads/s when every hit was reported, 14.8-16.8 M when none was). A hot entry's
+/// count is full already, so reading it writes nothing. Counting the reads, not only marking them,
+/// keeps the sketch's counts of protected entries level with those of newcomers, whose every read
+/// it hears (BENCHMARKS.md, cache: a loop over more keys than the cache holds otherwise let
+/// newcomers outcount the entries it kept).
 ///
-/// One byte per position: 0 outside the protected list, `protected`, or `protected | referenced`.
-/// Readers holding only their stripe read and set marks while a reader applying its recorded reads
-/// changes them, so every byte is an `Atomic` (a lost update costs one second chance, as a full
-/// read buffer costs a few recorded reads). The table of marks grows only with every stripe taken.
+/// One byte per position: 0 outside the protected list; else `protected`, plus the count of reads
+/// (up to about 60) in the upper six bits. Readers holding only their stripe count reads while a reader
+/// applying its recorded reads changes the marks, so every byte is an `Atomic` (a lost update costs
+/// a read or two of the count, as a full read buffer costs a few recorded reads). The table of
+/// marks grows only with every stripe taken.
 /// The ``CacheSegment`` that allocates the marks frees them (``deallocate()``).
 @usableFromInline
 struct CacheReadMarks: @unchecked Sendable {
@@ -30,7 +35,10 @@ struct CacheReadMarks: @unchecked Sendable {
     @usableFromInline let table: UnsafeMutablePointer<Table>
 
     @inlinable static var protected: UInt8 { 1 }
-    @inlinable static var referenced: UInt8 { 2 }
+    /// One read, in the count kept in a mark's upper six bits.
+    @inlinable static var oneRead: UInt8 { 4 }
+    /// A protected entry's mark whose count can take no more reads.
+    @inlinable static var full: UInt8 { 0xF1 }
 
     /// Marks for positions `0..<count`, none set.
     init(count: Int) {
@@ -78,19 +86,19 @@ struct CacheReadMarks: @unchecked Sendable {
 
     // MARK: Readers
 
-    /// A read of the entry at `position`: when it is protected, marks it referenced (writing only
-    /// when the mark is not set yet) and returns `true`; the policy need not hear of it.
+    /// A read of the entry at `position`: when it is protected, counts the read in its mark
+    /// (writing only until the count is full) and returns `true`; the policy need not hear of it.
     @inlinable func readIfProtected(_ position: Int32) -> Bool {
         let mark = mark(position)
         let current = mark.pointee.load(ordering: .relaxed)
         guard current & Self.protected != 0 else { return false }
-        if current & Self.referenced == 0 { mark.pointee.bitwiseOr(Self.referenced, ordering: .relaxed) }
+        if current < Self.full { mark.pointee.wrappingAdd(Self.oneRead, ordering: .relaxed) }
         return true
     }
 
     // MARK: The policy
 
-    /// The entry at `position` entered the protected list, not referenced yet.
+    /// The entry at `position` entered the protected list, with no read counted yet.
     @inlinable func setProtected(_ position: Int32) {
         mark(position).pointee.store(Self.protected, ordering: .relaxed)
     }
@@ -100,17 +108,20 @@ struct CacheReadMarks: @unchecked Sendable {
         mark(position).pointee.store(0, ordering: .relaxed)
     }
 
-    /// Marks the protected entry at `position` referenced (writing only when it is not yet).
-    @inlinable func setReferenced(_ position: Int32) {
+    /// Counts a read of the protected entry at `position` (until the count is full).
+    @inlinable func countRead(_ position: Int32) {
         let mark = mark(position)
-        if mark.pointee.load(ordering: .relaxed) != Self.protected | Self.referenced {
-            mark.pointee.store(Self.protected | Self.referenced, ordering: .relaxed)
-        }
+        if mark.pointee.load(ordering: .relaxed) < Self.full { mark.pointee.wrappingAdd(Self.oneRead, ordering: .relaxed) }
     }
 
-    /// Whether the protected entry at `position` was read since it was last asked; clears the
-    /// referenced mark.
-    @inlinable func takeReference(_ position: Int32) -> Bool {
-        mark(position).pointee.exchange(Self.protected, ordering: .relaxed) & Self.referenced != 0
+    /// The reads counted in the mark of the protected entry at `position` (not yet in the sketch).
+    @inlinable func reads(_ position: Int32) -> Int {
+        Int(mark(position).pointee.load(ordering: .relaxed) >> 2)
+    }
+
+    /// The reads counted in the mark of the protected entry at `position` since it was last asked;
+    /// clears the count.
+    @inlinable func takeReads(_ position: Int32) -> Int {
+        Int(mark(position).pointee.exchange(Self.protected, ordering: .relaxed) >> 2)
     }
 }

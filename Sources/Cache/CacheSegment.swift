@@ -13,7 +13,7 @@ public import Synchronization
 /// The lock is split into stripes, each a lock word on its own cache lines with a small buffer of
 /// recorded reads and hit and miss counters. A reader takes only its thread's stripe (see
 /// ``ThreadProbe``), peeks at the shard (``CacheShard/peek(_:_:hash:at:)`` writes nothing) and,
-/// unless the entry is protected (then it only marks it referenced, see ``CacheReadMarks``),
+/// unless the entry is protected (then it only counts the read in its mark, see ``CacheReadMarks``),
 /// records what it read in the stripe's buffer; everything else takes all the stripes in order,
 /// applies the recorded reads to the ``CachePolicy``, then works alone. Two cores reading the
 /// same hot keys so share the shard's memory read-only, and a hit takes one uncontended lock, as
@@ -155,13 +155,14 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         let recorded: Int
         switch found {
         case .fresh(_, let position) where readMarks.readIfProtected(position):
-            // A protected entry, now marked referenced: the policy need not hear of it.
+            // A protected entry, its read counted in its mark: the policy need not hear of it.
             count(Self.hitsOffset, in: base)
             recorded = 0
         case .fresh(_, let position):
             recorded = record(hash: hash, position: position, counter: Self.hitsOffset, in: base)
         case .missing where countingMisses:
-            recorded = record(hash: hash, position: -1, counter: Self.missesOffset, in: base)
+            count(Self.missesOffset, in: base)
+            recorded = 0
         default:
             recorded = 0
         }

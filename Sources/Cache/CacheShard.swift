@@ -159,10 +159,10 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     // MARK: Reading
 
-    /// The value of `key` at `now`, counting the access; an entry past all its windows, idle too
-    /// long, or invalidated is removed.
+    /// The value of `key` at `now`, counting the access when it finds an entry (a miss is counted
+    /// by the insert that follows it, as Caffeine counts it); an entry past all its windows, idle
+    /// too long, or invalidated is removed.
     @inlinable mutating func lookup(_ key: Key, hash: Int, at now: Int64, policy: inout CachePolicy, counting: Bool = true) -> Lookup {
-        policy.countSighting(of: hash)
         guard let position = position(of: key, hash: hash) else {
             if counting { statistics.misses += 1 }
             return .missing
@@ -184,6 +184,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             return .fresh(value)
         }
         if counting { statistics.misses += 1 }
+        policy.countSighting(of: hash)
         return staleUntil(slot) > now ? .stale(value) : .lastGood(value)
     }
 

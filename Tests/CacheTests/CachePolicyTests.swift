@@ -27,7 +27,7 @@ import Testing
         #expect(regions(policy, 0..<79).allSatisfy { $0 == .protected })
         #expect(policy.lists[Int(CachePolicy.Region.protected.rawValue)].head == 0)
 
-        // A reader marks the oldest protected entry; the policy does not hear of it.
+        // A reader counts a read of the oldest protected entry; the policy does not hear of it.
         #expect(policy.readMarks.readIfProtected(0))
         #expect(!policy.readMarks.readIfProtected(80), "probation entries are reported")
 
@@ -36,7 +36,7 @@ import Testing
         #expect(regions(policy, 0..<3) == [.protected, .probation, .protected])
         #expect(policy.lists[Int(CachePolicy.Region.protected.rawValue)].tail == 0)
 
-        // Its mark was taken: unread since, it is demoted when it comes by again, after the 78
+        // Its reads were taken: unread since, it is demoted when it comes by again, after the 78
         // entries now ahead of it.
         for _ in 0..<78 { policy.touch(policy.lists[Int(CachePolicy.Region.probation.rawValue)].head) }
         #expect(regions(policy, 0..<1) == [.protected])
@@ -67,9 +67,36 @@ import Testing
             policy.add(position, hash: Int(position), weight: 0)
         }
         #expect(policy.readMarks.count >= 40)
-        // Entry 0's mark survived the growth: it is protected and referenced, so taking its
-        // reference finds the read.
-        #expect(policy.readMarks.takeReference(0))
-        #expect(!policy.readMarks.takeReference(0))
+        // Entry 0's mark survived the growth: it is protected with one read counted, so taking
+        // its reads finds that one.
+        #expect(policy.readMarks.takeReads(0) == 1)
+        #expect(policy.readMarks.takeReads(0) == 0)
+    }
+
+    @Test func readsOfAProtectedEntryReachTheSketchWhenTheClockComesBy() {
+        var policy = filledPolicy(capacity: 100, marks: 101)
+        defer { policy.readMarks.deallocate() }
+        for position in 0..<Int32(79) { policy.touch(position) }
+        let before = policy.sketch.frequency(policy.links[0].hash)
+
+        // Readers count three reads of the oldest protected entry; the sketch has not heard yet.
+        for _ in 0..<3 { #expect(policy.readMarks.readIfProtected(0)) }
+        #expect(policy.readMarks.reads(0) == 3)
+        #expect(policy.sketch.frequency(policy.links[0].hash) == before)
+
+        // A promotion brings the clock by: the three reads are counted, and entry 0 goes round.
+        policy.touch(79)
+        #expect(policy.sketch.frequency(policy.links[0].hash) == before + 3)
+        #expect(policy.readMarks.reads(0) == 0)
+        #expect(policy.links[0].region == .protected)
+    }
+
+    @Test func aProtectedEntrysCountStopsWhenFull() {
+        var policy = filledPolicy(capacity: 10, marks: 11)
+        defer { policy.readMarks.deallocate() }
+        policy.touch(0)
+        for _ in 0..<1_000 { #expect(policy.readMarks.readIfProtected(0)) }
+        #expect((50...63).contains(policy.readMarks.reads(0)))
+        #expect(policy.links[0].region == .protected)
     }
 }

@@ -77,7 +77,10 @@ import Testing
         let hits = replay((0..<length * 30).map { $0 % length }, through: cache)
         // An LRU keeps nothing of this loop; a window grown toward an LRU would lose it all.
         #expect(windowCapacity(cache) <= capacity / 20, "window \(windowCapacity(cache))")
-        #expect(Double(hits) / Double(length * 30) > 0.6, "hits \(hits)")
+        // Every read is counted once by the sketch, so the newcomers never outcount the entries
+        // kept (read once a pass each, as they are): most keys stay (72 % when the protected
+        // entries' reads went uncounted; Caffeine 2.6.2 keeps about 75 %).
+        #expect(Double(hits) / Double(length * 30) > 0.76, "hits \(hits)")
     }
 
     @Test func ghostsRememberTheNewestEvictionsAndForgetWhatIsTaken() {
