@@ -16,7 +16,8 @@
 #      and runs `swift test "$@"` (with scripts/tsan-suppressions.txt in TSAN_OPTIONS when "$@"
 #      has --sanitize=thread); with no arguments, the tests, then the reliability scenarios
 #      (RELIABILITY.md) in a second run of their own, then the Examples package's tests; the
-#      PostgreSQL and Redis suites run a second time on the poll(2) reactor (KEEL_REACTOR=poll),
+#      PostgreSQL and Redis suites, and the reliability scenarios, run a second time on the poll(2)
+#      reactor (KEEL_REACTOR=poll),
 #   4. stops the servers and deletes their folders on exit, failure or Ctrl-C.
 # Usage: scripts/test.sh [swift test arguments...]   e.g. scripts/test.sh --filter SQLCoreTests
 #        scripts/test.sh --filter Reliability           (the fault-injection scenarios, RELIABILITY.md)
@@ -56,6 +57,7 @@ if [ $# -eq 0 ]; then
   KEEL_REACTOR=poll swift test --skip-build \
     --filter 'PostgresPoolTests|BatchingTests|MigrationsTests|RedisTests|RedisRateLimitTests|CacheRedisTests|CircuitBreakerRedisTests|SocketReactorTests'
   swift test --filter Reliability
+  KEEL_REACTOR=poll swift test --skip-build --filter Reliability
   # The example services' integration tests (Examples/, a package of its own), on both databases.
   swift test --package-path Examples
 else
