@@ -164,7 +164,7 @@ extension PostgresConnection {
         switch entry.kind {
         case .statement(let statement):
             if let key = entry.key, entry.reader.readColumns, let columns = entry.reader.columns {
-                statements.remember(columns, for: key)
+                statements.remember(columns, binary: entry.reader.columnsDecodeInBinary, for: key)
             }
             if let failure = entry.reader.failure {
                 statement.finish(.failure(failure))

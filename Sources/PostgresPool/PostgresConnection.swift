@@ -240,7 +240,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                 var reader = PostgresResultReader(binds: rendered.binds, columns: prepared?.columns)
                 defer {
                     if let prepared, reader.readColumns, let columns = reader.columns {
-                        statements.remember(columns, for: prepared.key)
+                        statements.remember(columns, binary: reader.columnsDecodeInBinary, for: prepared.key)
                     }
                 }
                 try await readResults(into: &reader) { _, status in
@@ -413,13 +413,14 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return prepared
     }
 
-    /// Queues `sql` with `binds`: as `prepared` when given, as an unnamed statement otherwise.
+    /// Queues `sql` with `binds`: as `prepared` when given (its results in binary when it says so),
+    /// as an unnamed statement otherwise (its results in text).
     func sendQuery(_ sql: String, binds: PostgresBinds, prepared: PostgresStatementCache.Prepared?) throws(PostgresError) {
         try sendMessage {
             binds.withParameters { count, types, values, lengths, formats in
                 if let prepared {
                     prepared.cName.withUnsafeBufferPointer { name in
-                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, 0)
+                        PQsendQueryPrepared(handle, name.baseAddress, count, values, lengths, formats, prepared.binaryResults ? 1 : 0)
                     }
                 } else {
                     PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 0)

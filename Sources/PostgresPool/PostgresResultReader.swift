@@ -19,6 +19,9 @@ struct PostgresResultReader {
     var columns: SQLColumns?
     /// Whether ``columns`` was read from a result, rather than given and found to match.
     private(set) var readColumns = false
+    /// Whether every column of the result ``columns`` was read from has a type that
+    /// ``PostgresBinaryDecoder`` decodes (so the statement's results may come in binary).
+    private(set) var columnsDecodeInBinary = false
 
     init(binds: [SQLValue], columns: SQLColumns? = nil) {
         self.binds = binds
@@ -56,6 +59,7 @@ struct PostgresResultReader {
             names = Self.columns(of: result)
             columns = names
             readColumns = true
+            columnsDecodeInBinary = (0..<PQnfields(result)).allSatisfy { PostgresBinaryDecoder.decodes(PQftype(result, $0)) }
         }
         var rows: [SQLRow] = []
         rows.reserveCapacity(Int(count))
@@ -117,7 +121,7 @@ struct PostgresResultReader {
         SQLColumns((0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) })
     }
 
-    /// Row `index` of the result, decoded.
+    /// Row `index` of the result, decoded from the format each column came in.
     static func row(_ index: Int32, of result: OpaquePointer, columns: SQLColumns) -> SQLRow {
         let fields = Int32(columns.count)
         var values: [SQLValue] = []
@@ -126,10 +130,13 @@ struct PostgresResultReader {
             if PQgetisnull(result, index, field) == 1 {
                 values.append(.null)
             } else {
+                let type = PQftype(result, field)
+                let pointer = PQgetvalue(result, index, field)!
+                let length = Int(PQgetlength(result, index, field))
                 values.append(
-                    PostgresTextDecoder.value(
-                        type: PQftype(result, field), pointer: PQgetvalue(result, index, field),
-                        length: Int(PQgetlength(result, index, field))))
+                    PQfformat(result, field) == 1
+                        ? PostgresBinaryDecoder.value(type: type, pointer: pointer, length: length)
+                        : PostgresTextDecoder.value(type: type, pointer: pointer, length: length))
             }
         }
         return SQLRow(columns: columns, values: values)

@@ -20,6 +20,9 @@ struct PostgresStatementCache {
         /// The columns of its results, once a result was read (a statement's result columns do
         /// not change while it stays prepared).
         var columns: SQLColumns?
+        /// Whether its results are asked for in binary: once a result was read and every one of
+        /// its columns has a type ``PostgresBinaryDecoder`` decodes.
+        var binaryResults = false
     }
 
     private struct Entry {
@@ -63,9 +66,15 @@ struct PostgresStatementCache {
         return (prepared, evicted)
     }
 
-    /// Keeps the columns of a statement's results.
-    mutating func remember(_ columns: SQLColumns, for key: Key) {
+    /// Keeps the columns of a statement's results, and whether they may come in binary.
+    mutating func remember(_ columns: SQLColumns, binary: Bool, for key: Key) {
         entries[key]?.prepared.columns = columns
+        entries[key]?.prepared.binaryResults = binary
+    }
+
+    /// Every statement prepared, least recently used first.
+    var preparedStatements: [Prepared] {
+        entries.values.sorted { $0.lastUse < $1.lastUse }.map(\.prepared)
     }
 
     /// Forgets a statement (its preparation failed).

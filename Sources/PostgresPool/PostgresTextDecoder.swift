@@ -4,8 +4,9 @@ import SQLCore
 
 /// Reads PostgreSQL's text output format into ``SQLValue``s by column type.
 ///
-/// Results come in text format: it covers every type (extensions and arrays included) with one
-/// code path, and for the types Keel maps, parsing the text costs less than a row's allocation.
+/// Results come in text format, which covers every type (extensions and arrays included) with one
+/// code path; a prepared statement whose columns all have types ``PostgresBinaryDecoder`` decodes
+/// has its later results in binary.
 /// `numeric` arrives as `int64` when whole and in range, otherwise as `double` (cast to `text`
 /// in SQL for exact decimals); `timestamp`, `timestamptz` and `date` as dates (the connection
 /// uses `DateStyle=ISO`); types Keel does not map arrive as their text.

@@ -15,6 +15,12 @@
 // and for Keel the reactor wake-ups per 1,000 queries (on the global
 // executor each wake-up is two thread hops; on the reactor, none).
 //
+// Workload `rows-1000`: one worker reads 1,000 rows of (int8, timestamptz, 1 KiB of bytea, text)
+// and decodes every value, `rowQueriesPerSample` queries a sample: `keel` (the statement prepared,
+// so its results come in binary after the first), `text` (Keel with `statementCacheCapacity = 0`:
+// unnamed statements, results in text) and `postgresnio` (its binary results, decoded to Int64,
+// Date, ByteBuffer and String).
+//
 // Workload `pgbouncer-select-16x10`: the same (16, 10) workload through scripts/bench.sh's
 // PgBouncer in transaction mode (`keel`, `pgBouncerTransactionMode`: statements unnamed) against
 // Keel connected directly (`direct`) in the same run.
@@ -32,6 +38,8 @@ import SQLCore
 import Synchronization
 
 let queriesPerSample = 4000
+/// Queries per sample of the `rows-1000` workload.
+let rowQueriesPerSample = 50
 /// The connections `keel-multiplexed` writes its statements onto (`PostgresConfiguration.multiplexedConnections`).
 let multiplexedConnections = Int(ProcessInfo.processInfo.environment["KEEL_BENCH_MULTIPLEXED_CONNECTIONS"] ?? "") ?? 2
 let rowCount = 10_000
@@ -92,8 +100,8 @@ func nanoseconds(_ duration: Duration) -> Int {
 
 /// Runs one sample: `queriesPerSample` queries over `workers` tasks, then records the metrics.
 func sample(
-    _ benchmark: Benchmark, workers: Int, countWakeups: Bool, executor: (any TaskExecutor)? = nil,
-    query: @escaping @Sendable (Int) async throws -> Void
+    _ benchmark: Benchmark, workers: Int, queries queriesPerSample: Int = queriesPerSample, countWakeups: Bool,
+    executor: (any TaskExecutor)? = nil, query: @escaping @Sendable (Int) async throws -> Void
 ) async throws {
     let before = usage()
     let jiffiesBefore = machineJiffies()
@@ -210,6 +218,56 @@ func openKeel(connections: Int, throughPgBouncer: Bool = false, multiplexedConne
 
 // MARK: PostgresNIO
 
+/// The `rows-1000` workload's statement, in Keel's terms.
+let thousandRows: SQLStatement = """
+    SELECT g::int8 AS id, '2023-11-14 22:13:20+00'::timestamptz + g * interval '1 second' AS at,
+        decode(repeat('ab', 1024), 'hex') AS payload, 'row ' || g AS name
+    FROM generate_series(1, 1000) AS g
+    """
+
+func openKeelRows(text: Bool) async throws -> Fixture {
+    var configuration = try PostgresConfiguration(connectionString: databaseURL())
+    configuration.statementCacheCapacity = text ? 0 : 256
+    configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+    var pool = PoolConfiguration(logger: configuration.logger)
+    pool.minConnections = 1
+    pool.maxConnections = 1
+    pool.validation = .never
+    let database = try PostgresDatabase(configuration: configuration, pool: pool)
+    let running = Task { try await database.run() }
+    return Fixture(
+        query: { _ in
+            for row in try await database.query(thousandRows) {
+                blackHole(try row.decode(Int64.self, "id"))
+                blackHole(try row.decode(Date.self, "at"))
+                blackHole(try row.decode([UInt8].self, "payload"))
+                blackHole(try row.decode(String.self, "name"))
+            }
+        },
+        close: {
+            await database.shutdown()
+            _ = try? await running.value
+        })
+}
+
+func openPostgresNIORows() async throws -> Fixture {
+    let client = try postgresNIOClient(connections: 1)
+    let running = Task { await client.run() }
+    return Fixture(
+        query: { _ in
+            let sql: PostgresQuery = """
+                SELECT g::int8 AS id, '2023-11-14 22:13:20+00'::timestamptz + g * interval '1 second' AS at,
+                    decode(repeat('ab', 1024), 'hex') AS payload, 'row ' || g AS name
+                FROM generate_series(1, 1000) AS g
+                """
+            for try await row in try await client.query(sql).decode((Int64, Date, ByteBuffer, String).self) { blackHole(row) }
+        },
+        close: {
+            running.cancel()
+            await running.value
+        })
+}
+
 struct SelectValue: PostgresPreparedStatement {
     static let sql = "SELECT v FROM kv WHERE k = $1"
     typealias Row = String
@@ -227,13 +285,18 @@ struct SelectValue: PostgresPreparedStatement {
     }
 }
 
-func openPostgresNIO(connections: Int) async throws -> Fixture {
+/// A PostgresNIO client of at most `connections` connections to ``databaseURL()``.
+func postgresNIOClient(connections: Int) throws -> PostgresClient {
     let url = try require(URLComponents(string: databaseURL()))
     var configuration = PostgresClient.Configuration(
         host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
         database: String(url.path.dropFirst()), tls: .disable)
     configuration.options.maximumConnections = connections
-    let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+    return PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+}
+
+func openPostgresNIO(connections: Int) async throws -> Fixture {
+    let client = try postgresNIOClient(connections: connections)
     let running = Task { await client.run() }
     return Fixture(
         query: { key in
@@ -288,6 +351,22 @@ let benchmarks: @Sendable () -> Void = {
             } teardown: {
                 await close(name)
             }
+        }
+    }
+    for client in ["keel", "text", "postgresnio"] {
+        let name = "rows-1000/\(client)"
+        var rows = configuration(countingWakeups: false)
+        rows.tags = ["opsPerSample": "\(rowQueriesPerSample)"]
+        Benchmark(name, configuration: rows) { benchmark, fixture in
+            for _ in benchmark.scaledIterations {
+                try await sample(benchmark, workers: 1, queries: rowQueriesPerSample, countWakeups: false, query: fixture.query)
+            }
+        } setup: {
+            try await open(name, connections: 1) {
+                client == "postgresnio" ? try await openPostgresNIORows() : try await openKeelRows(text: client == "text")
+            }
+        } teardown: {
+            await close(name)
         }
     }
     for client in ["keel", "direct"] {
