@@ -96,10 +96,19 @@ where CacheClock.Duration == Duration {
     }
 
     /// Now, in nanoseconds since the cache was created.
-    @inlinable
+    @inlinable @inline(__always)
     func ticks() -> Int64 {
         if let systemClockOrigin, let now = CacheTime.systemNow() { return now - systemClockOrigin }
-        return origin.duration(to: clock.now).inNanoseconds
+        return clockTicks()
+    }
+
+    /// Now by the injected clock, in nanoseconds since the cache was created. Apart from
+    /// ``ticks()``, whose path on the system clock so never works with the clock's instants
+    /// (their size is known only at run time: reading the system clock paid for their metadata
+    /// and a dynamic stack allocation on every hit).
+    @usableFromInline @inline(never)
+    func clockTicks() -> Int64 {
+        origin.duration(to: clock.now).inNanoseconds
     }
 
     /// The segment (a shard, its policy and their locks) that holds keys of `hash`.

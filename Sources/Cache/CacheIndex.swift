@@ -38,7 +38,7 @@ struct CacheIndex: Sendable {
     }
 
     /// The bucket of the entry of `hash` for which `matches` (given its position) is true, or `nil`.
-    @inlinable func bucket(of hash: Int, where matches: (Int32) -> Bool) -> Int? {
+    @inlinable @inline(__always) func bucket(of hash: Int, where matches: (Int32) -> Bool) -> Int? {
         let filter = Self.filter(hash)
         var bucket = home(hash)
         while true {

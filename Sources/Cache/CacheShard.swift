@@ -144,7 +144,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// through the segment's pointer, the shard was copied, retaining every array in it, and passed
     /// as a borrowed value it was still copied bit by bit (232 bytes, including the line of
     /// statistics that writers on the other core change).
-    @inlinable static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
+    @inlinable @inline(__always) static func peek(_ shard: UnsafeMutablePointer<Self>, _ key: Key, hash: Int, at now: Int64) -> Peek {
         guard let bucket = shard.pointee.index.bucket(of: hash, where: { shard.pointee.stored[Int($0)].holds(key) }) else {
             return .missing
         }
