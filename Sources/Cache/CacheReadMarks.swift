@@ -17,10 +17,10 @@ public import Synchronization
 /// newcomers outcount the entries it kept).
 ///
 /// One byte per position: 0 outside the protected list; else `protected`, plus the count of reads
-/// (up to about 60) in the upper six bits. Readers holding only their stripe count reads while a reader
-/// applying its recorded reads changes the marks, so every byte is an `Atomic` (a lost update costs
-/// a read or two of the count, as a full read buffer costs a few recorded reads). The table of
-/// marks grows only with every stripe taken.
+/// (up to about 60) in the upper six bits, so that counting never changes the lower two. Readers
+/// holding only their stripe count reads while a reader applying its recorded reads changes the
+/// marks, so every byte is an `Atomic` (a lost update costs a read or two of the count, as a full
+/// read buffer costs a few recorded reads). The table of marks grows only with every stripe taken.
 /// The ``CacheSegment`` that allocates the marks frees them (``deallocate()``).
 @usableFromInline
 struct CacheReadMarks: @unchecked Sendable {

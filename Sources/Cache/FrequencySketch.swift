@@ -8,7 +8,7 @@ struct FrequencySketch: Sendable {
     /// Which 8-word block a hash picks.
     @usableFromInline let blockMask: UInt64
     /// How many counted sightings halve the counts: 20 × the capacity. (Caffeine halves after
-    /// 10 ×; on the cache suite's traces, 20 × kept 0.2 to 0.3 points more of a Zipf load and
+    /// 10 ×; on the cache suite's traces, 20 × kept 0.1 to 0.3 points more of a Zipf load and
     /// changed neither the loop nor the sliding working set: BENCHMARKS.md, cache.)
     @usableFromInline let sampleSize: Int
     @usableFromInline var additions = 0

@@ -5,10 +5,10 @@ enum PostgresTypeOID {
     static let unspecified: Oid = 0
     static let bool: Oid = 16
     static let bytea: Oid = 17
+    static let name: Oid = 19
     static let int8: Oid = 20
     static let int2: Oid = 21
     static let int4: Oid = 23
-    static let name: Oid = 19
     static let text: Oid = 25
     static let oid: Oid = 26
     static let json: Oid = 114
