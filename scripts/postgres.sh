@@ -74,15 +74,21 @@ keel_free_port() {
   echo "postgres.sh: no free port found" >&2; return 1
 }
 
+# Stops the server whose folder is $1 (if it runs) and deletes the folder.
+keel_stop_cluster_folder() {
+  local dir=$1
+  if [ -n "$dir" ] && [ -d "$dir" ]; then
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+  fi
+}
+
 keel_stop_postgres() {
   local dir
   for dir in "${KEEL_PG_STANDBY_DIR:-}" "${KEEL_PG_PRIMARY_DIR:-}" "${KEEL_PG_TLS_DIR:-}" "${KEEL_PG_DIR:-}" "${KEEL_PG_RELIABILITY_DIR:-}"; do
-    if [ -n "$dir" ] && [ -d "$dir" ]; then
-      if [ -f "$dir/data/postmaster.pid" ]; then
-        keel_pg_run "$KEEL_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-      fi
-      rm -rf "$dir"
-    fi
+    keel_stop_cluster_folder "$dir"
   done
   KEEL_PG_DIR=
   KEEL_PG_RELIABILITY_DIR=
@@ -202,6 +208,14 @@ keel_start_replicated_postgres() {
   export TEST_CLUSTER_STANDBY_URL="postgresql://keel_test:${KEEL_PG_PASSWORD}@127.0.0.1:${standby_port}/keel_test"
   export KEEL_CLUSTER_STOP_PRIMARY="$KEEL_PG_PRIMARY_DIR/stop.sh"
   export KEEL_CLUSTER_PROMOTE_STANDBY="$KEEL_PG_STANDBY_DIR/promote.sh"
+}
+
+# Stops the primary and standby of keel_start_replicated_postgres and starts a new pair (the
+# failover scenario leaves the standby promoted and the primary stopped).
+keel_restart_replicated_postgres() {
+  keel_stop_cluster_folder "${KEEL_PG_STANDBY_DIR:-}"
+  keel_stop_cluster_folder "${KEEL_PG_PRIMARY_DIR:-}"
+  keel_start_replicated_postgres
 }
 
 # Creates a cluster in the folder $1 (owned by the postgres OS user when run as root), starts it

@@ -57,6 +57,8 @@ if [ $# -eq 0 ]; then
   KEEL_REACTOR=poll swift test --skip-build \
     --filter 'PostgresPoolTests|BatchingTests|MigrationsTests|RedisTests|RedisRateLimitTests|CacheRedisTests|CircuitBreakerRedisTests|SocketReactorTests'
   swift test --filter Reliability
+  # The failover scenario used up the primary and its standby: a new pair for the second run.
+  keel_restart_replicated_postgres
   KEEL_REACTOR=poll swift test --skip-build --filter Reliability
   # The example services' integration tests (Examples/, a package of its own), on both databases.
   swift test --package-path Examples
