@@ -57,6 +57,9 @@ keel_stop_daemon_folder() {
       pid=$(cat "$pid_file")
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      # A daemon started again by a test inherits the test thread's blocked signals, SIGTERM
+      # among them, and never sees it.
+      kill -9 "$pid" 2>/dev/null || true
     fi
     rm -rf "$dir"
   fi
