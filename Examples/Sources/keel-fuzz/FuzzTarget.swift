@@ -73,7 +73,11 @@ enum FuzzTarget: String, CaseIterable {
                     require(!configuration.serverNames.contains(password), "the server names show the password: \(string)")
                 }
             } catch {
-                require(!"\(error)".contains(secret), "the error shows the password: \(string) -> \(error)")
+                // (Noise that itself holds the secret's text shows it wherever an error quotes the
+                // noise, an unknown option's name or a host: that is not the password leaking.)
+                if !noise.contains(secret) {
+                    require(!"\(error)".contains(secret), "the error shows the password: \(string) -> \(error)")
+                }
             }
         }
     }
