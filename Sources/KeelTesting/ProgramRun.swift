@@ -29,7 +29,9 @@ package enum ProgramRun {
         return try outcome.get()
     }
 
-    private static func spawnAndWait(_ argv: [String], environment: [String: String]?, outputPath: String) -> Result<Int32, SpawnError> {
+    /// Runs `argv` with `environment`, its output to `outputPath`, and waits for it on the calling
+    /// thread; the program starts with no signal blocked and every signal at its default action.
+    package static func spawnAndWait(_ argv: [String], environment: [String: String]?, outputPath: String) -> Result<Int32, SpawnError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -43,8 +45,21 @@ package enum ProgramRun {
             for pointer in cArguments { free(pointer) }
             for pointer in cEnvironment { free(pointer) }
         }
+        // The child starts with no signal blocked and every signal at its default action: a server
+        // it starts inherits both, and a thread that blocks SIGTERM (as the test runner's do) would
+        // otherwise leave that server deaf to the SIGTERM that stops it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
         guard spawned == 0 else {
             return .failure(SpawnError(description: "could not run \(argv[0]): \(String(cString: strerror(spawned)))"))
         }
