@@ -97,7 +97,7 @@ struct CachePolicy: Sendable {
     /// `hash`, treats it as accessed (see ``touch(_:)``).
     @inlinable mutating func recordRead(hash: Int, position: Int32) {
         let slot = Int(position)
-        guard position >= 0, slot < links.count, links[slot].region != .absent, links[slot].hash == hash else { return }
+        guard slot < links.count, links[slot].region != .absent, links[slot].hash == hash else { return }
         touch(position)
     }
 

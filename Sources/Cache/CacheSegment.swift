@@ -159,7 +159,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
             count(Self.hitsOffset, in: base)
             recorded = 0
         case .fresh(_, let position):
-            recorded = record(hash: hash, position: position, counter: Self.hitsOffset, in: base)
+            recorded = recordHit(hash: hash, position: position, in: base)
         case .missing where countingMisses:
             count(Self.missesOffset, in: base)
             recorded = 0
@@ -174,10 +174,10 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         return found
     }
 
-    /// Counts a hit or miss in the stripe at `base` and records the read when its buffer has room;
-    /// returns how many reads are recorded.
-    @inlinable func record(hash: Int, position: Int32, counter: Int, in base: UnsafeMutableRawPointer) -> Int {
-        count(counter, in: base)
+    /// Counts a hit in the stripe at `base` and records the read when its buffer has room; returns
+    /// how many reads are recorded.
+    @inlinable func recordHit(hash: Int, position: Int32, in base: UnsafeMutableRawPointer) -> Int {
+        count(Self.hitsOffset, in: base)
         let recorded = base.load(fromByteOffset: Self.recordedOffset, as: Int.self)
         guard recorded < Self.bufferCapacity else { return recorded }
         base.storeBytes(of: hash, toByteOffset: Self.hashesOffset + recorded * 8, as: Int.self)

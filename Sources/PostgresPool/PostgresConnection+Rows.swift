@@ -25,8 +25,11 @@ extension PostgresConnection {
                     guard status == PGRES_SINGLE_TUPLE, bodyFailure == nil else { return nil }
                     let names = columns ?? PostgresResultReader.columns(of: result)
                     columns = names
+                    let row = PostgresResultReader.withColumnFormats(of: result) {
+                        PostgresResultReader.row(0, of: result, columns: names, formats: $0)
+                    }
                     do {
-                        try await body(PostgresResultReader.row(0, of: result, columns: names))
+                        try await body(row)
                     } catch {
                         bodyFailure = error
                         cancelRoundTripInProgress()

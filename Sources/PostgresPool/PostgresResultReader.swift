@@ -61,10 +61,12 @@ struct PostgresResultReader {
             readColumns = true
             columnsDecodeInBinary = (0..<PQnfields(result)).allSatisfy { PostgresBinaryDecoder.decodes(PQftype(result, $0)) }
         }
-        var rows: [SQLRow] = []
-        rows.reserveCapacity(Int(count))
-        for index in 0..<count { rows.append(Self.row(index, of: result, columns: names)) }
-        return rows
+        return Self.withColumnFormats(of: result) { formats in
+            var rows: [SQLRow] = []
+            rows.reserveCapacity(Int(count))
+            for index in 0..<count { rows.append(Self.row(index, of: result, columns: names, formats: formats)) }
+            return rows
+        }
     }
 
     /// Whether the result's columns are `columns`, by name and in order.
@@ -121,22 +123,36 @@ struct PostgresResultReader {
         SQLColumns((0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) })
     }
 
-    /// Row `index` of the result, decoded from the format each column came in.
-    static func row(_ index: Int32, of result: OpaquePointer, columns: SQLColumns) -> SQLRow {
-        let fields = Int32(columns.count)
+    /// Runs `body` with each column's type and whether it came in binary, read once for a result.
+    static func withColumnFormats<Result>(
+        of result: OpaquePointer, _ body: (UnsafeBufferPointer<(type: Oid, binary: Bool)>) -> Result
+    ) -> Result {
+        let fields = Int(PQnfields(result))
+        return withUnsafeTemporaryAllocation(of: (type: Oid, binary: Bool).self, capacity: fields) { formats in
+            for field in 0..<fields {
+                formats.initializeElement(at: field, to: (PQftype(result, Int32(field)), PQfformat(result, Int32(field)) == 1))
+            }
+            return body(UnsafeBufferPointer(formats))
+        }
+    }
+
+    /// Row `index` of the result, decoded by each column's type and format (`formats`, from
+    /// ``withColumnFormats(of:_:)``).
+    static func row(
+        _ index: Int32, of result: OpaquePointer, columns: SQLColumns, formats: UnsafeBufferPointer<(type: Oid, binary: Bool)>
+    ) -> SQLRow {
         var values: [SQLValue] = []
-        values.reserveCapacity(Int(fields))
-        for field in 0..<fields {
+        values.reserveCapacity(columns.count)
+        for (field, format) in zip(Int32(0)..., formats) {
             if PQgetisnull(result, index, field) == 1 {
                 values.append(.null)
             } else {
-                let type = PQftype(result, field)
                 let pointer = PQgetvalue(result, index, field)!
                 let length = Int(PQgetlength(result, index, field))
                 values.append(
-                    PQfformat(result, field) == 1
-                        ? PostgresBinaryDecoder.value(type: type, pointer: pointer, length: length)
-                        : PostgresTextDecoder.value(type: type, pointer: pointer, length: length))
+                    format.binary
+                        ? PostgresBinaryDecoder.value(type: format.type, pointer: pointer, length: length)
+                        : PostgresTextDecoder.value(type: format.type, pointer: pointer, length: length))
             }
         }
         return SQLRow(columns: columns, values: values)

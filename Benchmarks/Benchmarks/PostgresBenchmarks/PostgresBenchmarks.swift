@@ -218,12 +218,15 @@ func openKeel(connections: Int, throughPgBouncer: Bool = false, multiplexedConne
 
 // MARK: PostgresNIO
 
-/// The `rows-1000` workload's statement, in Keel's terms.
-let thousandRows: SQLStatement = """
+/// The `rows-1000` workload's statement, run by Keel and PostgresNIO.
+let thousandRowsSQL = """
     SELECT g::int8 AS id, '2023-11-14 22:13:20+00'::timestamptz + g * interval '1 second' AS at,
         decode(repeat('ab', 1024), 'hex') AS payload, 'row ' || g AS name
     FROM generate_series(1, 1000) AS g
     """
+
+/// The `rows-1000` workload's statement, in Keel's terms.
+let thousandRows = SQLStatement(unsafeRaw: thousandRowsSQL)
 
 func openKeelRows(text: Bool) async throws -> Fixture {
     var configuration = try PostgresConfiguration(connectionString: databaseURL())
@@ -255,12 +258,7 @@ func openPostgresNIORows() async throws -> Fixture {
     let running = Task { await client.run() }
     return Fixture(
         query: { _ in
-            let sql: PostgresQuery = """
-                SELECT g::int8 AS id, '2023-11-14 22:13:20+00'::timestamptz + g * interval '1 second' AS at,
-                    decode(repeat('ab', 1024), 'hex') AS payload, 'row ' || g AS name
-                FROM generate_series(1, 1000) AS g
-                """
-            for try await row in try await client.query(sql).decode((Int64, Date, ByteBuffer, String).self) { blackHole(row) }
+            for try await row in try await client.query(PostgresQuery(unsafeSQL: thousandRowsSQL)).decode((Int64, Date, ByteBuffer, String).self) { blackHole(row) }
         },
         close: {
             running.cancel()
