@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // Keel's benchmarks: a separate package, so package-benchmark (and the peers measured side
 // by side) never enter a library consumer's dependency graph. Run them with scripts/bench.sh.
@@ -7,7 +7,8 @@ import PackageDescription
 
 let package = Package(
     name: "keel-benchmarks",
-    platforms: [.macOS(.v15)],
+    // macOS 26: the cache suite keeps its keys in an InlineArray.
+    platforms: [.macOS(.v26)],
     dependencies: [
         .package(name: "keel", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
