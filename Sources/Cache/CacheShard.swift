@@ -94,6 +94,9 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline var invalidations: [CacheInvalidation<Key>] = []
     @usableFromInline var failures: [Key: (error: any Error, until: Int64)] = [:]
     @usableFromInline var statistics = CacheStatistics()
+    /// Whether an entry was ever given a tag: until then every tag is `nil`, and replacing a value
+    /// need not read the entry's tag.
+    @usableFromInline var tagged = false
 
     /// A shard of `capacity` whose entries are served stale for `staleFor` after their freshness,
     /// then kept for failed fetches for `graceFor`.
@@ -228,14 +231,22 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         _ value: Value, for key: Key, hash: Int, weight: Int, freshUntil: Int64, tag: String?, at now: Int64, policy: inout CachePolicy
     ) {
         if !failures.isEmpty { failures[key] = nil }
+        if tag != nil { tagged = true }
         let entry = Meta(hash: hash, idleUntil: timeToIdle.map { now + $0 } ?? Int64.max, checkedGeneration: generation)
         if let position = position(of: key, hash: hash) {
             statistics.replaced += 1
             let slot = Int(position)
-            if meta[slot].idleUntil != entry.idleUntil || meta[slot].checkedGeneration != generation { meta[slot] = entry }
+            // Without a time to idle every entry's `idleUntil` is `Int64.max`, and with no
+            // invalidation waiting an older `checkedGeneration` makes no difference (see
+            // `isCurrent`): then the entry's bookkeeping, a line of its own, is not touched.
+            if timeToIdle != nil || !invalidations.isEmpty,
+                meta[slot].idleUntil != entry.idleUntil || meta[slot].checkedGeneration != generation
+            {
+                meta[slot] = entry
+            }
             stored[slot].freshUntil = freshUntil
             stored[slot].value = value
-            if tag != nil || tags[slot] != nil { tags[slot] = tag }
+            if tagged { tags[slot] = tag }
             policy.replace(position, weight: weight)
         } else {
             guard weight <= capacity else { return }  // could never fit

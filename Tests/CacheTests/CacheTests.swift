@@ -224,6 +224,19 @@ final class Probe: Sendable {
         #expect(cache.value(for: "okx:btc") == 4, "entries inserted after the invalidation are valid")
     }
 
+    @Test func aReplacedValueKeepsItsOwnTagAndOutlivesEarlierInvalidations() throws {
+        let cache = try cache()
+        cache.insert(1, for: "okx:btc", tag: "okx")
+        cache.insert(2, for: "okx:btc")
+        cache.invalidate(tag: "okx")
+        #expect(cache.value(for: "okx:btc") == 2, "the replacement has no tag")
+        cache.insert(3, for: "okx:eth", tag: "okx")
+        cache.invalidate(keyPrefix: "okx:")
+        cache.insert(4, for: "okx:eth", tag: "okx")
+        #expect(cache.value(for: "okx:eth") == 4, "replaced after the invalidation, before any read")
+        #expect(cache.value(for: "okx:btc") == nil)
+    }
+
     @Test func keyPrefixesInvalidateWithoutAScan() throws {
         let cache = try cache()
         cache.insert(contentsOf: [("user:42:portfolio", 1), ("user:42:alerts", 2), ("user:420:portfolio", 3), ("price:btc", 4)])
