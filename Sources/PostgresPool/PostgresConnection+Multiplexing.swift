@@ -153,7 +153,7 @@ extension PostgresConnection {
         sent.append(
             Sent(
                 kind: .statement(statement),
-                reader: PostgresResultReader(binds: statement.rendered.binds, columns: prepared?.columns),
+                reader: PostgresResultReader(binds: statement.rendered.binds, columns: prepared?.columns, visitRow: statement.visitRow),
                 key: prepared?.key))
     }
 
@@ -166,7 +166,7 @@ extension PostgresConnection {
             if let key = entry.key, entry.reader.readColumns, let columns = entry.reader.columns {
                 statements.remember(columns, binary: entry.reader.columnsDecodeInBinary, for: key)
             }
-            if let failure = entry.reader.failure {
+            if let failure = entry.reader.failure ?? entry.reader.rowFailure {
                 statement.finish(.failure(failure))
             } else {
                 statement.finish(.success((entry.reader.rows, entry.reader.affected)))

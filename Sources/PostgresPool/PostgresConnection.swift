@@ -165,6 +165,28 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         return try await observer.observe(sql: { rendered.sql }) { try await run(rendered, cancellable: true).rows }
     }
 
+    /// Runs a statement and returns `decode`'s value for each of its rows, decoded where libpq
+    /// holds them (see ``PostgresRowView``): no ``SQLRow`` is built, and a column is decoded only when
+    /// `decode` reads it.
+    ///
+    /// ```swift
+    /// let names = try await connection.query("SELECT name FROM tokens") { try $0.decode(String.self, "name") }
+    /// ```
+    ///
+    /// #### Errors
+    /// As ``execute(_:)``, or the first error `decode` throws (no row is decoded after it; the
+    /// connection reads the rest of the result and stays usable).
+    public func query<Row>(_ statement: SQLStatement, rowsAs decode: (borrowing PostgresRowView) throws -> Row) async throws -> [Row] {
+        let rendered = try statement.render(for: dialect)
+        return try await observer.observe(sql: { rendered.sql }) {
+            try await withoutActuallyEscaping(decode) { decode in
+                var rows: [Row] = []
+                _ = try await run(rendered, cancellable: true) { row in rows.append(try decode(row)) }
+                return rows
+            }
+        }
+    }
+
     /// Waits for the next notification of a channel this connection `LISTEN`s to (with
     /// `execute("LISTEN \(identifier: channel)")`), returning at once one that arrived meanwhile.
     ///
@@ -230,14 +252,16 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// Runs one statement and collects its rows and row count.
     ///
     /// `timeout` defaults to the configuration's ``PostgresConfiguration/queryTimeout``.
+    /// With `visitRow`, each row is given to it in place of being collected.
     func run(
-        _ rendered: SQLRenderedStatement, cancellable isCancellable: Bool, timeout: Duration? = nil
+        _ rendered: SQLRenderedStatement, cancellable isCancellable: Bool, timeout: Duration? = nil,
+        visitRow: ((borrowing PostgresRowView) throws -> Void)? = nil
     ) async throws -> (rows: [SQLRow], affected: Int) {
         let binds = try PostgresBinds(rendered.binds)
         return try await exclusively {
             try await roundTrip(cancellable: isCancellable, timeout: timeout ?? queryTimeout) {
                 let prepared = try await send(rendered, binds: binds, singleRow: false)
-                var reader = PostgresResultReader(binds: rendered.binds, columns: prepared?.columns)
+                var reader = PostgresResultReader(binds: rendered.binds, columns: prepared?.columns, visitRow: visitRow)
                 defer {
                     if let prepared, reader.readColumns, let columns = reader.columns {
                         statements.remember(columns, binary: reader.columnsDecodeInBinary, for: prepared.key)
@@ -257,6 +281,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
                     }
                 }
                 if let failure = reader.failure { throw failure }
+                if let rowFailure = reader.rowFailure { throw rowFailure }
                 return (reader.rows, reader.affected)
             }
         }

@@ -1,6 +1,7 @@
 public import Pooling
 public import SQLCore
 public import ServiceLifecycle
+import KeelCore
 
 /// A PostgreSQL database behind a connection pool: the `SQLDatabase` applications use.
 ///
@@ -78,12 +79,33 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
         return try await withRetry { try await $0.query(statement) }
     }
 
+    /// Runs a statement on a pooled connection and returns `decode`'s value for each of its rows,
+    /// decoded where libpq holds them; see ``PostgresConnection/query(_:rowsAs:)``.
+    ///
+    /// With ``PostgresConfiguration/multiplexedConnections``, `decode` runs on the task that
+    /// serves the connection, so it must be `@Sendable`; it should do nothing but decode.
+    ///
+    /// #### Errors
+    /// As ``execute(_:)``, or the first error `decode` throws.
+    public func query<Row: Sendable>(
+        _ statement: SQLStatement, rowsAs decode: @escaping @Sendable (borrowing PostgresRowView) throws -> Row
+    ) async throws -> [Row] {
+        guard let multiplexer else { return try await withRetry { try await $0.query(statement, rowsAs: decode) } }
+        let rows = Locked<[Row]>([])
+        _ = try await multiplexed(statement, on: multiplexer) { row in
+            let decoded = try decode(row)
+            rows.withLock { $0.append(decoded) }
+        }
+        return rows.withLock { $0 }
+    }
+
     /// Runs `statement` on the multiplexed connections, observed as a pooled connection's are.
     private func multiplexed(
-        _ statement: SQLStatement, on multiplexer: PostgresMultiplexer
+        _ statement: SQLStatement, on multiplexer: PostgresMultiplexer,
+        visitRow: (@Sendable (borrowing PostgresRowView) throws -> Void)? = nil
     ) async throws -> PostgresMultiplexedStatement.Outcome {
         let rendered = try statement.render(for: .postgres)
-        return try await pool.source.observer.observe(sql: { rendered.sql }) { try await multiplexer.run(rendered) }
+        return try await pool.source.observer.observe(sql: { rendered.sql }) { try await multiplexer.run(rendered, visitRow: visitRow) }
     }
 
     /// Runs `body` in a transaction on one pooled connection.

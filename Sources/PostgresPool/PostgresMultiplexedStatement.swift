@@ -20,12 +20,15 @@ final class PostgresMultiplexedStatement: @unchecked Sendable {
 
     let rendered: SQLRenderedStatement
     let binds: PostgresBinds
+    /// Given each row, on the connection's task, in place of collecting the rows.
+    let visitRow: (@Sendable (borrowing PostgresRowView) throws -> Void)?
     private let state = Atomic<UInt8>(created)
     private var continuation: UnsafeContinuation<Outcome, any Error>?
 
-    init(rendered: SQLRenderedStatement, binds: PostgresBinds) {
+    init(rendered: SQLRenderedStatement, binds: PostgresBinds, visitRow: (@Sendable (borrowing PostgresRowView) throws -> Void)? = nil) {
         self.rendered = rendered
         self.binds = binds
+        self.visitRow = visitRow
     }
 
     /// Whether the caller stopped waiting.

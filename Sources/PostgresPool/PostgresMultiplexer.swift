@@ -30,14 +30,17 @@ final class PostgresMultiplexer: Sendable {
         self.pool = pool
     }
 
-    /// Runs `rendered` on a lane and returns its rows and the rows it affected.
+    /// Runs `rendered` on a lane and returns its rows (given to `visitRow` instead, when set) and
+    /// the rows it affected.
     ///
     /// #### Errors
     /// ``PostgresError``; a `PoolError` when no connection could be leased; `CancellationError`
     /// when the task is cancelled (its statement may still run: the others on its connection are
-    /// left alone).
-    func run(_ rendered: SQLRenderedStatement) async throws -> PostgresMultiplexedStatement.Outcome {
-        let statement = PostgresMultiplexedStatement(rendered: rendered, binds: try PostgresBinds(rendered.binds))
+    /// left alone); the first error `visitRow` threw.
+    func run(
+        _ rendered: SQLRenderedStatement, visitRow: (@Sendable (borrowing PostgresRowView) throws -> Void)? = nil
+    ) async throws -> PostgresMultiplexedStatement.Outcome {
+        let statement = PostgresMultiplexedStatement(rendered: rendered, binds: try PostgresBinds(rendered.binds), visitRow: visitRow)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 if statement.park(continuation) {

@@ -23,9 +23,15 @@ struct PostgresResultReader {
     /// ``PostgresBinaryDecoder`` decodes (so the statement's results may come in binary).
     private(set) var columnsDecodeInBinary = false
 
-    init(binds: [SQLValue], columns: SQLColumns? = nil) {
+    /// Called with each row in place of collecting ``rows``, when set.
+    let visitRow: ((borrowing PostgresRowView) throws -> Void)?
+    /// The first error ``visitRow`` threw; no row is visited after it.
+    private(set) var rowFailure: (any Error)?
+
+    init(binds: [SQLValue], columns: SQLColumns? = nil, visitRow: ((borrowing PostgresRowView) throws -> Void)? = nil) {
         self.binds = binds
         self.columns = columns
+        self.visitRow = visitRow
     }
 
     /// Takes one result: rows, a command's count or an error. Returns the status of a result it
@@ -34,7 +40,11 @@ struct PostgresResultReader {
         let status = PQresultStatus(result)
         switch status {
         case PGRES_TUPLES_OK:
-            rows = decodeRows(of: result)
+            if let visitRow {
+                visitRows(of: result, with: visitRow)
+            } else {
+                rows = decodeRows(of: result)
+            }
             affected = Self.affectedRows(result)
         case PGRES_COMMAND_OK:
             affected = Self.affectedRows(result)
@@ -52,21 +62,40 @@ struct PostgresResultReader {
     private mutating func decodeRows(of result: OpaquePointer) -> [SQLRow] {
         let count = PQntuples(result)
         guard count > 0 else { return [] }
-        let names: SQLColumns
-        if let known = columns, Self.result(result, has: known) {
-            names = known
-        } else {
-            names = Self.columns(of: result)
-            columns = names
-            readColumns = true
-            columnsDecodeInBinary = (0..<PQnfields(result)).allSatisfy { PostgresBinaryDecoder.decodes(PQftype(result, $0)) }
-        }
+        let names = columnNames(of: result)
         return Self.withColumnFormats(of: result) { formats in
             var rows: [SQLRow] = []
             rows.reserveCapacity(Int(count))
             for index in 0..<count { rows.append(Self.row(index, of: result, columns: names, formats: formats)) }
             return rows
         }
+    }
+
+    /// Calls `visit` with each row of the result until it throws.
+    private mutating func visitRows(of result: OpaquePointer, with visit: (borrowing PostgresRowView) throws -> Void) {
+        let count = PQntuples(result)
+        guard count > 0, rowFailure == nil else { return }
+        let names = columnNames(of: result)
+        rowFailure = Self.withColumnFormats(of: result) { formats -> (any Error)? in
+            for index in 0..<count {
+                do {
+                    try visit(PostgresRowView(result: result, index: index, columns: names, formats: formats))
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+    }
+
+    /// ``columns`` when the result has them, else the result's own (which become ``columns``).
+    private mutating func columnNames(of result: OpaquePointer) -> SQLColumns {
+        if let known = columns, Self.result(result, has: known) { return known }
+        let names = Self.columns(of: result)
+        columns = names
+        readColumns = true
+        columnsDecodeInBinary = (0..<PQnfields(result)).allSatisfy { PostgresBinaryDecoder.decodes(PQftype(result, $0)) }
+        return names
     }
 
     /// Whether the result's columns are `columns`, by name and in order.

@@ -17,9 +17,10 @@
 //
 // Workload `rows-1000`: one worker reads 1,000 rows of (int8, timestamptz, 1 KiB of bytea, text)
 // and decodes every value, `rowQueriesPerSample` queries a sample: `keel` (the statement prepared,
-// so its results come in binary after the first), `text` (Keel with `statementCacheCapacity = 0`:
-// unnamed statements, results in text) and `postgresnio` (its binary results, decoded to Int64,
-// Date, ByteBuffer and String).
+// so its results come in binary after the first, read as `SQLRow`s), `keel-in-place` (the same,
+// each row decoded where libpq holds it, `query(_:rowsAs:)`), `text` (Keel with
+// `statementCacheCapacity = 0`: unnamed statements, results in text) and `postgresnio` (its binary
+// results, decoded to Int64, Date, ByteBuffer and String).
 //
 // Workload `pgbouncer-select-16x10`: the same (16, 10) workload through scripts/bench.sh's
 // PgBouncer in transaction mode (`keel`, `pgBouncerTransactionMode`: statements unnamed) against
@@ -228,7 +229,15 @@ let thousandRowsSQL = """
 /// The `rows-1000` workload's statement, in Keel's terms.
 let thousandRows = SQLStatement(unsafeRaw: thousandRowsSQL)
 
-func openKeelRows(text: Bool) async throws -> Fixture {
+/// One row of the `rows-1000` workload.
+struct ThousandRowsRow: Sendable {
+    let id: Int64
+    let at: Date
+    let payload: [UInt8]
+    let name: String
+}
+
+func openKeelRows(text: Bool, inPlace: Bool = false) async throws -> Fixture {
     var configuration = try PostgresConfiguration(connectionString: databaseURL())
     configuration.statementCacheCapacity = text ? 0 : 256
     configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
@@ -240,6 +249,15 @@ func openKeelRows(text: Bool) async throws -> Fixture {
     let running = Task { try await database.run() }
     return Fixture(
         query: { _ in
+            if inPlace {
+                let rows = try await database.query(thousandRows) { row in
+                    ThousandRowsRow(
+                        id: try row.decode(Int64.self, "id"), at: try row.decode(Date.self, "at"),
+                        payload: try row.decode([UInt8].self, "payload"), name: try row.decode(String.self, "name"))
+                }
+                blackHole(rows)
+                return
+            }
             for row in try await database.query(thousandRows) {
                 blackHole(try row.decode(Int64.self, "id"))
                 blackHole(try row.decode(Date.self, "at"))
@@ -351,7 +369,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
-    for client in ["keel", "text", "postgresnio"] {
+    for client in ["keel", "keel-in-place", "text", "postgresnio"] {
         let name = "rows-1000/\(client)"
         var rows = configuration(countingWakeups: false)
         rows.tags = ["opsPerSample": "\(rowQueriesPerSample)"]
@@ -361,7 +379,8 @@ let benchmarks: @Sendable () -> Void = {
             }
         } setup: {
             try await open(name, connections: 1) {
-                client == "postgresnio" ? try await openPostgresNIORows() : try await openKeelRows(text: client == "text")
+                client == "postgresnio"
+                    ? try await openPostgresNIORows() : try await openKeelRows(text: client == "text", inPlace: client == "keel-in-place")
             }
         } teardown: {
             await close(name)
