@@ -176,13 +176,21 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// #### Errors
     /// As ``execute(_:)``, or the first error `decode` throws (no row is decoded after it; the
     /// connection reads the rest of the result and stays usable).
+    @inlinable
     public func query<Row>(_ statement: SQLStatement, rowsAs decode: (borrowing PostgresRowView) throws -> Row) async throws -> [Row] {
+        var rows: [Row] = []
+        try await visitRows(of: statement) { rows.append(try decode($0)) }
+        return rows
+    }
+
+    /// Runs a statement and calls `visit` with each of its rows; the core of ``query(_:rowsAs:)``,
+    /// not generic, so that it runs specialized whatever the rows become.
+    @usableFromInline
+    func visitRows(of statement: SQLStatement, _ visit: (borrowing PostgresRowView) throws -> Void) async throws {
         let rendered = try statement.render(for: dialect)
-        return try await observer.observe(sql: { rendered.sql }) {
-            try await withoutActuallyEscaping(decode) { decode in
-                var rows: [Row] = []
-                _ = try await run(rendered, cancellable: true) { row in rows.append(try decode(row)) }
-                return rows
+        try await observer.observe(sql: { rendered.sql }) {
+            try await withoutActuallyEscaping(visit) { visit in
+                _ = try await run(rendered, cancellable: true, visitRow: visit)
             }
         }
     }

@@ -1,7 +1,6 @@
 public import Pooling
 public import SQLCore
 public import ServiceLifecycle
-import KeelCore
 
 /// A PostgreSQL database behind a connection pool: the `SQLDatabase` applications use.
 ///
@@ -87,16 +86,24 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     ///
     /// #### Errors
     /// As ``execute(_:)``, or the first error `decode` throws.
+    @inlinable
     public func query<Row: Sendable>(
         _ statement: SQLStatement, rowsAs decode: @escaping @Sendable (borrowing PostgresRowView) throws -> Row
     ) async throws -> [Row] {
-        guard let multiplexer else { return try await withRetry { try await $0.query(statement, rowsAs: decode) } }
-        let rows = Locked<[Row]>([])
-        _ = try await multiplexed(statement, on: multiplexer) { row in
-            let decoded = try decode(row)
-            rows.withLock { $0.append(decoded) }
+        let collected = PostgresCollectedRows<Row>()
+        try await visitRows(of: statement) { row in collected.rows.append(try decode(row)) }
+        return collected.rows
+    }
+
+    /// Runs a statement and calls `visit` with each of its rows; the core of ``query(_:rowsAs:)``,
+    /// not generic, so that it runs specialized whatever the rows become.
+    @usableFromInline
+    func visitRows(of statement: SQLStatement, _ visit: @escaping @Sendable (borrowing PostgresRowView) throws -> Void) async throws {
+        if let multiplexer {
+            _ = try await multiplexed(statement, on: multiplexer, visitRow: visit)
+        } else {
+            try await withRetry { try await $0.visitRows(of: statement, visit) }
         }
-        return rows.withLock { $0 }
     }
 
     /// Runs `statement` on the multiplexed connections, observed as a pooled connection's are.
