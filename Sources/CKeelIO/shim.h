@@ -72,6 +72,19 @@ static inline void keel_eventfd_signal(int fd) { eventfd_t one = 1; (void)eventf
 static inline void keel_eventfd_drain(int fd) { eventfd_t value; (void)eventfd_read(fd, &value); }
 #endif
 
+/// Holds back (`on` 1) or releases (`on` 0) a TCP socket's partial segments, so that several
+/// writes leave as one: TCP_CORK on Linux, TCP_NOPUSH elsewhere. Returns 0 or -errno (a Unix
+/// socket has neither option).
+static inline int keel_tcp_cork(int fd, int on) {
+#ifdef TCP_CORK
+    return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0 ? 0 : -errno;
+#elif defined(TCP_NOPUSH)
+    return setsockopt(fd, IPPROTO_TCP, TCP_NOPUSH, &on, sizeof on) == 0 ? 0 : -errno;
+#else
+    return -ENOTSUP;
+#endif
+}
+
 /// The `poll(2)` events for `keel_event_…` bits.
 static inline short keel_poll_events(uint32_t interest) {
     short events = 0;

@@ -69,6 +69,9 @@ extension PostgresConnection {
                 head = 0
             }
             if inFlight == 0 { lastProgress = SocketReactor.now }
+            // libpq (before 17) flushes at every statement's sync point: corked, the batch's
+            // writes leave the socket together, and the server wakes once for them.
+            let corked = batch.count > 1 && keel_tcp_cork(slot.socket, 1) == 0
             for (index, statement) in batch.enumerated() {
                 // A caller cancelled before its statement was sent was resumed already.
                 if statement.isCancelled {
@@ -81,6 +84,7 @@ extension PostgresConnection {
                     return giveUp(error, pending: batch[(index + 1)...])
                 }
             }
+            if corked { _ = keel_tcp_cork(slot.socket, 0) }
             do {
                 try await flush()
             } catch {
