@@ -170,20 +170,10 @@ struct PostgresResultReader {
     static func row(
         _ index: Int32, of result: OpaquePointer, columns: SQLColumns, formats: UnsafeBufferPointer<(type: Oid, binary: Bool)>
     ) -> SQLRow {
+        let view = PostgresRowView(result: result, index: index, columns: columns, formats: formats)
         var values: [SQLValue] = []
-        values.reserveCapacity(columns.count)
-        for (field, format) in zip(Int32(0)..., formats) {
-            if PQgetisnull(result, index, field) == 1 {
-                values.append(.null)
-            } else {
-                let pointer = PQgetvalue(result, index, field)!
-                let length = Int(PQgetlength(result, index, field))
-                values.append(
-                    format.binary
-                        ? PostgresBinaryDecoder.value(type: format.type, pointer: pointer, length: length)
-                        : PostgresTextDecoder.value(type: format.type, pointer: pointer, length: length))
-            }
-        }
+        values.reserveCapacity(formats.count)
+        for field in formats.indices { values.append(view[field]) }
         return SQLRow(columns: columns, values: values)
     }
 }
