@@ -186,8 +186,10 @@ struct CachePolicy: Sendable {
     /// does: a window too small for the load loses newcomers that are read again, a main too
     /// small loses entries it had kept.
     ///
-    /// A refused newcomer read again grows the window only while the window earns more recent hits
-    /// per unit of weight than the main lists, and shrinks it by its weight otherwise. A loop over
+    /// A refused newcomer read again grows the window only while the window earns more than half as
+    /// many recent hits per unit of weight as the main lists, and shrinks it by its weight
+    /// otherwise. (Half: on a working set that slides, the window's entries, younger, have fewer
+    /// hits so far than the main lists' while both hold keys that are still read.) A loop over
     /// more keys than the cache holds brings refused newcomers back too, but a larger window would
     /// only turn the cache into an LRU, which keeps nothing of a loop: there the window earns no
     /// hits, and stays small. The window and the main lists each keep at least 1 % of the
@@ -206,7 +208,7 @@ struct CachePolicy: Sendable {
             let recentMainHits = previousPeriod.hits + (hits &- periodStart.hits) - recentWindowHits
             let windowWeight = max(1, lists[Int(Region.window.rawValue)].weight)
             let mainWeight = max(1, lists[Int(Region.probation.rawValue)].weight + lists[Int(Region.protected.rawValue)].weight)
-            if recentWindowHits * mainWeight > recentMainHits * windowWeight {
+            if recentWindowHits * mainWeight * 2 > recentMainHits * windowWeight {
                 let step = weight * max(1, ghosts.mainCount / max(1, ghosts.windowCount))
                 windowCapacity = min(capacity - minimumWindowCapacity, windowCapacity + step)
             } else {
