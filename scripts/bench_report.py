@@ -94,6 +94,7 @@ def read_batching_percentiles(path, batching):
 
 def main(paths):
     results = defaultdict(dict)  # (suite, workload) -> implementation -> (ops/s, mallocs/op)
+    interleaved = {}  # (suite, workload) -> Keel's ops/s in the Caffeine benchmark's samples
     customs = []
     batching = {}  # "<backend>/<method>" -> rows/s
     for path in paths:
@@ -119,6 +120,8 @@ def main(paths):
             throughput = median(primary) * operations
             mallocs = None
             for key, metric in entry.get("secondaryMetrics", {}).items():
+                if key.startswith("keel operations per second, interleaved") and implementation == "caffeine":
+                    interleaved[(suite, workload)] = median(metric)
                 if key.startswith("operations per second") and implementation != "caffeine":
                     continue  # the JMH export repeats a custom metric in the benchmarks after it
                 if (key.startswith("queries per second") or key.startswith("rows per second")
@@ -154,6 +157,12 @@ def main(paths):
                 ratio = throughput / peer_throughput if peer_throughput else float("nan")
                 print(f"compare: {suite}/{label} keel={throughput:.0f} {peer}={peer_throughput:.0f} "
                       f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
+        # Keel's rounds interleaved with Caffeine's, in the same samples.
+        if (suite, workload) in interleaved and "caffeine" in implementations:
+            keel_rate, caffeine_rate = interleaved[(suite, workload)], implementations["caffeine"][0]
+            ratio = keel_rate / caffeine_rate if caffeine_rate else float("nan")
+            print(f"compare: {suite}/{workload}-interleaved-vs-caffeine keel={keel_rate:.0f} caffeine={caffeine_rate:.0f} "
+                  f"ratio={ratio:.2f} unit={UNITS.get(suite, 'ops/s')}")
         keel = implementations.get("keel")
         if keel is None:
             continue
