@@ -166,7 +166,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     /// Runs a statement and returns `decode`'s value for each of its rows, decoded where libpq
-    /// holds them (see ``PostgresRowView``): no ``SQLRow`` is built, and a column is decoded only when
+    /// holds them (see ``PostgresRowView``): no `SQLRow` is built, and a column is decoded only when
     /// `decode` reads it.
     ///
     /// ```swift

@@ -29,7 +29,7 @@ public struct PostgresRowView: ~Copyable {
     /// The number of columns.
     public var count: Int { formats.count }
 
-    /// The value at column `index` (in range), decoded as ``SQLRow`` decodes it.
+    /// The value at column `index` (in range), decoded as `SQLRow` decodes it.
     public subscript(index: Int) -> SQLValue {
         precondition(formats.indices.contains(index), "column index \(index) is out of range (\(count) columns)")
         let field = Int32(index)
@@ -50,7 +50,7 @@ public struct PostgresRowView: ~Copyable {
     /// Reads a column by name as `type`.
     ///
     /// #### Errors
-    /// ``SQLDecodingError``, as ``SQLRow/decode(_:_:)`` throws it.
+    /// `SQLDecodingError`, as `SQLRow.decode(_:_:)` throws it.
     public func decode<T: SQLValueDecodable>(_ type: T.Type, _ column: String) throws(SQLDecodingError) -> T {
         guard let index = columns.index(of: column) else { throw missingColumn(T.self, "\"\(column)\"") }
         return try decode(T.self, index: index, columnLabel: "\"\(column)\"")
@@ -59,13 +59,13 @@ public struct PostgresRowView: ~Copyable {
     /// Reads a column by index as `type`.
     ///
     /// #### Errors
-    /// ``SQLDecodingError``, as ``SQLRow/decode(_:at:)`` throws it.
+    /// `SQLDecodingError`, as `SQLRow.decode(_:at:)` throws it.
     public func decode<T: SQLValueDecodable>(_ type: T.Type, at index: Int) throws(SQLDecodingError) -> T {
         guard formats.indices.contains(index) else { throw missingColumn(T.self, "[\(index)]") }
         return try decode(T.self, index: index, columnLabel: "\"\(columns.names[index])\"")
     }
 
-    /// The whole row as an ``SQLRow``.
+    /// The whole row as an `SQLRow`.
     public var row: SQLRow {
         PostgresResultReader.row(index, of: result, columns: columns, formats: formats)
     }
