@@ -78,11 +78,12 @@ final class PostgresMultiplexer: Sendable {
     private func drive(_ lane: Int) async {
         while true {
             do {
-                let stopped = try await pool.withConnection { connection in
+                // Returns when the lane has nothing left or the connection was lost; the lane stays
+                // active until the connection is back in the pool, so that a statement queued
+                // meanwhile waits for this driver instead of leasing a second connection.
+                _ = try await pool.withConnection { connection in
                     await connection.serveMultiplexed(lane: lane, of: self)
                 }
-                // Stopped with nothing left: a statement queued since has started a driver of its own.
-                if stopped { return }
             } catch {
                 // No connection: every statement waiting on the lane fails with the pool's error.
                 for statement in stop(lane) { statement.finish(.failure(error)) }
@@ -118,13 +119,12 @@ final class PostgresMultiplexer: Sendable {
 
     /// What was queued on `lane` since the driver's last turn, after `finished` statements of the
     /// lane ended; `nil` when nothing is queued and `inFlight` is 0 (the driver gives its
-    /// connection back; a statement queued later starts a new driver).
+    /// connection back, then looks at the queue again).
     func take(from lane: Int, finished: Int, inFlight: Int) -> [PostgresMultiplexedStatement]? {
         lanes.withLock { lanes in
             lanes[lane].load -= finished
             let queued = lanes[lane].queue
             if queued.isEmpty && inFlight == 0 {
-                lanes[lane].active = false
                 lanes[lane].slot = nil
                 return nil
             }
