@@ -24,18 +24,18 @@ extension PostgresConnection {
         var key: PostgresStatementCache.Key?
     }
 
-    /// Serves `lane` of `multiplexer` until the lane has nothing queued or in flight (returns
-    /// `true`) or the connection is lost (returns `false`; its callers have failed).
+    /// Serves `lane` of `multiplexer` until the lane has nothing queued or in flight, or the
+    /// connection is lost (its callers have then failed, and the multiplexer was told).
     ///
     /// Each turn writes everything queued since the last one in one flush, then hands over every
     /// result that has arrived, then waits for the socket (a newly queued statement wakes it).
-    func serveMultiplexed(lane: Int, of multiplexer: PostgresMultiplexer) async -> Bool {
+    func serveMultiplexed(lane: Int, of multiplexer: PostgresMultiplexer) async {
         var sent: [Sent] = []
         var head = 0
         var finished = 0
         /// Fails everything in flight (and `pending`, taken but not sent) with `error`: the
         /// connection is lost and the pool discards it.
-        func giveUp(_ error: any Error, pending: ArraySlice<PostgresMultiplexedStatement> = []) -> Bool {
+        func giveUp(_ error: any Error, pending: ArraySlice<PostgresMultiplexedStatement> = []) {
             lost.store(true, ordering: .relaxed)
             for entry in sent[head...] {
                 if case .statement(let statement) = entry.kind {
@@ -45,13 +45,12 @@ extension PostgresConnection {
             }
             for statement in pending { statement.finish(.failure(error)) }
             multiplexer.lost(lane, finished: finished + pending.count)
-            return false
         }
         do {
             try checkAliveBeforeSend()
         } catch {
             multiplexer.lost(lane, finished: 0)
-            return false
+            return
         }
         guard PQenterPipelineMode(handle) == 1 else { return giveUp(connectionError()) }
         defer { if !lost.load(ordering: .relaxed) { PQexitPipelineMode(handle) } }
@@ -62,7 +61,7 @@ extension PostgresConnection {
             // which then go out together.
             await Task.yield()
             let inFlight = sent.count - head
-            guard let batch = multiplexer.take(from: lane, finished: finished, inFlight: inFlight) else { return true }
+            guard let batch = multiplexer.take(from: lane, finished: finished, inFlight: inFlight) else { return }
             finished = 0
             if head > 256 && head * 2 > sent.count {
                 sent.removeFirst(head)
@@ -71,7 +70,7 @@ extension PostgresConnection {
             if inFlight == 0 { lastProgress = SocketReactor.now }
             // libpq (before 17) flushes at every statement's sync point: corked, the batch's
             // writes leave the socket together, and the server wakes once for them.
-            let corked = batch.count > 1 && keel_tcp_cork(slot.socket, 1) == 0
+            let corked = corksWrites && batch.count > 1 && keel_tcp_cork(slot.socket, 1) == 0
             for (index, statement) in batch.enumerated() {
                 // A caller cancelled before its statement was sent was resumed already.
                 if statement.isCancelled {

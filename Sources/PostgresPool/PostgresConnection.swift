@@ -29,6 +29,9 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     let slot: SocketSlot
     private let cancelHandle: OpaquePointer?
     let reactor: SocketReactor
+    /// Whether the socket can hold back partial segments (TCP; a Unix socket cannot): see
+    /// `keel_tcp_cork`.
+    let corksWrites: Bool
     private let notices: PostgresNoticeSink
     var statements: PostgresStatementCache
     /// Set when a message was just sent and nothing was read since: the socket held nothing unread
@@ -61,6 +64,8 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
         case .failure(let error): throw .connection("cannot watch the socket: \(error)")
         }
         self.handle = handle
+        // Releasing a cork that is not set changes nothing, and fails where there is none.
+        corksWrites = keel_tcp_cork(PQsocket(handle), 0) == 0
         cancelHandle = PQgetCancel(handle)
         self.reactor = reactor
         statements = PostgresStatementCache(

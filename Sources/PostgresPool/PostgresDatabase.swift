@@ -90,20 +90,35 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     public func query<Row: Sendable>(
         _ statement: SQLStatement, rowsAs decode: @escaping @Sendable (borrowing PostgresRowView) throws -> Row
     ) async throws -> [Row] {
+        guard isMultiplexed else {
+            // A pooled connection visits the rows on this task, which collects them itself.
+            var rows: [Row] = []
+            try await visitPooledRows(of: statement) { rows.append(try decode($0)) }
+            return rows
+        }
         let collected = PostgresCollectedRows<Row>()
-        try await visitRows(of: statement) { row in collected.rows.append(try decode(row)) }
+        try await visitMultiplexedRows(of: statement) { row in collected.rows.append(try decode(row)) }
         return collected.rows
     }
 
-    /// Runs a statement and calls `visit` with each of its rows; the core of ``query(_:rowsAs:)``,
-    /// not generic, so that it runs specialized whatever the rows become.
+    /// Whether statements run on the multiplexed connections.
+    @usableFromInline var isMultiplexed: Bool { multiplexer != nil }
+
+    /// Runs a statement on a pooled connection and calls `visit` with each of its rows; a core of
+    /// ``query(_:rowsAs:)``, not generic, so that it runs specialized whatever the rows become.
     @usableFromInline
-    func visitRows(of statement: SQLStatement, _ visit: @escaping @Sendable (borrowing PostgresRowView) throws -> Void) async throws {
-        if let multiplexer {
-            _ = try await multiplexed(statement, on: multiplexer, visitRow: visit)
-        } else {
-            try await withRetry { try await $0.visitRows(of: statement, visit) }
-        }
+    func visitPooledRows(of statement: SQLStatement, _ visit: (borrowing PostgresRowView) throws -> Void) async throws {
+        try await withRetry { try await $0.visitRows(of: statement, visit) }
+    }
+
+    /// Runs a statement on the multiplexed connections and calls `visit` with each of its rows, on
+    /// the task that serves the connection; the other core of ``query(_:rowsAs:)``.
+    @usableFromInline
+    func visitMultiplexedRows(
+        of statement: SQLStatement, _ visit: @escaping @Sendable (borrowing PostgresRowView) throws -> Void
+    ) async throws {
+        guard let multiplexer else { return try await visitPooledRows(of: statement, visit) }
+        _ = try await multiplexed(statement, on: multiplexer, visitRow: visit)
     }
 
     /// Runs `statement` on the multiplexed connections, observed as a pooled connection's are.

@@ -81,7 +81,7 @@ final class PostgresMultiplexer: Sendable {
                 // Returns when the lane has nothing left or the connection was lost; the lane stays
                 // active until the connection is back in the pool, so that a statement queued
                 // meanwhile waits for this driver instead of leasing a second connection.
-                _ = try await pool.withConnection { connection in
+                try await pool.withConnection { connection in
                     await connection.serveMultiplexed(lane: lane, of: self)
                 }
             } catch {

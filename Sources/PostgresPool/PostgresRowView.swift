@@ -52,7 +52,9 @@ public struct PostgresRowView: ~Copyable {
     /// #### Errors
     /// `SQLDecodingError`, as `SQLRow.decode(_:_:)` throws it.
     public func decode<T: SQLValueDecodable>(_ type: T.Type, _ column: String) throws(SQLDecodingError) -> T {
-        guard let index = columns.index(of: column) else { throw missingColumn(T.self, "\"\(column)\"") }
+        guard let index = columns.index(of: column) else {
+            throw .missing(column: "\"\(column)\"", decodingAs: T.self, availableColumns: columns.names)
+        }
         return try decode(T.self, index: index, columnLabel: "\"\(column)\"")
     }
 
@@ -61,7 +63,9 @@ public struct PostgresRowView: ~Copyable {
     /// #### Errors
     /// `SQLDecodingError`, as `SQLRow.decode(_:at:)` throws it.
     public func decode<T: SQLValueDecodable>(_ type: T.Type, at index: Int) throws(SQLDecodingError) -> T {
-        guard formats.indices.contains(index) else { throw missingColumn(T.self, "[\(index)]") }
+        guard formats.indices.contains(index) else {
+            throw .missing(column: "[\(index)]", decodingAs: T.self, availableColumns: columns.names)
+        }
         return try decode(T.self, index: index, columnLabel: "\"\(columns.names[index])\"")
     }
 
@@ -76,16 +80,8 @@ public struct PostgresRowView: ~Copyable {
     ) throws(SQLDecodingError) -> T {
         let value = self[index]
         guard let decoded = T(sqlValue: value) else {
-            throw SQLDecodingError(
-                code: .typeMismatch, column: columnLabel(), expectedType: String(describing: T.self),
-                foundKind: value.kindName, availableColumns: columns.names)
+            throw .mismatch(column: columnLabel(), decodingAs: T.self, found: value, availableColumns: columns.names)
         }
         return decoded
-    }
-
-    private func missingColumn<T>(_ type: T.Type, _ columnLabel: String) -> SQLDecodingError {
-        SQLDecodingError(
-            code: .missingColumn, column: columnLabel, expectedType: String(describing: T.self),
-            foundKind: nil, availableColumns: columns.names)
     }
 }

@@ -44,6 +44,23 @@ public struct SQLDecodingError: Error, Hashable, Sendable, CustomStringConvertib
         self.availableColumns = availableColumns
     }
 
+    /// The error of a column a row does not have: `column` is its quoted name, or its index in
+    /// brackets (`[3]`).
+    public static func missing<T>(column: String, decodingAs type: T.Type, availableColumns: [String]) -> SQLDecodingError {
+        SQLDecodingError(
+            code: .missingColumn, column: column, expectedType: String(describing: T.self), foundKind: nil,
+            availableColumns: availableColumns)
+    }
+
+    /// The error of the value `found` in `column` (its quoted name) that does not fit `type`.
+    public static func mismatch<T>(
+        column: String, decodingAs type: T.Type, found: SQLValue, availableColumns: [String]
+    ) -> SQLDecodingError {
+        SQLDecodingError(
+            code: .typeMismatch, column: column, expectedType: String(describing: T.self), foundKind: found.kindName,
+            availableColumns: availableColumns)
+    }
+
     /// A sentence naming the column, the expected type and what was found.
     public var description: String {
         if code == .missingColumn {

@@ -43,7 +43,9 @@ public struct SQLRow: Sendable, Hashable {
     /// no such column or the value does not fit (`NULL` fits only an optional).
     @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, _ column: String) throws(SQLDecodingError) -> T {
-        guard let index = columns.index(of: column) else { throw missingColumn(T.self, "\"\(column)\"") }
+        guard let index = columns.index(of: column) else {
+            throw .missing(column: "\"\(column)\"", decodingAs: T.self, availableColumns: columns.names)
+        }
         return try decode(T.self, index: index, columnLabel: "\"\(column)\"")
     }
 
@@ -53,7 +55,9 @@ public struct SQLRow: Sendable, Hashable {
     /// ``SQLDecodingError`` when the index is out of range or the value does not fit.
     @inlinable
     public func decode<T: SQLValueDecodable>(_ type: T.Type, at index: Int) throws(SQLDecodingError) -> T {
-        guard values.indices.contains(index) else { throw missingColumn(T.self, "[\(index)]") }
+        guard values.indices.contains(index) else {
+            throw .missing(column: "[\(index)]", decodingAs: T.self, availableColumns: columns.names)
+        }
         return try decode(T.self, index: index, columnLabel: "\"\(columns.names[index])\"")
     }
 
@@ -76,24 +80,10 @@ public struct SQLRow: Sendable, Hashable {
     func decode<T: SQLValueDecodable>(
         _ type: T.Type, index: Int, columnLabel: @autoclosure () -> String
     ) throws(SQLDecodingError) -> T {
-        guard let decoded = T(sqlValue: values[index]) else { throw mismatch(T.self, at: index, columnLabel: columnLabel()) }
+        guard let decoded = T(sqlValue: values[index]) else {
+            throw .mismatch(column: columnLabel(), decodingAs: T.self, found: values[index], availableColumns: columns.names)
+        }
         return decoded
-    }
-
-    /// The error of a column the row does not have.
-    @usableFromInline
-    func missingColumn<T>(_ type: T.Type, _ columnLabel: String) -> SQLDecodingError {
-        SQLDecodingError(
-            code: .missingColumn, column: columnLabel, expectedType: String(describing: T.self),
-            foundKind: nil, availableColumns: columns.names)
-    }
-
-    /// The error of a value that does not fit `type`.
-    @usableFromInline
-    func mismatch<T>(_ type: T.Type, at index: Int, columnLabel: String) -> SQLDecodingError {
-        SQLDecodingError(
-            code: .typeMismatch, column: columnLabel, expectedType: String(describing: T.self),
-            foundKind: values[index].kindName, availableColumns: columns.names)
     }
 }
 

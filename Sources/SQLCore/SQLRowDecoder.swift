@@ -45,9 +45,8 @@ struct SQLRowKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         guard let index = row.columns.index(of: key.stringValue) else {
-            throw SQLDecodingError(
-                code: .missingColumn, column: "\"\(key.stringValue)\"", expectedType: String(describing: T.self),
-                foundKind: nil, availableColumns: row.columns.names)
+            throw SQLDecodingError.missing(
+                column: "\"\(key.stringValue)\"", decodingAs: T.self, availableColumns: row.columns.names)
         }
         if let decodable = T.self as? any SQLValueDecodable.Type {
             return try Self.decode(decodable, row: row, index: index, key: key) as! T

@@ -1,5 +1,6 @@
 import Foundation
-import PostgresPool
+import Pooling
+@testable import PostgresPool
 import SQLCore
 import KeelTesting
 import Testing
@@ -149,6 +150,44 @@ extension PostgresServerTests {
                 #expect(error?.isConnectionFailure == true, "\(String(describing: error))")
                 let next = try await database.query("SELECT pg_backend_pid()::int8 AS pid")[0].decode(Int64.self, "pid")
                 #expect(next != pid)
+            }
+        }
+
+        @Test func aConnectionOverAUnixSocketMultiplexesWithoutCorking() async throws {
+            // The throwaway server also listens on a socket in its folder.
+            let folder = try TestDatabaseEnvironment.require("KEEL_PG_SOCKET_DIR")
+            let tcp = try #require(URLComponents(string: try TestDatabaseEnvironment.requirePostgresURL()))
+            var unix = URLComponents()
+            unix.scheme = "postgresql"
+            unix.user = tcp.user
+            unix.password = tcp.password
+            unix.host = ""
+            unix.path = tcp.path
+            unix.queryItems = [URLQueryItem(name: "host", value: folder), URLQueryItem(name: "port", value: tcp.port.map(String.init))]
+            let configuration = try PostgresConfiguration(connectionString: try #require(unix.string))
+            try await PostgresTestSupport.withConnection { #expect($0.corksWrites) }
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            #expect(!connection.corksWrites)
+            connection.close()
+
+            var multiplexed = configuration
+            multiplexed.multiplexedConnections = 1
+            var pool = PoolConfiguration()
+            pool.validation = .never
+            let database = try PostgresDatabase(configuration: multiplexed, pool: pool)
+            try await withRunning(database.run, shutdown: database.shutdown) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for task in 0..<8 {
+                        group.addTask {
+                            for index in 0..<50 {
+                                let key = Int64(task * 1_000 + index)
+                                let rows = try await database.query("SELECT \(key)::int8 AS k")
+                                #expect(rows.map { $0["k"] } == [.int64(key)])
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
             }
         }
     }
