@@ -6,6 +6,8 @@ import Tracing
 /// OpenTelemetry's database attributes, the `keel_sql_statement_duration` timer of its pool, and a
 /// log line when it ran longer than a threshold.
 ///
+/// With no tracer bootstrapped or bound to the task, no span is started.
+///
 /// The SQL text recorded is the statement's text with placeholders (`$1`, `?`): bind values never
 /// reach a span or a log. The text is only rendered when a span records or the statement was slow.
 package struct StatementObserver: Sendable {
@@ -43,23 +45,32 @@ package struct StatementObserver: Sendable {
         let start = ContinuousClock.now
         let outcome: Swift.Result<Result, any Error>
         let recordedText: String?
-        (outcome, recordedText) = await withSpan("db.query", ofKind: .client) { span in
-            var text: String?
-            if span.isRecording {
-                let sql = sql()
-                text = sql
-                span.attributes["db.system.name"] = system
-                span.attributes["db.operation.name"] = operation ?? Self.operationName(of: sql)
-                span.attributes["db.query.text"] = sql
-                if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
+        if InstrumentationSystem.isTracing {
+            (outcome, recordedText) = await withSpan("db.query", ofKind: .client) { span in
+                var text: String?
+                if span.isRecording {
+                    let sql = sql()
+                    text = sql
+                    span.attributes["db.system.name"] = system
+                    span.attributes["db.operation.name"] = operation ?? Self.operationName(of: sql)
+                    span.attributes["db.query.text"] = sql
+                    if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
+                }
+                do {
+                    return (.success(try await body()), text)
+                } catch {
+                    span.recordError(error)
+                    span.setStatus(SpanStatus(code: .error))
+                    return (.failure(error), text)
+                }
             }
+        } else {
             do {
-                return (.success(try await body()), text)
+                outcome = .success(try await body())
             } catch {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error))
-                return (.failure(error), text)
+                outcome = .failure(error)
             }
+            recordedText = nil
         }
         let elapsed = start.duration(to: .now)
         duration.recordNanoseconds(elapsed.inNanoseconds)

@@ -201,7 +201,8 @@ where PoolClock.Duration == Duration {
     /// unspecialized generic code would look up type metadata on every call.
     @inlinable
     func acquire(
-        after first: Machine.LeaseDecision, deadline: PoolClock.Instant?, location: LeaseLocation
+        isolation: isolated (any Actor)? = #isolation, after first: Machine.LeaseDecision, deadline: PoolClock.Instant?,
+        location: LeaseLocation
     ) async throws -> Machine.Lease {
         var decision = first
         while true {

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import InMemoryTracing
 import KeelTesting
 import Logging
 import MetricsTestKit
@@ -44,6 +45,19 @@ import Tracing
                 #expect(acquire.attributes.text("keel.pool.wait_seconds") != nil)
             }
             #expect(!spans.contains { span in "\(span.attributes)".contains(Self.secret) })
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func aTracerBoundToTheTaskRecordsItsStatements(_ backend: Backend) async throws {
+        try await backend.withDatabase { database, _ in
+            let tracer = InMemoryTracer()
+            try await withTracer(tracer) {
+                _ = try await database.query("SELECT \(Self.secret) AS v")
+            }
+            let statements = tracer.finishedSpans.filter { $0.operationName == "db.query" }
+            #expect(statements.count == 1)
+            #expect(statements.first?.attributes.text("db.query.text") == (backend.isPostgres ? "SELECT $1 AS v" : "SELECT ? AS v"))
         }
     }
 
