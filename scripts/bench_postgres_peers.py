@@ -16,7 +16,8 @@ its queries) and busy cores (the whole machine's, from /proc/stat). Then, agains
 the same run (the report of scripts/bench_report.py, <keel report>):
     compare: postgres/select-<W>x<P>-vs-<peer> keel=<qps> <peer>=<qps> ratio=<keel/peer> unit=qps
 for Keel's default mode (`keel`), and the same for Keel on the reactor's executor
-(`select-<W>x<P>-on-reactor-vs-<peer>`) and multiplexed (`select-<W>x<P>-multiplexed-vs-<peer>`).
+(`select-<W>x<P>-on-reactor-vs-<peer>`), multiplexed (`select-<W>x<P>-multiplexed-vs-<peer>`) and
+multiplexed with the tasks on the reactor (`select-<W>x<P>-multiplexed-on-reactor-vs-<peer>`).
 """
 import glob
 import os
@@ -139,7 +140,8 @@ def main():
                 value = sum(round_[key] for round_ in rounds) / len(rounds)
                 print(f"figure: postgres/{name}/{workload}/{peer} value={value:.2f} unit={units[key]}")
         modes = [(workload, workload), (f"{workload}/on-reactor", f"{workload}-on-reactor"),
-                 (f"{workload}/multiplexed", f"{workload}-multiplexed")]
+                 (f"{workload}/multiplexed", f"{workload}-multiplexed"),
+                 (f"{workload}/multiplexed-on-reactor", f"{workload}-multiplexed-on-reactor")]
         for source, label in modes:
             keel = keel_qps(report, source)
             if keel is None:

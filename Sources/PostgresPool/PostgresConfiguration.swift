@@ -79,6 +79,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     ///
     /// Multiplexed statements run outside any transaction and must not change the session
     /// (`SET`, `LISTEN`, temporary tables): they share connections.
+    ///
+    /// The connections are served on the socket reactor's thread (``PostgresDatabase/taskExecutor``),
+    /// where their answers are seen: callers that prefer that executor are answered there too,
+    /// with no thread hop at all.
     public var multiplexedConnections = 0
     /// The clock of a connection's timers: ``queryTimeout`` (and ``checkTimeout``, which bounds
     /// the pool's checks the same way) and ``cancelGracePeriod``. Tests pass a manual clock to

@@ -67,7 +67,10 @@ final class PostgresMultiplexer: Sendable {
         if start {
             // Detached: the driver serves every caller of the lane, so it is part of no caller's
             // trace (its lease would show as the first caller's) and takes no caller's priority.
-            Task.detached { [self] in await drive(lane) }
+            // On the reactor's executor: the driver runs on the thread that sees its socket
+            // ready, with no hop to a cooperative thread at each turn, and callers that prefer
+            // that executor too are resumed without leaving it.
+            Task.detached(executorPreference: SocketReactor.shared) { [self] in await drive(lane) }
         } else {
             // The driver may be waiting for its socket: a readiness it finds nothing behind wakes it.
             slot?.deliver(SocketSlot.readable)?.resume()

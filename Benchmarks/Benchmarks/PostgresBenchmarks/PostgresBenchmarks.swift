@@ -5,10 +5,11 @@
 //
 // Workloads `select-<workers>x<pool size>`: each benchmark opens its client once (see `Fixture`),
 // then each sample runs `queriesPerSample` queries split over the workers, with random keys.
-// Keel runs three times: `keel`, its workers on Swift's global executor; `keel-on-reactor`, its
-// workers preferring `PostgresConnection.taskExecutor`; and `keel-multiplexed`, its statements
+// Keel runs four times: `keel`, its workers on Swift's global executor; `keel-on-reactor`, its
+// workers preferring `PostgresConnection.taskExecutor`; `keel-multiplexed`, its statements
 // pipelined onto 2 of the pool's connections (`PostgresConfiguration.multiplexedConnections`;
-// KEEL_BENCH_MULTIPLEXED_CONNECTIONS sets another count). Besides throughput, each sample records
+// KEEL_BENCH_MULTIPLEXED_CONNECTIONS sets another count); and `keel-multiplexed-on-reactor`, the
+// same with its workers preferring the reactor's executor, where the connections are served. Besides throughput, each sample records
 // (custom metrics, one value per sample): the p50 and p99 latency of its queries in ns, the
 // client CPU per query in ns (getrusage over the sample / queries), the context switches per
 // 1,000 queries (getrusage), the machine's busy cores (client and server, /proc/stat) times 1,000,
@@ -27,7 +28,7 @@
 // Keel connected directly (`direct`) in the same run.
 //
 // pgbench and HikariCP run on the same workloads after these benchmarks (scripts/bench.sh,
-// scripts/bench_postgres_peers.py), with compare lines against `keel` and `keel-on-reactor`.
+// scripts/bench_postgres_peers.py), with compare lines against each of Keel's four.
 
 import Benchmark
 import Foundation
@@ -349,10 +350,10 @@ let benchmarks: @Sendable () -> Void = {
         )
     }
     for (workers, connections) in [(1, 1), (16, 10), (64, 20)] {
-        for client in ["keel", "keel-on-reactor", "keel-multiplexed", "postgresnio"] {
+        for client in ["keel", "keel-on-reactor", "keel-multiplexed", "keel-multiplexed-on-reactor", "postgresnio"] {
             let name = "select-\(workers)x\(connections)/\(client)"
             let isKeel = client != "postgresnio"
-            let executor = client == "keel-on-reactor" ? PostgresConnection.taskExecutor : nil
+            let executor = client.hasSuffix("on-reactor") ? PostgresConnection.taskExecutor : nil
             Benchmark(name, configuration: configuration(countingWakeups: isKeel)) { benchmark, fixture in
                 for _ in benchmark.scaledIterations {
                     try await sample(benchmark, workers: workers, countWakeups: isKeel, executor: executor, query: fixture.query)
@@ -362,7 +363,7 @@ let benchmarks: @Sendable () -> Void = {
                     guard isKeel else { return try await openPostgresNIO(connections: connections) }
                     return try await openKeel(
                         connections: connections,
-                        multiplexedConnections: client == "keel-multiplexed" ? min(multiplexedConnections, connections) : 0)
+                        multiplexedConnections: client.hasPrefix("keel-multiplexed") ? min(multiplexedConnections, connections) : 0)
                 }
             } teardown: {
                 await close(name)
