@@ -180,6 +180,12 @@ package final class SocketReactor: TaskExecutor, Sendable {
         armedDeadlines.wrappingSubtract(1, ordering: .relaxed)
     }
 
+    /// Whether the calling task prefers this reactor as its executor (created with
+    /// `addTask(executorPreference:)` or inside `withTaskExecutorPreference`).
+    package var isPreferredByCurrentTask: Bool {
+        withUnsafeCurrentTask { $0?.unownedTaskExecutor == asUnownedTaskExecutor() }
+    }
+
     private func loop() {
         var running: [UnownedJob] = []
         var ready: [UnsafeContinuation<Void, Never>] = []

@@ -80,9 +80,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// Multiplexed statements run outside any transaction and must not change the session
     /// (`SET`, `LISTEN`, temporary tables): they share connections.
     ///
-    /// The connections are served on the socket reactor's thread (``PostgresDatabase/taskExecutor``),
-    /// where their answers are seen: callers that prefer that executor are answered there too,
-    /// with no thread hop at all.
+    /// A connection is served on the executor of the task whose statement set it to work: for a
+    /// task that prefers ``PostgresDatabase/taskExecutor``, on the socket reactor's thread, where
+    /// its answers are seen, so that callers on that executor are answered with no thread hop.
     public var multiplexedConnections = 0
     /// The clock of a connection's timers: ``queryTimeout`` (and ``checkTimeout``, which bounds
     /// the pool's checks the same way) and ``cancelGracePeriod``. Tests pass a manual clock to

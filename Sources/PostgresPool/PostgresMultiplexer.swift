@@ -67,10 +67,12 @@ final class PostgresMultiplexer: Sendable {
         if start {
             // Detached: the driver serves every caller of the lane, so it is part of no caller's
             // trace (its lease would show as the first caller's) and takes no caller's priority.
-            // On the reactor's executor: the driver runs on the thread that sees its socket
-            // ready, with no hop to a cooperative thread at each turn, and callers that prefer
-            // that executor too are resumed without leaving it.
-            Task.detached(executorPreference: SocketReactor.shared) { [self] in await drive(lane) }
+            // Where the caller that starts it runs: on the reactor's executor for a caller that
+            // prefers it, so that the driver runs on the thread that sees its socket ready and
+            // resumes such callers without a thread hop; on the global executor otherwise, beside
+            // callers there (on the reactor, each of their statements would wake its thread).
+            let executor: (any TaskExecutor)? = SocketReactor.shared.isPreferredByCurrentTask ? SocketReactor.shared : nil
+            Task.detached(executorPreference: executor) { [self] in await drive(lane) }
         } else {
             // The driver may be waiting for its socket: a readiness it finds nothing behind wakes it.
             slot?.deliver(SocketSlot.readable)?.resume()

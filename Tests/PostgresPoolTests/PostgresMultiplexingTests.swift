@@ -153,6 +153,28 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func aLaneIsServedOnTheExecutorOfTheTaskThatStartsIt() async throws {
+            try await PostgresTestSupport.withDatabase(multiplexedConnections: 1) { database in
+                let executor = PostgresConnection.taskExecutor
+                let reactorThread = await Task(executorPreference: executor) { UInt(pthread_self()) }.value
+                /// The thread that decoded the row: the lane's driver's.
+                @Sendable func decodingThread() async throws -> [UInt] {
+                    try await database.query("SELECT 1 AS one") { _ in UInt(pthread_self()) }
+                }
+                /// Waits for the lane's driver to give its connection back: the next statement
+                /// then starts a driver of its own.
+                func waitUntilTheLaneIsIdle() async throws {
+                    while database.pool.statistics.inUse > 0 { try await Task.sleep(for: .milliseconds(1)) }
+                }
+                let onTheReactor = try await Task(executorPreference: executor) { try await decodingThread() }.value
+                #expect(onTheReactor == [reactorThread])
+                try await waitUntilTheLaneIsIdle()
+                let onTheGlobalExecutor = try await Task.detached { try await decodingThread() }.value
+                #expect(onTheGlobalExecutor.count == 1)
+                #expect(onTheGlobalExecutor != [reactorThread])
+            }
+        }
+
         @Test func aConnectionOverAUnixSocketMultiplexesWithoutCorking() async throws {
             // The throwaway server also listens on a socket in its folder.
             let folder = try TestDatabaseEnvironment.require("KEEL_PG_SOCKET_DIR")
