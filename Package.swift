@@ -173,7 +173,7 @@ let package = Package(
         // Chunked ON CONFLICT upserts and keyed batch updates over any SQLDatabase.
         .target(
             name: "Batching",
-            dependencies: ["SQLCore", .product(name: "Tracing", package: "swift-distributed-tracing")],
+            dependencies: ["SQLCore", "KeelCore", .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: strictSettings
         ),
 

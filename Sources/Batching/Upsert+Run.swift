@@ -1,3 +1,4 @@
+import KeelCore
 public import SQLCore
 import Tracing
 
@@ -49,7 +50,7 @@ extension Upsert {
             report.inserted = 0
             report.updated = 0
         }
-        return try await withSpan("keel.upsert") { [report] span in
+        return try await withSpanIfTracing("keel.upsert") { [report] span in
             var report = report
             if span.isRecording {
                 span.attributes["db.collection.name"] = table

@@ -185,8 +185,7 @@ where CacheClock.Duration == Duration {
     public func value(
         for key: String, tag: String? = nil, orFetch fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        guard InstrumentationSystem.isTracing else { return try await lookUp(key, tag: tag, orFetch: fetch).value }
-        return try await withSpan("cache.load") { span in
+        try await withSpanIfTracing("cache.load") { span in
             let (value, result) = try await lookUp(key, tag: tag, orFetch: fetch)
             if span.isRecording {
                 span.attributes["keel.cache.name"] = configuration.name

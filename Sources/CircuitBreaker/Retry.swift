@@ -31,7 +31,9 @@ public func retry<Result, RetryClock: Clock>(
     var attempt = 1
     while true {
         // The attempt's value, or the delay before the next attempt.
-        let (value, delay): (Result?, Duration) = try await withSpan("retry.attempt", isolation: isolation) { span in
+        let (value, delay): (Result?, Duration) = try await withSpanIfTracing(
+            "retry.attempt", isolation: isolation
+        ) { span in
             if span.isRecording { span.attributes["keel.retry.attempt"] = attempt }
             do {
                 return (try await body(), .zero)

@@ -6,7 +6,7 @@ import Tracing
 /// OpenTelemetry's database attributes, the `keel_sql_statement_duration` timer of its pool, and a
 /// log line when it ran longer than a threshold.
 ///
-/// With no tracer bootstrapped or bound to the task, no span is started.
+/// With no tracer bootstrapped or bound to the task, no span is started (`withSpanIfTracing`).
 ///
 /// The SQL text recorded is the statement's text with placeholders (`$1`, `?`): bind values never
 /// reach a span or a log. The text is only rendered when a span records or the statement was slow.
@@ -43,34 +43,23 @@ package struct StatementObserver: Sendable {
         sql: () -> String, _ body: () async throws -> Result
     ) async throws -> Result {
         let start = ContinuousClock.now
-        let outcome: Swift.Result<Result, any Error>
-        let recordedText: String?
-        if InstrumentationSystem.isTracing {
-            (outcome, recordedText) = await withSpan("db.query", ofKind: .client) { span in
-                var text: String?
-                if span.isRecording {
-                    let sql = sql()
-                    text = sql
-                    span.attributes["db.system.name"] = system
-                    span.attributes["db.operation.name"] = operation ?? Self.operationName(of: sql)
-                    span.attributes["db.query.text"] = sql
-                    if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
-                }
-                do {
-                    return (.success(try await body()), text)
-                } catch {
-                    span.recordError(error)
-                    span.setStatus(SpanStatus(code: .error))
-                    return (.failure(error), text)
-                }
+        let (outcome, recordedText) = await withSpanIfTracing("db.query", ofKind: .client) { span in
+            var text: String?
+            if span.isRecording {
+                let sql = sql()
+                text = sql
+                span.attributes["db.system.name"] = system
+                span.attributes["db.operation.name"] = operation ?? Self.operationName(of: sql)
+                span.attributes["db.query.text"] = sql
+                if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
             }
-        } else {
             do {
-                outcome = .success(try await body())
+                return (Swift.Result<Result, any Error>.success(try await body()), text)
             } catch {
-                outcome = .failure(error)
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error))
+                return (.failure(error), text)
             }
-            recordedText = nil
         }
         let elapsed = start.duration(to: .now)
         duration.recordNanoseconds(elapsed.inNanoseconds)

@@ -22,10 +22,7 @@ extension ConnectionPool {
         isolation: isolated (any Actor)?, after first: Machine.LeaseDecision, deadline: PoolClock.Instant?,
         location: LeaseLocation
     ) async throws -> Machine.Lease {
-        guard InstrumentationSystem.isTracing else {
-            return try await acquire(after: first, deadline: deadline, location: location)
-        }
-        return try await withSpan("pool.acquire", isolation: isolation) { span in
+        try await withSpanIfTracing("pool.acquire", isolation: isolation) { span in
             let start = ContinuousClock.now
             defer {
                 if span.isRecording {

@@ -201,8 +201,7 @@ where PoolClock.Duration == Duration {
     /// unspecialized generic code would look up type metadata on every call.
     @inlinable
     func acquire(
-        isolation: isolated (any Actor)? = #isolation, after first: Machine.LeaseDecision, deadline: PoolClock.Instant?,
-        location: LeaseLocation
+        after first: Machine.LeaseDecision, deadline: PoolClock.Instant?, location: LeaseLocation
     ) async throws -> Machine.Lease {
         var decision = first
         while true {

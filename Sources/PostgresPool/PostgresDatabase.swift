@@ -23,7 +23,7 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// one, plus a fresh one.
     private let maxAttempts: Int
     /// Carries ``query(_:)`` and ``execute(_:)`` when ``PostgresConfiguration/multiplexedConnections`` is above 0.
-    private let multiplexer: PostgresMultiplexer?
+    @usableFromInline let multiplexer: PostgresMultiplexer?
 
     /// PostgreSQL's dialect.
     public var dialect: SQLDialect { .postgres }
@@ -90,19 +90,16 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     public func query<Row: Sendable>(
         _ statement: SQLStatement, rowsAs decode: @escaping @Sendable (borrowing PostgresRowView) throws -> Row
     ) async throws -> [Row] {
-        guard isMultiplexed else {
+        guard let multiplexer else {
             // A pooled connection visits the rows on this task, which collects them itself.
             var rows: [Row] = []
             try await visitPooledRows(of: statement) { rows.append(try decode($0)) }
             return rows
         }
         let collected = PostgresCollectedRows<Row>()
-        try await visitMultiplexedRows(of: statement) { row in collected.rows.append(try decode(row)) }
+        try await visitMultiplexedRows(of: statement, on: multiplexer) { row in collected.rows.append(try decode(row)) }
         return collected.rows
     }
-
-    /// Whether statements run on the multiplexed connections.
-    @usableFromInline var isMultiplexed: Bool { multiplexer != nil }
 
     /// Runs a statement on a pooled connection and calls `visit` with each of its rows; a core of
     /// ``query(_:rowsAs:)``, not generic, so that it runs specialized whatever the rows become.
@@ -115,9 +112,9 @@ public final class PostgresDatabase: SQLPipelining, SQLBulkLoading, Service {
     /// the task that serves the connection; the other core of ``query(_:rowsAs:)``.
     @usableFromInline
     func visitMultiplexedRows(
-        of statement: SQLStatement, _ visit: @escaping @Sendable (borrowing PostgresRowView) throws -> Void
+        of statement: SQLStatement, on multiplexer: PostgresMultiplexer,
+        _ visit: @escaping @Sendable (borrowing PostgresRowView) throws -> Void
     ) async throws {
-        guard let multiplexer else { return try await visitPooledRows(of: statement, visit) }
         _ = try await multiplexed(statement, on: multiplexer, visitRow: visit)
     }
 

@@ -10,7 +10,7 @@ import SQLCore
 /// earlier results, and hands each result to its caller in order. A lane with nothing queued and
 /// nothing in flight gives its connection back to the pool. A statement goes to the lane with
 /// the fewest statements queued or in flight.
-final class PostgresMultiplexer: Sendable {
+@usableFromInline final class PostgresMultiplexer: Sendable {
     private struct Lane {
         var queue: [PostgresMultiplexedStatement] = []
         /// Statements queued or in flight.

@@ -91,8 +91,7 @@ public final class RedisClient: Service {
         _ operation: String, batchSize: Int? = nil, isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> Result
     ) async throws -> Result {
-        guard InstrumentationSystem.isTracing else { return try await body() }
-        return try await withSpan("redis.command", ofKind: .client, isolation: isolation) { span in
+        try await withSpanIfTracing("redis.command", ofKind: .client, isolation: isolation) { span in
             if span.isRecording {
                 span.attributes["db.system.name"] = "redis"
                 span.attributes["db.operation.name"] = operation

@@ -154,17 +154,17 @@ extension PostgresServerTests {
         }
 
         @Test func aLaneIsServedOnTheExecutorOfTheTaskThatStartsIt() async throws {
-            try await PostgresTestSupport.withDatabase(multiplexedConnections: 1) { database in
+            try await PostgresTestSupport.withDatabase(maxConnections: 1, multiplexedConnections: 1) { database in
                 let executor = PostgresConnection.taskExecutor
                 let reactorThread = await Task(executorPreference: executor) { UInt(pthread_self()) }.value
                 /// The thread that decoded the row: the lane's driver's.
                 @Sendable func decodingThread() async throws -> [UInt] {
                     try await database.query("SELECT 1 AS one") { _ in UInt(pthread_self()) }
                 }
-                /// Waits for the lane's driver to give its connection back: the next statement
-                /// then starts a driver of its own.
+                /// Waits for the lane's driver to give the pool's one connection back: the next
+                /// statement then starts a driver of its own.
                 func waitUntilTheLaneIsIdle() async throws {
-                    while database.pool.statistics.inUse > 0 { try await Task.sleep(for: .milliseconds(1)) }
+                    try await database.pool.withConnection { _ in }
                 }
                 let onTheReactor = try await Task(executorPreference: executor) { try await decodingThread() }.value
                 #expect(onTheReactor == [reactorThread])

@@ -277,7 +277,8 @@ func openPostgresNIORows() async throws -> Fixture {
     let running = Task { await client.run() }
     return Fixture(
         query: { _ in
-            for try await row in try await client.query(PostgresQuery(unsafeSQL: thousandRowsSQL)).decode((Int64, Date, ByteBuffer, String).self) { blackHole(row) }
+            let rows = try await client.query(PostgresQuery(unsafeSQL: thousandRowsSQL))
+            for try await row in rows.decode((Int64, Date, ByteBuffer, String).self) { blackHole(row) }
         },
         close: {
             running.cancel()
