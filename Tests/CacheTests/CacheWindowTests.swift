@@ -18,11 +18,14 @@ import Testing
         cache.segments[0].withExclusiveAccess { _, policy in policy.windowCapacity }
     }
 
-    /// Reads every key of `keys`, inserting each miss; returns the hits.
-    func replay(_ keys: some Sequence<Int>, through cache: Cache<Int, Int, ManualClock>) -> Int {
+    /// Reads every key of `keys`, inserting each miss; returns the hits. Yields its thread every
+    /// 1,000 keys: a replay runs for seconds in a debug build, and on 2 cores two tests that never
+    /// yield hold both cooperative threads, stalling every other test's task meanwhile.
+    func replay(_ keys: some Sequence<Int>, through cache: Cache<Int, Int, ManualClock>) async -> Int {
         var hits = 0
-        for key in keys {
+        for (index, key) in keys.enumerated() {
             if cache.value(for: key) != nil { hits += 1 } else { cache.insert(key, for: key) }
+            if index % 1_000 == 999 { await Task.yield() }
         }
         return hits
     }
@@ -49,7 +52,7 @@ import Testing
         }
     }
 
-    @Test func aRecencyLoadGrowsTheWindowAndAFrequencyLoadShrinksItAgain() throws {
+    @Test func aRecencyLoadGrowsTheWindowAndAFrequencyLoadShrinksItAgain() async throws {
         let capacity = 1_000
         let cache = try cache(capacity: capacity)
         #expect(windowCapacity(cache) == 10, "1 % to start with")
@@ -57,24 +60,24 @@ import Testing
         // Each key is read about 4 times while in the working set of 500, then never again: a
         // fixed 1 % window loses most of them to the sketch, which keeps yesterday's keys.
         let sliding = slidingTrace(capacity: capacity, reads: 100 * capacity, firstKey: 0)
-        let hits = replay(sliding, through: cache)
+        let hits = await replay(sliding, through: cache)
         #expect(windowCapacity(cache) >= capacity / 2, "the window holds the working set")
         // An LRU of this capacity hits about 75 % of these reads; the last quarter is the steady state.
-        let lateHits = replay(slidingTrace(capacity: capacity, reads: 20 * capacity, firstKey: 100 * capacity), through: cache)
+        let lateHits = await replay(slidingTrace(capacity: capacity, reads: 20 * capacity, firstKey: 100 * capacity), through: cache)
         #expect(Double(lateHits) / Double(20 * capacity) > 0.7, "hits \(hits), then \(lateHits)")
 
         // Then popularity lasts: the entries the main lists keep come back, and the window
         // gives their space back.
         let skewed = skewedTrace(keys: 20 * capacity, reads: 200 * capacity, firstKey: 1_000_000)
-        _ = replay(skewed, through: cache)
+        _ = await replay(skewed, through: cache)
         #expect(windowCapacity(cache) <= capacity / 10, "window \(windowCapacity(cache))")
     }
 
-    @Test func aLoopLongerThanTheCacheKeepsTheWindowSmall() throws {
+    @Test func aLoopLongerThanTheCacheKeepsTheWindowSmall() async throws {
         let capacity = 1_000
         let cache = try cache(capacity: capacity)
         let length = capacity * 12 / 10
-        let hits = replay((0..<length * 30).map { $0 % length }, through: cache)
+        let hits = await replay((0..<length * 30).map { $0 % length }, through: cache)
         // An LRU keeps nothing of this loop; a window grown toward an LRU would lose it all.
         #expect(windowCapacity(cache) <= capacity / 20, "window \(windowCapacity(cache))")
         // Every read is counted once by the sketch, so the newcomers never outcount the entries
