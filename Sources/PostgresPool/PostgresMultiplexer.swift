@@ -105,6 +105,12 @@ import SQLCore
         }
     }
 
+    /// Whether a driver serves a lane, leases its connection or is giving it back: until it is
+    /// done, a statement queued on its lane goes to it rather than to a driver of its own.
+    var isServing: Bool {
+        lanes.withLock { lanes in lanes.contains { $0.active } }
+    }
+
     /// Marks `lane` stopped and returns what was queued on it.
     private func stop(_ lane: Int) -> [PostgresMultiplexedStatement] {
         lanes.withLock { lanes in

@@ -154,17 +154,20 @@ extension PostgresServerTests {
         }
 
         @Test func aLaneIsServedOnTheExecutorOfTheTaskThatStartsIt() async throws {
-            try await PostgresTestSupport.withDatabase(maxConnections: 1, multiplexedConnections: 1) { database in
+            try await PostgresTestSupport.withDatabase(multiplexedConnections: 1) { database in
                 let executor = PostgresConnection.taskExecutor
                 let reactorThread = await Task(executorPreference: executor) { UInt(pthread_self()) }.value
                 /// The thread that decoded the row: the lane's driver's.
                 @Sendable func decodingThread() async throws -> [UInt] {
                     try await database.query("SELECT 1 AS one") { _ in UInt(pthread_self()) }
                 }
-                /// Waits for the lane's driver to give the pool's one connection back: the next
-                /// statement then starts a driver of its own.
+                /// Waits until the lane's driver is done (its connection back in the pool and the
+                /// lane marked idle): the next statement then starts a driver of its own. The pool
+                /// alone does not say so: a statement queued between the connection's return and
+                /// the end of the driver still goes to that driver.
                 func waitUntilTheLaneIsIdle() async throws {
-                    try await database.pool.withConnection { _ in }
+                    let multiplexer = try #require(database.multiplexer)
+                    while multiplexer.isServing { try await Task.sleep(for: .milliseconds(1)) }
                 }
                 let onTheReactor = try await Task(executorPreference: executor) { try await decodingThread() }.value
                 #expect(onTheReactor == [reactorThread])
