@@ -3,21 +3,18 @@ import SQLCore
 
 /// A statement's bind values in libpq's parameter arrays: explicit type OIDs, text format for
 /// all but `bytea` (binary), `NULL` as a null pointer.
+///
+/// Two arrays: the type OIDs (also the statement cache's key) and one buffer holding each value as
+/// its length (a native `Int32`, -1 for `NULL`), its bytes and a NUL. The arrays libpq takes are
+/// laid out from them on the stack at each send.
 struct PostgresBinds {
-    /// Where a value is in `bytes`, and its format.
-    private struct Parameter {
-        /// Its start in `bytes`, or -1 for `NULL`.
-        var offset: Int32
-        var length: Int32
-        /// 0 for text, 1 for binary.
-        var format: Int32
-    }
-
     /// The parameters' type OIDs (0 for `NULL`: the server infers it).
     private(set) var types: [Oid] = []
-    /// Every value, each followed by a NUL.
+    /// Every value: its length, its bytes, a NUL.
     private var bytes: [UInt8] = []
-    private var parameters: [Parameter] = []
+
+    /// The size of a value's length in `bytes`.
+    private static var lengthSize: Int { MemoryLayout<Int32>.size }
 
     /// Encodes `values`.
     ///
@@ -26,14 +23,12 @@ struct PostgresBinds {
     init(_ values: [SQLValue]) throws(PostgresError) {
         guard !values.isEmpty else { return }
         types.reserveCapacity(values.count)
-        parameters.reserveCapacity(values.count)
-        bytes.reserveCapacity(values.count * 24)
+        bytes.reserveCapacity(values.count * 28)
         for (index, value) in values.enumerated() {
             switch value {
             case .null:
                 types.append(PostgresTypeOID.unspecified)
-                parameters.append(Parameter(offset: -1, length: 0, format: 0))
-                continue
+                appendLength(-1)
             case .bool(let value): appendText(value ? "t" : "f", type: PostgresTypeOID.bool)
             case .int64(let value): appendText(String(value), type: PostgresTypeOID.int8)
             case .double(let value): appendText(Self.text(of: value), type: PostgresTypeOID.float8)
@@ -44,7 +39,7 @@ struct PostgresBinds {
                 appendText(value, type: PostgresTypeOID.text)
             case .blob(let value):
                 types.append(PostgresTypeOID.bytea)
-                parameters.append(Parameter(offset: Int32(bytes.count), length: Int32(value.count), format: 1))
+                appendLength(Int32(value.count))
                 bytes.append(contentsOf: value)
                 bytes.append(0)
             case .date(let value): appendText(SQLTimestamp.string(from: value), type: PostgresTypeOID.timestamptz)
@@ -60,11 +55,14 @@ struct PostgresBinds {
 
     var count: Int { types.count }
 
+    private mutating func appendLength(_ length: Int32) {
+        withUnsafeBytes(of: length) { bytes.append(contentsOf: $0) }
+    }
+
     private mutating func appendText(_ text: String, type: Oid) {
         types.append(type)
-        let start = bytes.count
+        appendLength(Int32(text.utf8.count))
         bytes.append(contentsOf: text.utf8)
-        parameters.append(Parameter(offset: Int32(start), length: Int32(bytes.count - start), format: 0))
         bytes.append(0)
     }
 
@@ -83,18 +81,26 @@ struct PostgresBinds {
         ) -> Result
     ) -> Result {
         bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self)
-            let count = max(parameters.count, 1)
+            let count = max(types.count, 1)
             return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 2) { lengthsAndFormats in
-                    for (index, parameter) in parameters.enumerated() {
-                        pointers[index] = parameter.offset < 0 ? nil : UnsafePointer(base! + Int(parameter.offset))
-                        lengthsAndFormats[index] = parameter.length
-                        lengthsAndFormats[count + index] = parameter.format
+                    var offset = 0
+                    for (index, type) in types.enumerated() {
+                        let length = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                        offset += Self.lengthSize
+                        if length < 0 {
+                            pointers[index] = nil
+                            lengthsAndFormats[index] = 0
+                        } else {
+                            pointers[index] = (raw.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                            lengthsAndFormats[index] = length
+                            offset += Int(length) + 1
+                        }
+                        lengthsAndFormats[count + index] = type == PostgresTypeOID.bytea ? 1 : 0
                     }
                     return types.withUnsafeBufferPointer { types in
                         body(
-                            Int32(parameters.count), types.baseAddress, UnsafePointer(pointers.baseAddress),
+                            Int32(types.count), types.baseAddress, UnsafePointer(pointers.baseAddress),
                             UnsafePointer(lengthsAndFormats.baseAddress),
                             UnsafePointer(lengthsAndFormats.baseAddress.map { $0 + count }))
                     }
