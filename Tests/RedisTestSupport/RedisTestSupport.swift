@@ -58,6 +58,15 @@ public enum RedisTestSupport {
         }
     }
 
+    /// Redis `TIME` in microseconds: the clock the fleet's limiters read, so a test can bound
+    /// what a limiter may have refilled while it ran.
+    public static func serverMicroseconds(of client: RedisClient) async throws -> Int64 {
+        let time = try #require(try await client.send(RedisCommand("TIME")).array)
+        let seconds = try #require(time.first?.integer)
+        let microseconds = try #require(time.last?.integer)
+        return seconds * 1_000_000 + microseconds
+    }
+
     /// A name (of a key, limiter, cache or user) no other test uses.
     public static func uniqueName(_ prefix: String) -> String {
         "keel-test-\(prefix)-\(UUID().uuidString.prefix(8))"
