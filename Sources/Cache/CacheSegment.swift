@@ -91,6 +91,7 @@ struct CacheSegment<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     func deallocate() {
         for stripe in 0...stripeCount { _ = lockWord(stripe).move() }
         stripes.deallocate()
+        shard.pointee.stored.deallocate()
         shard.deinitialize(count: 1)
         shard.deallocate()
         policy.deinitialize(count: 1)

@@ -1,7 +1,7 @@
 public import KeelCore
 
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
-/// positions in parallel arrays (bookkeeping, keys with their values and freshness, tags).
+/// positions in parallel storage (bookkeeping, keys with their values and freshness, tags).
 /// Which entry to evict is decided by a ``CachePolicy`` that every changing method is given. Times
 /// are nanoseconds since the cache was created. A value type; ``peek(_:_:hash:at:)`` only reads,
 /// so readers may run it side by side, and every other method runs with the segment to itself.
@@ -79,7 +79,8 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     @usableFromInline enum RemovalCause { case size, expired, explicit }
 
     @usableFromInline var meta: [Meta] = []
-    @usableFromInline var stored: [Stored] = []
+    /// Keys, values and freshness, in memory of the shard's own (see ``CacheEntries``).
+    @usableFromInline var stored = CacheEntries<Stored>()
     @usableFromInline var tags: [String?] = []
     @usableFromInline var free: [Int32] = []
     @usableFromInline var index: CacheIndex

@@ -352,6 +352,28 @@ final class Probe: Sendable {
         #expect(cache.count == 0)
     }
 
+    @Test func everyValueIsReleasedWhenReplacedRemovedEvictedOrDroppedWithTheCache() throws {
+        let released = Releases()
+        do {
+            var configuration = CacheConfiguration<Int, Tracked>(maximumCapacity: 100, timeToLive: .seconds(10))
+            configuration.shardCount = 1
+            let cache = try Cache(configuration: configuration, clock: ManualClock())
+            // 150 keys into 100 places (50 evicted), the shard's entries growing past their first
+            // memory several times; then 10 replaced and 10 removed.
+            for key in 0..<150 { cache.insert(Tracked(released), for: key) }
+            #expect(cache.count == 100)
+            #expect(released.value == 50)
+            let kept = cache.entries.map(\.key)
+            for key in kept.prefix(10) { cache.insert(Tracked(released), for: key) }
+            #expect(released.value == 60)
+            for key in kept.suffix(10) { #expect(cache.removeValue(for: key) != nil) }
+            #expect(released.value == 70)
+            #expect(cache.count == 90)
+        }
+        // The 90 left go with the cache.
+        #expect(released.value == 160)
+    }
+
     @Test func statisticsAreExactAndExported() async throws {
         let metrics = TestMetrics()
         let cache = try Cache(
@@ -387,4 +409,20 @@ final class Probe: Sendable {
         maintenance.cancel()
         _ = await maintenance.result
     }
+}
+
+/// A value that counts its release in `releases`.
+final class Tracked: Sendable {
+    let releases: Releases
+
+    init(_ releases: Releases) { self.releases = releases }
+
+    deinit { releases.count.add(1, ordering: .relaxed) }
+}
+
+/// How many ``Tracked`` values were released.
+final class Releases: Sendable {
+    let count = Atomic<Int>(0)
+
+    var value: Int { count.load(ordering: .relaxed) }
 }
