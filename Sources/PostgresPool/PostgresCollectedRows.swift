@@ -1,7 +1,8 @@
 /// The rows ``PostgresDatabase/query(_:rowsAs:)`` decodes, collected by its visitor.
 ///
 /// On a multiplexed connection the visitor runs on the task that serves the connection, and the
-/// caller reads the rows once its statement has finished: resuming the caller orders the two.
+/// caller reads the rows once its statement has finished: the statement's state, released when it
+/// finishes and read by the caller after it resumes (`PostgresMultiplexer.run`), orders the two.
 /// A caller that was cancelled returns without reading them.
 @usableFromInline
 final class PostgresCollectedRows<Row>: @unchecked Sendable {

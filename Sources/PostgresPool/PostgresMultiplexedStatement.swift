@@ -34,6 +34,9 @@ final class PostgresMultiplexedStatement: @unchecked Sendable {
     /// Whether the caller stopped waiting.
     var isCancelled: Bool { state.load(ordering: .acquiring) == Self.cancelled }
 
+    /// Whether the statement finished; an acquiring read that pairs with ``finish(_:)``'s release.
+    var isFinished: Bool { state.load(ordering: .acquiring) == Self.finished }
+
     /// Parks the caller; `false` when its task was cancelled already (the caller then resumes
     /// `continuation` with `CancellationError` itself and sends nothing).
     func park(_ continuation: UnsafeContinuation<Outcome, any Error>) -> Bool {

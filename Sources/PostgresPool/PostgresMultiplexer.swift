@@ -41,7 +41,7 @@ import SQLCore
         _ rendered: SQLRenderedStatement, visitRow: (@Sendable (borrowing PostgresRowView) throws -> Void)? = nil
     ) async throws -> PostgresMultiplexedStatement.Outcome {
         let statement = PostgresMultiplexedStatement(rendered: rendered, binds: try PostgresBinds(rendered.binds), visitRow: visitRow)
-        return try await withTaskCancellationHandler {
+        let outcome = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 if statement.park(continuation) {
                     submit(statement)
@@ -52,6 +52,12 @@ import SQLCore
         } onCancel: {
             statement.cancel()
         }
+        // Only `finish` resumes a caller without an error. Its release and this acquiring read
+        // order what the connection's task did for the statement (the rows given to `visitRow`)
+        // before what the caller does next, by an atomic ThreadSanitizer sees, however the
+        // continuation was resumed.
+        precondition(statement.isFinished, "a multiplexed statement's caller was resumed before it finished")
+        return outcome
     }
 
     private func submit(_ statement: PostgresMultiplexedStatement) {
