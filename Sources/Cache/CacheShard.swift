@@ -3,9 +3,10 @@ public import KeelCore
 /// One part of a ``Cache``'s entries (kept in a ``CacheSegment``): an index from keys' hashes to
 /// positions in parallel storage (bookkeeping, keys with their values and freshness, tags).
 /// Which entry to evict is decided by a ``CachePolicy`` that every changing method is given. Times
-/// are nanoseconds since the cache was created. A value type; ``peek(_:_:hash:at:)`` only reads,
-/// so readers may run it side by side, and every other method runs with the segment to itself.
-/// Nothing here allocates on a hit.
+/// are nanoseconds since the cache was created. A value type whose entries' memory its segment
+/// owns and frees (``CacheEntries``); ``peek(_:_:hash:at:)`` only reads, so readers may run it side
+/// by side, and every other method runs with the segment to itself. Nothing here allocates on a
+/// hit.
 @usableFromInline
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// An entry's key, value and end of freshness, side by side: a hit compares the key and reads
