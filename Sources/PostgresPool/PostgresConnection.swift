@@ -301,6 +301,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     }
 
     /// Runs `body` as the connection's only user.
+    @inline(__always)
     func exclusively<Result>(_ body: () async throws -> Result) async throws -> Result {
         guard !closed.load(ordering: .relaxed) else { throw PostgresError.client("the connection is closed") }
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
@@ -317,6 +318,7 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
     /// after the request (the server or network does not answer) has its connection abandoned.
     /// When the round trip runs past `timeout`, a cancel request is sent and the connection is
     /// abandoned at once: the caller gets a ``PostgresError/Code/timeout`` error on time.
+    @inline(__always)
     func roundTrip<Result>(
         cancellable isCancellable: Bool, timeout: Duration?, _ body: () async throws -> Result
     ) async throws -> Result {
@@ -431,10 +433,18 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
 
     /// The statement prepared for `rendered`'s SQL and bind types, prepared now (one round trip)
     /// when the cache does not hold it yet; `nil` when the statement cache is off.
+    @inline(__always)
     func prepare(_ rendered: SQLRenderedStatement, binds: PostgresBinds) async throws -> PostgresStatementCache.Prepared? {
         guard statements.capacity > 0 else { return nil }
         let key = PostgresStatementCache.Key(sql: rendered.sql, types: binds.types)
         if let cached = statements.prepared(for: key) { return cached }
+        return try await prepareNow(key, rendered, binds: binds)
+    }
+
+    /// Prepares the statement of `key` (one round trip), which the cache does not hold.
+    func prepareNow(
+        _ key: PostgresStatementCache.Key, _ rendered: SQLRenderedStatement, binds: PostgresBinds
+    ) async throws -> PostgresStatementCache.Prepared {
         let (prepared, evicted) = statements.insert(key)
         do {
             if let evicted { try await command("DEALLOCATE \(evicted)") }
@@ -535,12 +545,20 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
 
     /// Sends what libpq has buffered, waiting for the socket as needed (and reading meanwhile,
     /// so a server busy sending results never blocks on us).
+    @inline(__always)
     func flush() async throws(PostgresError) {
-        while true {
-            let flushed = PQflush(handle)
-            if flushed == 0 { return }
+        let flushed = PQflush(handle)
+        if flushed == 0 { return }
+        try await flushSlowly(flushed)
+    }
+
+    /// Goes on with a flush that left data (`flushed` is `PQflush`'s 1) or failed (-1).
+    func flushSlowly(_ flushed: Int32) async throws(PostgresError) {
+        var flushed = flushed
+        while flushed != 0 {
             guard flushed > 0 else { throw connectionError() }
             try await waitUntilWritable()
+            flushed = PQflush(handle)
         }
     }
 
@@ -553,7 +571,14 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
 
     /// The next result of the statement in progress, waiting for the socket as needed; `nil` when
     /// the statement is done.
+    @inline(__always)
     func nextResult() async throws(PostgresError) -> OpaquePointer? {
+        if PQisBusy(handle) != 0 { try await waitForResult() }
+        return PQgetResult(handle)
+    }
+
+    /// Reads from the socket until libpq holds a whole result, waiting as needed.
+    func waitForResult() async throws(PostgresError) {
         while PQisBusy(handle) != 0 {
             // Edge-triggered: once something was read, wait only when the socket has nothing left
             // (libpq may stop reading before the kernel's buffer is empty, and no new edge comes).
@@ -563,7 +588,6 @@ public final class PostgresConnection: SQLPipelining, SQLBulkLoading, @unchecked
             guard PQconsumeInput(handle) == 1 else { throw connectionError() }
             awaitingFirstAnswer = false
         }
-        return PQgetResult(handle)
     }
 
     // MARK: Errors and results
