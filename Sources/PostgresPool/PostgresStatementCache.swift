@@ -45,9 +45,9 @@ struct PostgresStatementCache {
     /// The statement, when prepared; marks it used.
     mutating func prepared(for key: Key) -> Prepared? {
         clock &+= 1
-        guard entries[key] != nil else { return nil }
-        entries[key]!.lastUse = clock
-        return entries[key]!.prepared
+        guard let index = entries.index(forKey: key) else { return nil }
+        entries.values[index].lastUse = clock
+        return entries.values[index].prepared
     }
 
     /// Names a new statement and, when the cache is full, evicts the least recently used one,

@@ -286,6 +286,19 @@ extension PostgresServerTests {
             }
         }
 
+        @Test func aStatementRunAgainIsKeptOverOnesUsedLessRecently() async throws {
+            try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 3 }) { connection in
+                for text in ["SELECT 1 AS a", "SELECT 2 AS b", "SELECT 3 AS c", "SELECT 1 AS a", "SELECT 4 AS d"] {
+                    _ = try await connection.query(SQLStatement(stringLiteral: text))
+                }
+                // Preparing this query evicts the least recently used of a, c and d: c.
+                let rows = try await connection.query("SELECT statement FROM pg_prepared_statements ORDER BY statement")
+                let texts = try rows.map { try $0.decode(String.self, "statement") }
+                #expect(
+                    texts == ["SELECT 1 AS a", "SELECT 4 AS d", "SELECT statement FROM pg_prepared_statements ORDER BY statement"])
+            }
+        }
+
         @Test func pipelinesReuseThePreparedStatementOfTheirSQLText() async throws {
             try await PostgresTestSupport.withConnection({ $0.statementCacheCapacity = 3 }) { connection in
                 // 200 statements, one SQL text: prepared once, before the pipeline.
