@@ -31,15 +31,15 @@ final class EpollPoller: SocketPoller, @unchecked Sendable {
         _ = keel_epoll_remove(epoll, slot.socket)
     }
 
-    func wait(timeout: Int32, slots: Locked<[UInt64: SocketSlot]>, found: inout [(SocketSlot, UInt32)]) {
+    func wait(timeout: Int32, slots: Locked<[UInt64: SocketSlot]>, resuming ready: inout [UnsafeContinuation<Void, Never>]) {
         let count = Int(keel_epoll_wait(epoll, tokens, masks, Int32(Self.capacity), timeout))
         guard count > 0 else { return }
         slots.withLock { slots in
             for index in 0..<count {
                 if tokens[index] == Self.eventfdToken {
                     keel_eventfd_drain(eventfd)
-                } else if let slot = slots[tokens[index]] {
-                    found.append((slot, masks[index]))
+                } else if let waiter = slots[tokens[index]]?.deliver(masks[index]) {
+                    ready.append(waiter)
                 }
             }
         }

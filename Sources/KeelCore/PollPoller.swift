@@ -34,7 +34,7 @@ final class PollPoller: SocketPoller, @unchecked Sendable {
 
     func unwatch(_ slot: SocketSlot) {}
 
-    func wait(timeout: Int32, slots: Locked<[UInt64: SocketSlot]>, found: inout [(SocketSlot, UInt32)]) {
+    func wait(timeout: Int32, slots: Locked<[UInt64: SocketSlot]>, resuming ready: inout [UnsafeContinuation<Void, Never>]) {
         entries.removeAll(keepingCapacity: true)
         watched.removeAll(keepingCapacity: true)
         entries.append(pollfd(fd: wakeReader, events: keel_poll_events(keel_event_readable), revents: 0))
@@ -54,7 +54,7 @@ final class PollPoller: SocketPoller, @unchecked Sendable {
             wakePending.store(false, ordering: .sequentiallyConsistent)
         }
         for index in watched.indices where entries[index + 1].revents != 0 {
-            found.append((watched[index], keel_poll_found(entries[index + 1].revents)))
+            if let waiter = watched[index].deliver(keel_poll_found(entries[index + 1].revents)) { ready.append(waiter) }
         }
     }
 

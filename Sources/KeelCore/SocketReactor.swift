@@ -190,8 +190,6 @@ package final class SocketReactor: TaskExecutor, Sendable {
         var running: [UnownedJob] = []
         var ready: [UnsafeContinuation<Void, Never>] = []
         ready.reserveCapacity(64)
-        var found: [(SocketSlot, UInt32)] = []
-        found.reserveCapacity(64)
         var nextDeadlineCheck: Int64 = 0
         let executor = asUnownedTaskExecutor()
         while true {
@@ -204,12 +202,8 @@ package final class SocketReactor: TaskExecutor, Sendable {
                 jobs.sleeping = true
                 return -1
             }
-            poller.wait(timeout: timeout, slots: slots, found: &found)
+            poller.wait(timeout: timeout, slots: slots, resuming: &ready)
             if timeout < 0 { jobs.withLock { $0.sleeping = false } }
-            for (slot, mask) in found {
-                if let waiter = slot.deliver(mask) { ready.append(waiter) }
-            }
-            found.removeAll(keepingCapacity: true)
             if armedDeadlines.load(ordering: .relaxed) > 0 {
                 let now = Self.now
                 if now >= nextDeadlineCheck {

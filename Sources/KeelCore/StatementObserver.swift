@@ -6,7 +6,7 @@ import Tracing
 /// OpenTelemetry's database attributes, the `keel_sql_statement_duration` timer of its pool, and a
 /// log line when it ran longer than a threshold.
 ///
-/// With no tracer bootstrapped or bound to the task, no span is started (`withSpanIfTracing`).
+/// With no tracer bootstrapped or bound to the task, no span is started (``InstrumentationSystem/isTracing``).
 ///
 /// The SQL text recorded is the statement's text with placeholders (`$1`, `?`): bind values never
 /// reach a span or a log. The text is only rendered when a span records or the statement was slow.
@@ -43,7 +43,28 @@ package struct StatementObserver: Sendable {
         sql: () -> String, _ body: () async throws -> Result
     ) async throws -> Result {
         let start = ContinuousClock.now
-        let (outcome, recordedText) = await withSpanIfTracing("db.query", ofKind: .client) { span in
+        guard InstrumentationSystem.isTracing else {
+            // No span: `body`'s value is passed straight through, so no generic tuple or
+            // `Result` is built around it.
+            do {
+                let value = try await body()
+                finish(since: start, sql: nil, fallback: sql, operation: operation, failed: false)
+                return value
+            } catch {
+                finish(since: start, sql: nil, fallback: sql, operation: operation, failed: true)
+                throw error
+            }
+        }
+        return try await observeInSpan(since: start, operation: operation, batchSize: batchSize, sql: sql, body)
+    }
+
+    /// ``observe(isolation:operation:batchSize:sql:_:)`` when a tracer may record its span; apart,
+    /// so that the untraced path's frame holds nothing built around `body`'s value.
+    private func observeInSpan<Result>(
+        isolation: isolated (any Actor)? = #isolation, since start: ContinuousClock.Instant, operation: String?,
+        batchSize: Int?, sql: () -> String, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let (outcome, recordedText) = await withSpan("db.query", ofKind: .client) { span in
             var text: String?
             if span.isRecording {
                 let sql = sql()
@@ -61,14 +82,20 @@ package struct StatementObserver: Sendable {
                 return (.failure(error), text)
             }
         }
+        var failed = false
+        if case .failure = outcome { failed = true }
+        finish(since: start, sql: recordedText, fallback: sql, operation: operation, failed: failed)
+        return try outcome.get()
+    }
+
+    /// Records the duration of a statement begun at `start`, and logs it when it was slow, with
+    /// `sql`, or `fallback`'s text when the span did not record it.
+    private func finish(since start: ContinuousClock.Instant, sql: String?, fallback: () -> String, operation: String?, failed: Bool) {
         let elapsed = start.duration(to: .now)
         duration.recordNanoseconds(elapsed.inNanoseconds)
         if let slowThreshold, elapsed >= slowThreshold {
-            var failed = false
-            if case .failure = outcome { failed = true }
-            logSlow(sql: recordedText ?? sql(), operation: operation, elapsed: elapsed, failed: failed)
+            logSlow(sql: sql ?? fallback(), operation: operation, elapsed: elapsed, failed: failed)
         }
-        return try outcome.get()
     }
 
     private func logSlow(sql: String, operation: String?, elapsed: Duration, failed: Bool) {
