@@ -125,6 +125,20 @@ import Tracing
     }
 
     @Test(arguments: Backend.available)
+    func aFailedStatementOverTheThresholdIsLoggedAsFailed(_ backend: Backend) async throws {
+        let handler = RecordingLogHandler()
+        let logger = Logger(label: "slow") { _ in handler }
+        try await withDatabase(backend, logger: logger, threshold: .zero, level: .warning) { database in
+            await #expect(throws: (any Error).self) { try await database.query("SELECT v FROM keel_no_such_table") }
+            _ = try await database.query("SELECT 1 AS v")
+        }
+        let lines = handler.recorded.filter { $0.contains("slow statement") }
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(#""outcome": failed"#) == true, "\(lines)")
+        #expect(lines.last?.contains(#""outcome": succeeded"#) == true, "\(lines)")
+    }
+
+    @Test(arguments: Backend.available)
     func aStatementUnderTheThresholdIsNotLogged(_ backend: Backend) async throws {
         let handler = RecordingLogHandler()
         let logger = Logger(label: "slow") { _ in handler }
